@@ -1,0 +1,226 @@
+"""The derived lifecycle stage and the stall rules, as of a date D, computed in SQL.
+
+This is the only implementation of these rules. ``with_status`` annotates an agreement queryset,
+so that the list, the dashboard, the admin and the command line filter, sort and count on the same
+expressions, and "as of" a past date comes for free.
+
+Annotations added (all computed as of D):
+- ``stage``: one of ``Stage`` by the precedence terminated > draft > completed > expired >
+  implementing / followed_up > signed; ``stage_order`` its position in the lifecycle;
+- ``stall_kb_without_pks``, ``stall_pks_not_started``, ``stall_milestone_overdue``: booleans;
+- ``is_stalled``: any of them;
+- ``overdue_since``: the earliest ``due_on`` among the overdue milestones;
+- ``stalled_since``: the date the largest ``days_stalled`` counts from (signing date for the KB/PKS
+  reasons, ``overdue_since`` for overdue milestones); ``days_stalled`` is D − ``stalled_since``.
+
+Definitions (see the foundation and stall issues):
+- a milestone is *met as of D* when its status is ``met`` and ``completed_on`` ≤ D;
+- it is *started as of D* when ``started_on`` ≤ D or it is met as of D;
+- cancellation carries no date: a cancelled milestone is cancelled at every D.
+"""
+
+import dataclasses
+import datetime
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    F,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from .models import STAGE_ORDER, Agreement, Milestone, Stage, StallReason, StallSettings
+
+# Age past the threshold, in days: (label, lowest, highest); highest None is open-ended.
+AGE_BUCKETS = [
+    ("0-182", 1, 182),
+    ("183-365", 183, 365),
+    ("366-730", 366, 730),
+    ("731+", 731, None),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    kb_follow_up_days: int = 365
+    implementation_start_days: int = 180
+    overdue_grace_days: int = 30
+
+    @classmethod
+    def current(cls) -> "Thresholds":
+        s = StallSettings.current()
+        return cls(s.kb_follow_up_days, s.implementation_start_days, s.overdue_grace_days)
+
+    def for_reason(self, reason: str) -> int:
+        return {
+            StallReason.KB_WITHOUT_PKS: self.kb_follow_up_days,
+            StallReason.PKS_NOT_STARTED: self.implementation_start_days,
+            StallReason.MILESTONE_OVERDUE: self.overdue_grace_days,
+        }[reason]
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _days(n: int) -> datetime.timedelta:
+    return datetime.timedelta(days=n)
+
+
+def met_as_of(as_of: datetime.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status": Milestone.Status.MET, f"{prefix}completed_on__lte": as_of})
+
+
+def started_as_of(as_of: datetime.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}started_on__lte": as_of}) | met_as_of(as_of, prefix)
+
+
+def overdue_as_of(as_of: datetime.date, grace_days: int, prefix: str = "") -> Q:
+    """Not cancelled, not met as of D, and due before D − grace."""
+    return (
+        ~Q(**{f"{prefix}status": Milestone.Status.CANCELLED})
+        & ~met_as_of(as_of, prefix)
+        & Q(**{f"{prefix}due_on__lt": as_of - _days(grace_days)})
+    )
+
+
+def with_status(
+    queryset: QuerySet | None = None,
+    as_of: datetime.date | None = None,
+    thresholds: Thresholds | None = None,
+) -> QuerySet:
+    """Annotate agreements with their stage and stall facts as of ``as_of`` (default today)."""
+    as_of = as_of or today()
+    t = thresholds or Thresholds.current()
+    qs = Agreement.objects.all() if queryset is None else queryset
+    milestones = Milestone.objects.filter(agreement=OuterRef("pk"))
+    live = milestones.exclude(status=Milestone.Status.CANCELLED)
+
+    qs = qs.annotate(
+        _pks_signed=Exists(Agreement.objects.filter(parent=OuterRef("pk"), signed_on__lte=as_of)),
+        _started=Exists(milestones.filter(started_as_of(as_of))),
+        _has_live=Exists(live),
+        _live_unmet=Exists(live.exclude(met_as_of(as_of))),
+        overdue_since=Subquery(
+            milestones.filter(overdue_as_of(as_of, t.overdue_grace_days))
+            .order_by()
+            .values("agreement")
+            .annotate(first=Min("due_on"))
+            .values("first")[:1],
+            output_field=DateField(),
+        ),
+    )
+    signed = Q(signed_on__lte=as_of)
+    terminated = Q(terminated_on__lte=as_of)
+    is_pks = Q(document_type=Agreement.DocumentType.PKS)
+    is_kb = Q(document_type=Agreement.DocumentType.KB)
+    completed = is_pks & Q(_has_live=True, _live_unmet=False)
+    # In order of precedence: the first condition that holds gives the stage.
+    precedence = [
+        (terminated, Stage.TERMINATED),
+        (~signed | Q(signed_on__isnull=True), Stage.DRAFT),
+        (completed, Stage.COMPLETED),
+        (Q(ends_on__lt=as_of), Stage.EXPIRED),
+        (is_pks & Q(_started=True), Stage.IMPLEMENTING),
+        (is_kb & Q(_pks_signed=True), Stage.FOLLOWED_UP),
+    ]
+    qs = qs.annotate(
+        stage=Case(
+            *[When(cond, then=Value(str(stage))) for cond, stage in precedence],
+            default=Value(str(Stage.SIGNED)),
+        ),
+        stage_order=Case(
+            *[When(cond, then=Value(STAGE_ORDER[stage])) for cond, stage in precedence],
+            default=Value(STAGE_ORDER[Stage.SIGNED]),
+            output_field=IntegerField(),
+        ),
+    )
+    # Never stalled: terminated, not yet signed, or completed as of D.
+    eligible = signed & Q(signed_on__isnull=False) & ~terminated & ~completed
+    kb_stall = eligible & is_kb & Q(_pks_signed=False) & Q(signed_on__lt=as_of - _days(t.kb_follow_up_days))
+    pks_stall = (
+        eligible & is_pks & Q(_started=False) & Q(signed_on__lt=as_of - _days(t.implementation_start_days))
+    )
+    overdue_stall = eligible & Q(overdue_since__isnull=False)
+    qs = qs.annotate(
+        stall_kb_without_pks=Case(When(kb_stall, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        stall_pks_not_started=Case(
+            When(pks_stall, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+        stall_milestone_overdue=Case(
+            When(overdue_stall, then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+    )
+    signing_stall = Q(stall_kb_without_pks=True) | Q(stall_pks_not_started=True)
+    qs = qs.annotate(
+        is_stalled=Case(
+            When(signing_stall | Q(stall_milestone_overdue=True), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        stalled_since=Case(
+            When(signing_stall & Q(stall_milestone_overdue=True) & Q(overdue_since__lt=F("signed_on")),
+                 then=F("overdue_since")),
+            When(signing_stall, then=F("signed_on")),
+            When(stall_milestone_overdue=True, then=F("overdue_since")),
+            default=Value(None, output_field=DateField()),
+            output_field=DateField(),
+        ),
+    )
+    return qs
+
+
+def reason_q(reason: str) -> Q:
+    """Filter for one stall reason on a ``with_status`` queryset."""
+    return {
+        StallReason.KB_WITHOUT_PKS: Q(stall_kb_without_pks=True),
+        StallReason.PKS_NOT_STARTED: Q(stall_pks_not_started=True),
+        StallReason.MILESTONE_OVERDUE: Q(stall_milestone_overdue=True),
+    }[reason]
+
+
+def _age_at_least(as_of: datetime.date, t: Thresholds, days: int) -> Q:
+    """The largest age past threshold is ≥ ``days``: true when any reason's age is."""
+    return (
+        (Q(stall_kb_without_pks=True) & Q(signed_on__lte=as_of - _days(t.kb_follow_up_days + days)))
+        | (Q(stall_pks_not_started=True) & Q(signed_on__lte=as_of - _days(t.implementation_start_days + days)))
+        | (Q(stall_milestone_overdue=True) & Q(overdue_since__lte=as_of - _days(t.overdue_grace_days + days)))
+    )
+
+
+def age_bucket_q(bucket: str, as_of: datetime.date, t: Thresholds) -> Q:
+    """Filter stalled agreements whose age past the threshold (the largest over reasons) is in ``bucket``."""
+    for label, low, high in AGE_BUCKETS:
+        if label == bucket:
+            q = Q(is_stalled=True) & _age_at_least(as_of, t, low)
+            if high is not None:
+                q &= ~_age_at_least(as_of, t, high + 1)
+            return q
+    raise ValueError(f"unknown age bucket {bucket!r}")
+
+
+def reasons_of(agreement) -> list[str]:
+    """The reason codes of an annotated agreement, sorted."""
+    flags = {
+        StallReason.KB_WITHOUT_PKS: agreement.stall_kb_without_pks,
+        StallReason.PKS_NOT_STARTED: agreement.stall_pks_not_started,
+        StallReason.MILESTONE_OVERDUE: agreement.stall_milestone_overdue,
+    }
+    return sorted(str(code) for code, flag in flags.items() if flag)
+
+
+def days_stalled(agreement, as_of: datetime.date) -> int | None:
+    """D − ``stalled_since`` for an annotated agreement; None when it is not stalled."""
+    if agreement.stalled_since is None:
+        return None
+    return (as_of - agreement.stalled_since).days
