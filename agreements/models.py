@@ -102,6 +102,11 @@ class User(AbstractUser):
     region = models.ForeignKey(
         Region, verbose_name=_("daerah"), null=True, blank=True, on_delete=models.PROTECT, related_name="officers"
     )
+    language = models.CharField(
+        _("bahasa"), max_length=5, choices=settings.LANGUAGES, default="id",
+        help_text=_("Bahasa antarmuka dan surel pengingat."),
+    )
+    reminders_enabled = models.BooleanField(_("terima surel pengingat"), default=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("pengguna")

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import views
+from .views import core
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", core.home, name="home"),
+    path("healthz", core.healthz, name="healthz"),
 ]

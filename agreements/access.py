@@ -1,0 +1,110 @@
+"""Who may see and change what: the one place that decides it.
+
+Every view, export, document download and form choice goes through these helpers.
+- Administrator and ministry staff: every agreement, read and write.
+- Provincial officer: reads every agreement with the province or any of its kabupaten/kota as a
+  party; writes those where the province itself is a party.
+- Kabupaten/kota officer: reads and writes the agreements where the region is a party.
+Objects outside a user's scope answer 404 (nothing leaks); in-scope objects the role may only read
+answer 403 on write.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from .models import Agreement, AgreementParty, Milestone, Region, User
+
+
+def is_national(user) -> bool:
+    """Ministry staff and administrators see the national picture."""
+    return user.is_authenticated and (user.is_superuser or user.role in (User.Role.ADMIN, User.Role.MINISTRY))
+
+
+def is_officer(user) -> bool:
+    return user.is_authenticated and not is_national(user) and user.region_id is not None
+
+
+def _party_in(region_q: Q) -> Exists:
+    return Exists(AgreementParty.objects.filter(Q(agreement=OuterRef("pk")) & region_q))
+
+
+def readable_regions_q(user, prefix: str = "") -> Q:
+    """The regions whose agreements an officer may read, as a Q on ``Region`` fields."""
+    if user.role == User.Role.PROVINCE:
+        return Q(**{f"{prefix}id": user.region_id}) | Q(**{f"{prefix}province_id": user.region_id})
+    return Q(**{f"{prefix}id": user.region_id})
+
+
+def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The agreements ``user`` may read."""
+    qs = Agreement.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if is_national(user):
+        return qs
+    if user.region_id is None:
+        return qs.none()
+    return qs.filter(_party_in(readable_regions_q(user, prefix="region__")))
+
+
+def agreements_writable_by(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The agreements ``user`` may change (officers: where their own region is a party)."""
+    qs = Agreement.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if is_national(user):
+        return qs
+    if user.region_id is None:
+        return qs.none()
+    return qs.filter(_party_in(Q(region_id=user.region_id)))
+
+
+def can_write_agreement(user, agreement: Agreement) -> bool:
+    return agreements_writable_by(user, Agreement.objects.filter(pk=agreement.pk)).exists()
+
+
+def get_agreement_for_user(user, pk, write: bool = False, queryset: QuerySet | None = None) -> Agreement:
+    """The agreement, or 404 when outside the user's scope, or 403 when ``write`` and read-only."""
+    qs = agreements_visible_to(user, queryset)
+    try:
+        agreement = qs.get(pk=pk)
+    except (Agreement.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if write and not can_write_agreement(user, agreement):
+        raise PermissionDenied
+    return agreement
+
+
+def get_milestone_for_user(user, pk, write: bool = False) -> Milestone:
+    try:
+        milestone = Milestone.objects.select_related("agreement").get(pk=pk)
+    except (Milestone.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    get_agreement_for_user(user, milestone.agreement_id, write=write)
+    return milestone
+
+
+def regions_visible_to(user) -> QuerySet:
+    """Regions whose pages show this user's data (all regions exist publicly; aggregates are scoped)."""
+    return Region.objects.all()
+
+
+def party_choices_for(user) -> QuerySet:
+    """Regions a user may put on an agreement as parties: any autonomous region."""
+    return Region.objects.filter(is_autonomous=True)
+
+
+def can_manage_users(user) -> bool:
+    return is_national(user) or (user.is_authenticated and user.role == User.Role.PROVINCE)
+
+
+def users_manageable_by(user) -> QuerySet:
+    """Ministry staff manage every account; provincial officers their kabupaten/kota officers."""
+    if not user.is_authenticated:
+        return User.objects.none()
+    if is_national(user):
+        return User.objects.all()
+    if user.role == User.Role.PROVINCE:
+        return User.objects.filter(role=User.Role.LOCAL, region__province_id=user.region_id)
+    return User.objects.none()

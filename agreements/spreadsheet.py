@@ -1,0 +1,30 @@
+"""The spreadsheet contract shared by the import and the export: column names and the formula guard."""
+
+# Import template columns, in order. The export writes these first, then the read-only ones.
+AGREEMENT_COLUMNS = [
+    "number", "document_type", "parent_number", "title", "cooperation_kind", "region_codes", "third_parties",
+    "affair_codes", "signed_on", "dprd_approved_on", "starts_on", "ends_on", "terminated_on", "value_idr", "scope",
+]
+MILESTONE_COLUMNS = [
+    "agreement_number", "title", "responsible_region_code", "due_on", "started_on", "completed_on", "status",
+    "progress",
+]
+# Read-only columns the export adds after the template's; the import ignores them.
+EXPORT_EXTRA_COLUMNS = ["stage", "stall_reasons", "days_stalled"]
+
+LIST_SEPARATOR = ";"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formula(value: str) -> str:
+    """CSV: a cell that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def unguard_formula(value: str) -> str:
+    """Import: strip the export's apostrophe before ``=``, ``+``, ``-``, ``@``, tab or carriage return."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
