@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class AgreementsConfig(AppConfig):
     name = "agreements"
-    verbose_name = _("Kerja sama daerah")
+    verbose_name = _("Regional cooperation")
     default_auto_field = "django.db.models.BigAutoField"

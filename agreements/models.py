@@ -22,16 +22,16 @@ class Region(models.Model):
     """A province, kabupaten or kota, with its Kemendagri code (``32``, ``32.73``)."""
 
     class Level(models.TextChoices):
-        PROVINCE = "province", _("Provinsi")
+        PROVINCE = "province", _("Province")
         KABUPATEN = "kabupaten", _("Kabupaten")
         KOTA = "kota", _("Kota")
 
-    code = models.CharField(_("kode"), max_length=8, unique=True)
-    name = models.CharField(_("nama"), max_length=120)
-    level = models.CharField(_("tingkat"), max_length=10, choices=Level.choices)
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     province = models.ForeignKey(
         "self",
-        verbose_name=_("provinsi"),
+        verbose_name=_("province"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -39,14 +39,14 @@ class Region(models.Model):
         limit_choices_to={"level": "province"},
     )
     is_autonomous = models.BooleanField(
-        _("daerah otonom"),
+        _("autonomous region"),
         default=True,
-        help_text=_("Wilayah administratif DKI Jakarta bukan daerah otonom dan tidak dapat menandatangani."),
+        help_text=_("The administrative areas of DKI Jakarta are not autonomous regions and cannot sign."),
     )
 
     class Meta:
-        verbose_name = _("daerah")
-        verbose_name_plural = _("daerah")
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -72,17 +72,17 @@ class GovernmentAffair(models.Model):
     """An urusan pemerintahan with its Permendagri 90/2019 code (``1.01`` … ``3.32``)."""
 
     class Group(models.TextChoices):
-        BASIC_SERVICE = "wajib_dasar", _("Wajib pelayanan dasar")
-        MANDATORY = "wajib_non_dasar", _("Wajib non-pelayanan dasar")
-        OPTIONAL = "pilihan", _("Pilihan")
+        BASIC_SERVICE = "wajib_dasar", _("Mandatory, basic services")
+        MANDATORY = "wajib_non_dasar", _("Mandatory, non-basic services")
+        OPTIONAL = "pilihan", _("Optional (pilihan)")
 
-    code = models.CharField(_("kode"), max_length=5, unique=True)
-    name = models.CharField(_("nama"), max_length=120)
-    group = models.CharField(_("kelompok"), max_length=20, choices=Group.choices)
+    code = models.CharField(_("code"), max_length=5, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices)
 
     class Meta:
-        verbose_name = _("urusan pemerintahan")
-        verbose_name_plural = _("urusan pemerintahan")
+        verbose_name = _("government affair")
+        verbose_name_plural = _("government affairs")
         ordering = ["code"]
 
     def __str__(self):
@@ -94,23 +94,23 @@ class User(AbstractUser):
 
     class Role(models.TextChoices):
         ADMIN = "admin", _("Administrator")
-        MINISTRY = "ministry", _("Staf Kemendagri")
-        PROVINCE = "province", _("Petugas provinsi")
-        LOCAL = "local", _("Petugas kabupaten/kota")
+        MINISTRY = "ministry", _("Ministry staff")
+        PROVINCE = "province", _("Provincial officer")
+        LOCAL = "local", _("Kabupaten/kota officer")
 
-    role = models.CharField(_("peran"), max_length=10, choices=Role.choices, default=Role.LOCAL)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.LOCAL)
     region = models.ForeignKey(
-        Region, verbose_name=_("daerah"), null=True, blank=True, on_delete=models.PROTECT, related_name="officers"
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="officers"
     )
     language = models.CharField(
-        _("bahasa"), max_length=5, choices=settings.LANGUAGES, default="id",
-        help_text=_("Bahasa antarmuka dan surel pengingat."),
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="id",
+        help_text=_("Language of the interface and of reminder e-mails."),
     )
-    reminders_enabled = models.BooleanField(_("terima surel pengingat"), default=True)
+    reminders_enabled = models.BooleanField(_("receive reminder e-mails"), default=True)
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("pengguna")
-        verbose_name_plural = _("pengguna")
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
                 condition=Q(role__in=["admin", "ministry"]) | Q(region__isnull=False),
@@ -121,58 +121,58 @@ class User(AbstractUser):
     def clean(self):
         super().clean()
         if self.role == self.Role.PROVINCE and self.region_id and self.region.level != Region.Level.PROVINCE:
-            raise ValidationError({"region": _("Petugas provinsi harus terdaftar pada sebuah provinsi.")})
+            raise ValidationError({"region": _("A provincial officer must belong to a province.")})
         if self.role == self.Role.LOCAL and self.region_id and self.region.level == Region.Level.PROVINCE:
-            raise ValidationError({"region": _("Petugas kabupaten/kota harus terdaftar pada kabupaten atau kota.")})
+            raise ValidationError({"region": _("A kabupaten/kota officer must belong to a kabupaten or kota.")})
         if self.role in (self.Role.PROVINCE, self.Role.LOCAL) and not self.region_id:
-            raise ValidationError({"region": _("Petugas daerah harus memiliki daerah.")})
+            raise ValidationError({"region": _("A regional officer must have a region.")})
 
 
 class Stage(models.TextChoices):
     """Lifecycle stages in lifecycle order (lists sort by this order, not alphabetically)."""
 
-    DRAFT = "draft", _("Draf")
-    SIGNED = "signed", _("Ditandatangani")
-    FOLLOWED_UP = "followed_up", _("Ditindaklanjuti PKS")
-    IMPLEMENTING = "implementing", _("Dilaksanakan")
-    COMPLETED = "completed", _("Selesai")
-    EXPIRED = "expired", _("Berakhir")
-    TERMINATED = "terminated", _("Diakhiri")
+    DRAFT = "draft", _("Draft")
+    SIGNED = "signed", _("Signed")
+    FOLLOWED_UP = "followed_up", _("Followed up by a PKS")
+    IMPLEMENTING = "implementing", _("Implementing")
+    COMPLETED = "completed", _("Completed")
+    EXPIRED = "expired", _("Expired")
+    TERMINATED = "terminated", _("Terminated")
 
 
 STAGE_ORDER = {value: index for index, value in enumerate(Stage.values)}
 
 
 class StallReason(models.TextChoices):
-    KB_WITHOUT_PKS = "KB_WITHOUT_PKS", _("KB tanpa PKS")
-    PKS_NOT_STARTED = "PKS_NOT_STARTED", _("PKS belum dilaksanakan")
-    MILESTONE_OVERDUE = "MILESTONE_OVERDUE", _("Tahapan terlambat")
+    KB_WITHOUT_PKS = "KB_WITHOUT_PKS", _("KB without PKS")
+    PKS_NOT_STARTED = "PKS_NOT_STARTED", _("PKS not started")
+    MILESTONE_OVERDUE = "MILESTONE_OVERDUE", _("Milestone overdue")
 
 
 class StallSettings(models.Model):
     """The stall thresholds, editable by administrators without a redeploy (one row)."""
 
     kb_follow_up_days = models.PositiveIntegerField(
-        _("batas hari KB ke PKS"), default=365, help_text=_("KB_FOLLOW_UP_DAYS: hari sejak KB ditandatangani.")
+        _("days from KB to PKS"), default=365, help_text=_("KB_FOLLOW_UP_DAYS: days since the KB was signed.")
     )
     implementation_start_days = models.PositiveIntegerField(
-        _("batas hari PKS ke pelaksanaan"),
+        _("days from PKS to implementation"),
         default=180,
-        help_text=_("IMPLEMENTATION_START_DAYS: hari sejak PKS ditandatangani."),
+        help_text=_("IMPLEMENTATION_START_DAYS: days since the PKS was signed."),
     )
     overdue_grace_days = models.PositiveIntegerField(
-        _("tenggang tahapan terlambat (hari)"),
+        _("grace for overdue milestones (days)"),
         default=30,
-        help_text=_("OVERDUE_GRACE_DAYS: hari setelah tenggat tahapan."),
+        help_text=_("OVERDUE_GRACE_DAYS: days after a milestone's due date."),
     )
-    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        verbose_name = _("ambang kemacetan")
-        verbose_name_plural = _("ambang kemacetan")
+        verbose_name = _("stall thresholds")
+        verbose_name_plural = _("stall thresholds")
 
     def __str__(self):
-        return str(_("Ambang kemacetan"))
+        return str(_("Stall thresholds"))
 
     def save(self, *args, **kwargs):
         self.pk = 1  # a single row
@@ -188,58 +188,58 @@ class Agreement(models.Model):
     """A Kesepakatan Bersama (KB) or a Perjanjian Kerja Sama (PKS)."""
 
     class DocumentType(models.TextChoices):
-        KB = "KB", _("Kesepakatan Bersama (KB)")
-        PKS = "PKS", _("Perjanjian Kerja Sama (PKS)")
+        KB = "KB", _("Joint agreement (KB)")
+        PKS = "PKS", _("Cooperation agreement (PKS)")
 
     class Kind(models.TextChoices):
-        KSDD_WAJIB = "KSDD-WAJIB", _("KSDD wajib")
-        KSDD_SUKARELA = "KSDD-SUKARELA", _("KSDD sukarela")
-        KSDPK = "KSDPK", _("KSDPK (dengan pihak ketiga)")
-        KSDPL = "KSDPL", _("KSDPL (dengan pemerintah daerah di luar negeri)")
-        KSDLL = "KSDLL", _("KSDLL (dengan lembaga di luar negeri)")
+        KSDD_WAJIB = "KSDD-WAJIB", _("KSDD mandatory")
+        KSDD_SUKARELA = "KSDD-SUKARELA", _("KSDD voluntary")
+        KSDPK = "KSDPK", _("KSDPK (with a third party)")
+        KSDPL = "KSDPL", _("KSDPL (with a regional government abroad)")
+        KSDLL = "KSDLL", _("KSDLL (with an institution abroad)")
 
     KSDD_KINDS = (Kind.KSDD_WAJIB, Kind.KSDD_SUKARELA)
 
-    number = models.CharField(_("nomor"), max_length=120, unique=True)
-    document_type = models.CharField(_("jenis dokumen"), max_length=3, choices=DocumentType.choices)
+    number = models.CharField(_("number"), max_length=120, unique=True)
+    document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
     parent = models.ForeignKey(
         "self",
-        verbose_name=_("KB induk"),
+        verbose_name=_("parent KB"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
         limit_choices_to={"document_type": "KB"},
     )
-    title = models.CharField(_("judul"), max_length=300)
-    scope = models.TextField(_("ruang lingkup"), blank=True)
-    cooperation_kind = models.CharField(_("bentuk kerja sama"), max_length=15, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    scope = models.TextField(_("scope"), blank=True)
+    cooperation_kind = models.CharField(_("cooperation kind"), max_length=15, choices=Kind.choices)
     regions = models.ManyToManyField(
-        Region, through="AgreementParty", related_name="agreements", verbose_name=_("daerah pihak")
+        Region, through="AgreementParty", related_name="agreements", verbose_name=_("party regions")
     )
-    affairs = models.ManyToManyField(GovernmentAffair, related_name="agreements", verbose_name=_("urusan"))
-    signed_on = models.DateField(_("tanggal ditandatangani"), null=True, blank=True)
-    dprd_approved_on = models.DateField(_("tanggal persetujuan DPRD"), null=True, blank=True)
-    starts_on = models.DateField(_("tanggal mulai berlaku"), null=True, blank=True)
-    ends_on = models.DateField(_("tanggal berakhir"), null=True, blank=True)
-    terminated_on = models.DateField(_("tanggal diakhiri"), null=True, blank=True)
-    value_idr = models.PositiveBigIntegerField(_("nilai (Rp)"), null=True, blank=True)
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+    affairs = models.ManyToManyField(GovernmentAffair, related_name="agreements", verbose_name=_("affairs"))
+    signed_on = models.DateField(_("signing date"), null=True, blank=True)
+    dprd_approved_on = models.DateField(_("DPRD approval date"), null=True, blank=True)
+    starts_on = models.DateField(_("start date"), null=True, blank=True)
+    ends_on = models.DateField(_("end date"), null=True, blank=True)
+    terminated_on = models.DateField(_("termination date"), null=True, blank=True)
+    value_idr = models.PositiveBigIntegerField(_("value (Rp)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("dibuat oleh"), null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("diperbarui oleh"), null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
-    version = models.PositiveIntegerField(_("versi"), default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at", "version"])
 
     class Meta:
-        verbose_name = _("perjanjian")
-        verbose_name_plural = _("perjanjian")
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         ordering = ["-signed_on", "number"]
         constraints = [
             models.CheckConstraint(
@@ -276,17 +276,17 @@ class Agreement(models.Model):
         if self.parent_id:
             parent = self.parent
             if self.document_type != self.DocumentType.PKS:
-                errors["parent"] = _("Hanya PKS yang dapat memiliki KB induk.")
+                errors["parent"] = _("Only a PKS can have a parent KB.")
             elif parent.document_type != self.DocumentType.KB:
-                errors["parent"] = _("Induk sebuah PKS harus berupa KB.")
+                errors["parent"] = _("The parent of a PKS must be a KB.")
             elif self.signed_on and (parent.signed_on is None or self.signed_on < parent.signed_on):
-                errors["signed_on"] = _("PKS tidak dapat ditandatangani sebelum KB induknya.")
+                errors["signed_on"] = _("A PKS cannot be signed before its parent KB.")
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
-            errors["ends_on"] = _("Tanggal berakhir tidak boleh sebelum tanggal mulai.")
+            errors["ends_on"] = _("The end date cannot be before the start date.")
         if self.terminated_on and self.signed_on and self.terminated_on < self.signed_on:
-            errors["terminated_on"] = _("Tanggal diakhiri tidak boleh sebelum tanggal penandatanganan.")
+            errors["terminated_on"] = _("The termination date cannot be before the signing date.")
         if self.terminated_on and not self.signed_on:
-            errors["terminated_on"] = _("Perjanjian yang belum ditandatangani tidak dapat diakhiri.")
+            errors["terminated_on"] = _("An agreement that is not signed cannot be terminated.")
         if errors:
             raise ValidationError(errors)
 
@@ -295,23 +295,23 @@ class Agreement(models.Model):
         errors = {}
         regions = list(regions)
         if len({r.pk for r in regions}) != len(regions):
-            errors["regions"] = _("Sebuah daerah hanya dapat tercatat sekali sebagai pihak.")
+            errors["regions"] = _("A region can be a party only once.")
         not_autonomous = [r.name for r in regions if not r.is_autonomous]
         if not_autonomous:
-            errors["regions"] = _("Bukan daerah otonom, tidak dapat menjadi pihak: %(names)s") % {
+            errors["regions"] = _("Not autonomous regions, they cannot be parties: %(names)s") % {
                 "names": ", ".join(not_autonomous)
             }
         names = [n for n in third_party_names if n.strip()]
         if self.cooperation_kind in self.KSDD_KINDS:
             if len(regions) < 2:
-                errors.setdefault("regions", _("Kerja sama antardaerah (KSDD) memerlukan sedikitnya dua daerah."))
+                errors.setdefault("regions", _("Cooperation between regions (KSDD) needs at least two regions."))
         else:
             if len(regions) < 1:
-                errors.setdefault("regions", _("Diperlukan sedikitnya satu daerah sebagai pihak."))
+                errors.setdefault("regions", _("At least one region is needed as a party."))
             if len(names) < 1:
-                errors["third_parties"] = _("Bentuk kerja sama ini memerlukan sedikitnya satu pihak ketiga.")
+                errors["third_parties"] = _("This kind of cooperation needs at least one third party.")
         if len(list(affairs)) < 1:
-            errors["affairs"] = _("Pilih sedikitnya satu urusan pemerintahan.")
+            errors["affairs"] = _("Choose at least one government affair.")
         if errors:
             raise ValidationError(errors)
 
@@ -320,17 +320,17 @@ class AgreementParty(models.Model):
     """A region as party: each signatory registers the same agreement under its own number."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
-    region = models.ForeignKey(Region, verbose_name=_("daerah"), on_delete=models.PROTECT, related_name="parties")
-    document_number = models.CharField(_("nomor dokumen pihak"), max_length=120, blank=True)
-    signatory_name = models.CharField(_("nama penandatangan"), max_length=150, blank=True)
-    signatory_position = models.CharField(_("jabatan penandatangan"), max_length=150, blank=True)
-    agency = models.CharField(_("perangkat daerah penanggung jawab"), max_length=200, blank=True)
-    contact_person = models.CharField(_("narahubung"), max_length=200, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="parties")
+    document_number = models.CharField(_("party's document number"), max_length=120, blank=True)
+    signatory_name = models.CharField(_("signatory's name"), max_length=150, blank=True)
+    signatory_position = models.CharField(_("signatory's position"), max_length=150, blank=True)
+    agency = models.CharField(_("agency in charge (perangkat daerah)"), max_length=200, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("pihak daerah")
-        verbose_name_plural = _("pihak daerah")
+        verbose_name = _("regional party")
+        verbose_name_plural = _("regional parties")
         ordering = ["region__code"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "region"], name="party_unique_region_per_agreement"),
@@ -344,12 +344,12 @@ class ThirdParty(models.Model):
     """A non-regional party (business, university, NGO, foreign government or institution)."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="third_parties")
-    name = models.CharField(_("nama pihak ketiga"), max_length=250)
+    name = models.CharField(_("third party name"), max_length=250)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("pihak ketiga")
-        verbose_name_plural = _("pihak ketiga")
+        verbose_name = _("third party")
+        verbose_name_plural = _("third parties")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "name"], name="third_party_unique_name_per_agreement"),
@@ -363,37 +363,37 @@ class Milestone(models.Model):
     """A concrete step of implementation, with the status regional officers keep up to date."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", _("Dijadwalkan")
-        IN_PROGRESS = "in_progress", _("Berjalan")
-        MET = "met", _("Tercapai")
-        PARTIALLY_MET = "partially_met", _("Tercapai sebagian")
-        NOT_MET = "not_met", _("Tidak tercapai")
-        CANCELLED = "cancelled", _("Dibatalkan")
+        SCHEDULED = "scheduled", _("Scheduled")
+        IN_PROGRESS = "in_progress", _("In progress")
+        MET = "met", _("Met")
+        PARTIALLY_MET = "partially_met", _("Partially met")
+        NOT_MET = "not_met", _("Not met")
+        CANCELLED = "cancelled", _("Cancelled")
 
     agreement = models.ForeignKey(
-        Agreement, verbose_name=_("perjanjian"), on_delete=models.CASCADE, related_name="milestones"
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="milestones"
     )
-    title = models.CharField(_("judul"), max_length=250)
-    description = models.TextField(_("uraian"), blank=True)
+    title = models.CharField(_("title"), max_length=250)
+    description = models.TextField(_("description"), blank=True)
     responsible_region = models.ForeignKey(
-        Region, verbose_name=_("daerah penanggung jawab"), null=True, blank=True,
+        Region, verbose_name=_("responsible region"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="milestones",
     )
-    due_on = models.DateField(_("tenggat"), null=True, blank=True)
-    started_on = models.DateField(_("tanggal mulai"), null=True, blank=True)
-    completed_on = models.DateField(_("tanggal selesai"), null=True, blank=True)
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    started_on = models.DateField(_("start date"), null=True, blank=True)
+    completed_on = models.DateField(_("completion date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.SCHEDULED)
     progress = models.PositiveSmallIntegerField(
-        _("kemajuan (%)"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+        _("progress (%)"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
-    version = models.PositiveIntegerField(_("versi"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at", "version"])
 
     class Meta:
-        verbose_name = _("tahapan")
-        verbose_name_plural = _("tahapan")
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["due_on", "title"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "title"], name="milestone_unique_title_per_agreement"),
@@ -423,14 +423,14 @@ class Milestone(models.Model):
         super().clean()
         errors = {}
         if self.status == self.Status.MET and not self.completed_on:
-            errors["completed_on"] = _("Tahapan yang tercapai memerlukan tanggal selesai.")
+            errors["completed_on"] = _("A met milestone needs a completion date.")
         if self.status == self.Status.IN_PROGRESS and not self.started_on:
-            errors["started_on"] = _("Tahapan yang berjalan memerlukan tanggal mulai.")
+            errors["started_on"] = _("A milestone in progress needs a start date.")
         if self.completed_on and self.started_on and self.completed_on < self.started_on:
-            errors["completed_on"] = _("Tanggal selesai tidak boleh sebelum tanggal mulai.")
+            errors["completed_on"] = _("The completion date cannot be before the start date.")
         if self.responsible_region_id and self.agreement_id:
             if not self.agreement.parties.filter(region_id=self.responsible_region_id).exists():
-                errors["responsible_region"] = _("Daerah penanggung jawab harus salah satu pihak perjanjian.")
+                errors["responsible_region"] = _("The responsible region must be one of the agreement's parties.")
         if errors:
             raise ValidationError(errors)
 
@@ -440,20 +440,20 @@ class MilestoneUpdate(models.Model):
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="updates")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="milestone_updates",
     )
-    created_at = models.DateTimeField(_("waktu"), auto_now_add=True, db_index=True)
-    status_before = models.CharField(_("status sebelum"), max_length=15, choices=Milestone.Status.choices, blank=True)
-    status_after = models.CharField(_("status sesudah"), max_length=15, choices=Milestone.Status.choices)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    status_before = models.CharField(_("status before"), max_length=15, choices=Milestone.Status.choices, blank=True)
+    status_after = models.CharField(_("status after"), max_length=15, choices=Milestone.Status.choices)
     progress = models.PositiveSmallIntegerField(
-        _("kemajuan (%)"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+        _("progress (%)"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    note = models.TextField(_("catatan"), blank=True)
+    note = models.TextField(_("note"), blank=True)
 
     class Meta:
-        verbose_name = _("pembaruan tahapan")
-        verbose_name_plural = _("pembaruan tahapan")
+        verbose_name = _("milestone update")
+        verbose_name_plural = _("milestone updates")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=100), name="update_progress_0_100"),
@@ -473,34 +473,34 @@ class Document(models.Model):
     """An uploaded scan (KB, PKS, addendum) or a milestone's evidence. Served only via an access check."""
 
     class Type(models.TextChoices):
-        KB_SCAN = "kb", _("Naskah KB")
-        PKS_SCAN = "pks", _("Naskah PKS")
-        ADDENDUM = "addendum", _("Adendum")
-        EVIDENCE = "evidence", _("Bukti pelaksanaan")
-        OTHER = "other", _("Lainnya")
+        KB_SCAN = "kb", _("KB document")
+        PKS_SCAN = "pks", _("PKS document")
+        ADDENDUM = "addendum", _("Addendum")
+        EVIDENCE = "evidence", _("Implementation evidence")
+        OTHER = "other", _("Other")
 
     agreement = models.ForeignKey(
-        Agreement, verbose_name=_("perjanjian"), on_delete=models.CASCADE, related_name="documents"
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="documents"
     )
     milestone = models.ForeignKey(
-        Milestone, verbose_name=_("tahapan"), null=True, blank=True,
+        Milestone, verbose_name=_("milestone"), null=True, blank=True,
         on_delete=models.CASCADE, related_name="evidence",
     )
-    doc_type = models.CharField(_("jenis"), max_length=10, choices=Type.choices, default=Type.OTHER)
-    dated_on = models.DateField(_("tanggal dokumen"), null=True, blank=True)
-    file = models.FileField(_("berkas"), upload_to=document_upload_to)
-    original_name = models.CharField(_("nama berkas asli"), max_length=200, blank=True)
-    content_type = models.CharField(_("tipe isi"), max_length=60, blank=True)
-    size = models.PositiveIntegerField(_("ukuran (bita)"), default=0)
+    doc_type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.OTHER)
+    dated_on = models.DateField(_("document date"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to=document_upload_to)
+    original_name = models.CharField(_("original file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=60, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("diunggah oleh"), null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
-    uploaded_at = models.DateTimeField(_("diunggah"), auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("dokumen")
-        verbose_name_plural = _("dokumen")
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["-uploaded_at"]
 
     def __str__(self):
@@ -509,4 +509,4 @@ class Document(models.Model):
     def clean(self):
         super().clean()
         if self.milestone_id and self.agreement_id and self.milestone.agreement_id != self.agreement_id:
-            raise ValidationError({"milestone": _("Tahapan ini bukan milik perjanjian tersebut.")})
+            raise ValidationError({"milestone": _("This milestone does not belong to that agreement.")})
