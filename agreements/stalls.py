@@ -9,6 +9,8 @@ Annotations added (all computed as of D):
   implementing / followed_up > signed; ``stage_order`` its position in the lifecycle;
 - ``stall_kb_without_pks``, ``stall_pks_not_started``, ``stall_milestone_overdue``: booleans;
 - ``is_stalled``: any of them;
+- ``has_signed_pks`` (a PKS whose parent is this agreement was signed on or before D) and
+  ``has_started_milestone`` (a milestone started or met on or before D);
 - ``overdue_since``: the earliest ``due_on`` among the overdue milestones;
 - ``stalled_since``: the date the largest ``days_stalled`` counts from (signing date for the KB/PKS
   reasons, ``overdue_since`` for overdue milestones); ``days_stalled`` is D − ``stalled_since``.
@@ -107,8 +109,8 @@ def with_status(
     live = milestones.exclude(status=Milestone.Status.CANCELLED)
 
     qs = qs.annotate(
-        _pks_signed=Exists(Agreement.objects.filter(parent=OuterRef("pk"), signed_on__lte=as_of)),
-        _started=Exists(milestones.filter(started_as_of(as_of))),
+        has_signed_pks=Exists(Agreement.objects.filter(parent=OuterRef("pk"), signed_on__lte=as_of)),
+        has_started_milestone=Exists(milestones.filter(started_as_of(as_of))),
         _has_live=Exists(live),
         _live_unmet=Exists(live.exclude(met_as_of(as_of))),
         overdue_since=Subquery(
@@ -131,8 +133,8 @@ def with_status(
         (~signed | Q(signed_on__isnull=True), Stage.DRAFT),
         (completed, Stage.COMPLETED),
         (Q(ends_on__lt=as_of), Stage.EXPIRED),
-        (is_pks & Q(_started=True), Stage.IMPLEMENTING),
-        (is_kb & Q(_pks_signed=True), Stage.FOLLOWED_UP),
+        (is_pks & Q(has_started_milestone=True), Stage.IMPLEMENTING),
+        (is_kb & Q(has_signed_pks=True), Stage.FOLLOWED_UP),
     ]
     qs = qs.annotate(
         stage=Case(
@@ -147,9 +149,9 @@ def with_status(
     )
     # Never stalled: terminated, not yet signed, or completed as of D.
     eligible = signed & Q(signed_on__isnull=False) & ~terminated & ~completed
-    kb_stall = eligible & is_kb & Q(_pks_signed=False) & Q(signed_on__lt=as_of - _days(t.kb_follow_up_days))
+    kb_stall = eligible & is_kb & Q(has_signed_pks=False) & Q(signed_on__lt=as_of - _days(t.kb_follow_up_days))
     pks_stall = (
-        eligible & is_pks & Q(_started=False) & Q(signed_on__lt=as_of - _days(t.implementation_start_days))
+        eligible & is_pks & Q(has_started_milestone=False) & Q(signed_on__lt=as_of - _days(t.implementation_start_days))
     )
     overdue_stall = eligible & Q(overdue_since__isnull=False)
     qs = qs.annotate(

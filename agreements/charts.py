@@ -1,0 +1,139 @@
+"""SVG charts drawn on the server. This module knows no model: it takes plain numbers, labels and links.
+
+Every chart is an ``<svg role="img">`` with a ``<title>`` and the numbers drawn as text labels, so it
+reads without colour; the pages also show the same numbers in a table for screen readers and print.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+# A sequential palette (light → dark red) for shares; dark enough steps carry white text.
+PALETTE = ["#f1f3f5", "#fde0c5", "#f9b384", "#ee7d4f", "#cf4a30", "#9c2320"]
+BAR_COLOUR = "#0b4f6c"
+STALL_COLOUR = "#a4262c"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    href: str = ""
+    stalled: int | None = None
+    stalled_href: str = ""
+
+
+@dataclass(frozen=True)
+class Tile:
+    code: str
+    label: str
+    col: int
+    row: int
+    value: int
+    share: float | None
+    href: str = ""
+
+
+def _link(href: str, inner: str) -> str:
+    if not href:
+        return inner
+    return f'<a href="{escape(href)}">{inner}</a>'
+
+
+def palette_index(share: float | None) -> int:
+    """0 for no data or no stall, then five steps up to 100 %."""
+    if not share:
+        return 0
+    return min(len(PALETTE) - 1, 1 + int(share * (len(PALETTE) - 1) // 1.0001))
+
+
+def text_colour(fill: str) -> str:
+    r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    return "#ffffff" if (0.299 * r + 0.587 * g + 0.114 * b) < 140 else "#1b2430"
+
+
+def bar_chart(bars: list[Bar], title: str, width: int = 560, label_width: int = 190) -> SafeString:
+    """Horizontal bars with the value (and the stalled part, when given) written beside each bar."""
+    row_h, gap = 24, 6
+    height = max(1, len(bars)) * (row_h + gap) + gap
+    top = max([b.value for b in bars] + [1])
+    plot = width - label_width - 70
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" class="bar-chart">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, bar in enumerate(bars):
+        y = gap + i * (row_h + gap)
+        w = round(plot * bar.value / top) if bar.value else 0
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + row_h * 0.7:.1f}" text-anchor="end" font-size="13" '
+            f'fill="#1b2430">{escape(bar.label)}</text>'
+        )
+        rect = f'<rect x="{label_width}" y="{y}" width="{max(w, 1)}" height="{row_h}" fill="{BAR_COLOUR}"/>'
+        if bar.stalled:
+            sw = round(plot * bar.stalled / top)
+            rect += (
+                f'<rect x="{label_width}" y="{y + row_h - 7}" width="{max(sw, 1)}" height="7" '
+                f'fill="{STALL_COLOUR}"/>'
+            )
+        parts.append(_link(bar.href, rect))
+        value = f"{bar.value:,}".replace(",", ".")
+        if bar.stalled is not None:
+            value += f" ({bar.stalled:,})".replace(",", ".")
+        parts.append(
+            _link(
+                bar.stalled_href or bar.href,
+                f'<text x="{label_width + w + 6}" y="{y + row_h * 0.7:.1f}" font-size="13" '
+                f'fill="#1b2430">{escape(value)}</text>',
+            )
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every dynamic part above is escaped
+
+
+def tile_map(tiles: list[Tile], title: str, cell: int = 46, legend: list[tuple[str, str]] | None = None) -> SafeString:
+    """One square per province on a rough geographic grid, coloured by share, the count written inside."""
+    cols = max([t.col for t in tiles] + [0]) + 1
+    rows = max([t.row for t in tiles] + [0]) + 1
+    legend = legend or []
+    legend_h = 28 if legend else 0
+    width, height = cols * cell + 4, rows * cell + 4 + legend_h
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" class="tile-map">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for t in tiles:
+        x, y = 2 + t.col * cell, 2 + t.row * cell
+        fill = PALETTE[palette_index(t.share)]
+        ink = text_colour(fill)
+        share = "" if t.share is None else f" · {round(t.share * 100)}%"
+        inner = (
+            f'<rect x="{x}" y="{y}" width="{cell - 3}" height="{cell - 3}" rx="4" fill="{fill}" stroke="#8a94a3"/>'
+            f"<title>{escape(t.label)}: {t.value}{share}</title>"
+            f'<text x="{x + (cell - 3) / 2:.1f}" y="{y + 16}" text-anchor="middle" font-size="10" '
+            f'fill="{ink}">{escape(t.code)}</text>'
+            f'<text x="{x + (cell - 3) / 2:.1f}" y="{y + 34}" text-anchor="middle" font-size="14" font-weight="700" '
+            f'fill="{ink}">{t.value}</text>'
+        )
+        parts.append(_link(t.href, inner))
+    x = 2
+    for colour, label in legend:
+        parts.append(
+            f'<rect x="{x}" y="{height - 22}" width="14" height="14" fill="{colour}" stroke="#8a94a3"/>'
+            f'<text x="{x + 18}" y="{height - 10}" font-size="11" fill="#1b2430">{escape(label)}</text>'
+        )
+        x += 18 + 7 * len(label) + 14
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every dynamic part above is escaped
+
+
+def share_legend() -> list[tuple[str, str]]:
+    steps = len(PALETTE) - 1
+    legend = [(PALETTE[0], "0%")]
+    for i in range(1, steps + 1):
+        low, high = round((i - 1) * 100 / steps), round(i * 100 / steps)
+        legend.append((PALETTE[i], format_html("{}–{}%", low, high)))
+    return legend

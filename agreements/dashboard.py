@@ -1,0 +1,207 @@
+"""Selectors for the national dashboard: every figure is one aggregate over the same queryset.
+
+The view hands in the agreements the user may see, already filtered by the dashboard's filters and
+annotated by ``stalls.with_status``. Each figure here comes with the list parameters that reproduce
+it on ``/agreements/``, so every number can link to exactly the agreements it counts. The number of
+queries is fixed: it does not grow with the data.
+"""
+
+import csv
+import datetime
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, ExtractYear
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agreement, GovernmentAffair, Region, Stage, StallReason
+from .reference import DATA_DIR
+from .stalls import AGE_BUCKETS, Thresholds, age_bucket_q, reason_q
+
+# The pipeline as the ministry reads it: the "signed" stage split into KB signed and PKS signed.
+PIPELINE = [
+    ("draft", _("Draft"), Stage.DRAFT, None),
+    ("kb_signed", _("KB signed"), Stage.SIGNED, Agreement.DocumentType.KB),
+    ("followed_up", _("KB followed up by a PKS"), Stage.FOLLOWED_UP, None),
+    ("pks_signed", _("PKS signed"), Stage.SIGNED, Agreement.DocumentType.PKS),
+    ("implementing", _("Implementing"), Stage.IMPLEMENTING, None),
+    ("completed", _("Completed"), Stage.COMPLETED, None),
+    ("expired", _("Expired"), Stage.EXPIRED, None),
+    ("terminated", _("Terminated"), Stage.TERMINATED, None),
+]
+# "Signed, not terminated": the denominator of a stall share.
+LIVE_STAGES = [Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING, Stage.COMPLETED, Stage.EXPIRED]
+
+
+@dataclass
+class Figure:
+    """A number on the dashboard and the list parameters that show exactly those agreements."""
+
+    value: int
+    params: list[tuple[str, str]] = field(default_factory=list)
+
+
+def list_href(base_params: list[tuple[str, str]], figure: Figure) -> str:
+    """The agreement list filtered to exactly the agreements ``figure`` counts.
+
+    The figure's own parameters replace the page's filters of the same name (a province's row on a
+    dashboard filtered by another province links to that province).
+    """
+    own = {key for key, _value in figure.params}
+    query = urlencode([(k, v) for k, v in base_params if k not in own] + figure.params)
+    return reverse("agreement-list") + (f"?{query}" if query else "")
+
+
+@lru_cache(maxsize=1)
+def province_tiles() -> dict[str, tuple[int, int]]:
+    with open(DATA_DIR / "province_tiles.csv", encoding="utf-8", newline="") as fh:
+        return {row["code"]: (int(row["col"]), int(row["row"])) for row in csv.DictReader(fh)}
+
+
+def pipeline(qs: QuerySet) -> list[dict]:
+    """Agreements at each stage, and how many of each are stalled (one query)."""
+    counts = {
+        (row["stage"], row["document_type"]): row
+        for row in qs.order_by().values("stage", "document_type").annotate(
+            total=Count("pk"), stalled=Count("pk", filter=Q(is_stalled=True))
+        )
+    }
+    rows = []
+    for key, label, stage, doc_type in PIPELINE:
+        matching = [v for (s, d), v in counts.items() if s == stage and (doc_type is None or d == doc_type)]
+        params = [("stage", str(stage))] + ([("document_type", str(doc_type))] if doc_type else [])
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "stage": stage,
+                "document_type": doc_type,
+                "total": Figure(sum(r["total"] for r in matching), params),
+                "stalled": Figure(sum(r["stalled"] for r in matching), params + [("stalled", "yes")]),
+            }
+        )
+    return rows
+
+
+def stall_summary(qs: QuerySet, as_of: datetime.date, thresholds: Thresholds) -> dict:
+    """Stalled in all, by reason, and by age past the threshold (one query)."""
+    aggregates = {"stalled": Count("pk", filter=Q(is_stalled=True))}
+    for reason in StallReason.values:
+        aggregates[f"reason_{reason}"] = Count("pk", filter=reason_q(reason))
+    for label, _low, _high in AGE_BUCKETS:
+        aggregates[f"age_{label}"] = Count("pk", filter=age_bucket_q(label, as_of, thresholds))
+    row = qs.order_by().aggregate(**aggregates)
+    return {
+        "stalled": Figure(row["stalled"], [("stalled", "yes")]),
+        "by_reason": [
+            {"reason": StallReason(reason), "figure": Figure(row[f"reason_{reason}"], [("reason", reason)])}
+            for reason in StallReason.values
+        ],
+        "by_age": [
+            {"label": label, "low": low, "high": high, "figure": Figure(row[f"age_{label}"], [("age", label)])}
+            for label, low, high in AGE_BUCKETS
+        ],
+    }
+
+
+def by_province(qs: QuerySet) -> list[dict]:
+    """Per province (a party is the province or one of its kabupaten/kota): live and stalled counts.
+
+    An agreement between regions of two provinces counts in both. One query for the counts, one for
+    the province names.
+    """
+    province_code = Coalesce(F("parties__region__province__code"), F("parties__region__code"))
+    counts = {
+        row["province_code"]: row
+        for row in qs.order_by()
+        .annotate(province_code=province_code)
+        .filter(province_code__isnull=False)
+        .values("province_code")
+        .annotate(
+            total=Count("pk", distinct=True),
+            live=Count("pk", distinct=True, filter=Q(stage__in=LIVE_STAGES)),
+            stalled=Count("pk", distinct=True, filter=Q(is_stalled=True)),
+        )
+    }
+    tiles = province_tiles()
+    rows = []
+    for province in Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"):
+        row = counts.get(province.code, {"total": 0, "live": 0, "stalled": 0})
+        p = [("province", province.code)]
+        share = row["stalled"] / row["live"] if row["live"] else None
+        rows.append(
+            {
+                "province": province,
+                "total": Figure(row["total"], p),
+                "live": Figure(row["live"], p + [("stage", str(s)) for s in LIVE_STAGES]),
+                "stalled": Figure(row["stalled"], p + [("stalled", "yes")]),
+                "share": share,
+                "tile": tiles.get(province.code),
+            }
+        )
+    return rows
+
+
+def by_affair(qs: QuerySet) -> list[dict]:
+    """Per government affair: all and stalled agreements (one query for counts, one for names)."""
+    counts = {
+        row["affairs__code"]: row
+        for row in qs.order_by()
+        .filter(affairs__isnull=False)
+        .values("affairs__code")
+        .annotate(total=Count("pk", distinct=True), stalled=Count("pk", distinct=True, filter=Q(is_stalled=True)))
+    }
+    rows = []
+    for affair in GovernmentAffair.objects.order_by("code"):
+        row = counts.get(affair.code, {"total": 0, "stalled": 0})
+        p = [("affair", affair.code)]
+        rows.append(
+            {
+                "affair": affair,
+                "total": Figure(row["total"], p),
+                "stalled": Figure(row["stalled"], p + [("stalled", "yes")]),
+            }
+        )
+    return rows
+
+
+def by_signing_year(qs: QuerySet) -> list[dict]:
+    """KBs signed each year against those followed by a PKS signed on or before the as-of date."""
+    rows = (
+        qs.order_by()
+        .filter(document_type=Agreement.DocumentType.KB, signed_on__isnull=False, stage__in=LIVE_STAGES + [Stage.TERMINATED])
+        .annotate(year=ExtractYear("signed_on"))
+        .values("year")
+        .annotate(total=Count("pk"), followed=Count("pk", filter=Q(has_signed_pks=True)))
+        .order_by("year")
+    )
+    result = []
+    for row in rows:
+        year = str(row["year"])
+        p = [("document_type", "KB"), ("year_from", year), ("year_to", year)]
+        p_signed = p + [("stage", str(s)) for s in LIVE_STAGES + [Stage.TERMINATED]]
+        result.append(
+            {
+                "year": row["year"],
+                "total": Figure(row["total"], p_signed),
+                "followed": Figure(row["followed"], p + [("has_pks", "yes")]),
+                "share": row["followed"] / row["total"] if row["total"] else None,
+            }
+        )
+    return result
+
+
+def longest_stalled(qs: QuerySet, as_of: datetime.date, limit: int = 10) -> list:
+    """The agreements stalled longest, with their parties (two queries)."""
+    rows = list(
+        qs.filter(is_stalled=True)
+        .order_by(F("stalled_since").asc(), "number")
+        .prefetch_related("parties__region")[:limit]
+    )
+    for a in rows:
+        a.days_stalled = (as_of - a.stalled_since).days
+    return rows
