@@ -1,0 +1,111 @@
+"""``python manage.py stalled [--as-of YYYY-MM-DD] [--format table|csv|json]``.
+
+Prints the agreements stalled as of a date, from the same rules as the dashboard and the lists
+(``agreements.stalls`` through ``agreements.selectors.stalled_report``).
+"""
+
+import csv
+import datetime
+import io
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from agreements import selectors, stalls
+
+FORMATS = ("table", "csv", "json")
+
+
+def parse_as_of(value: str | None) -> datetime.date:
+    """The ``--as-of`` value as a date (today when not given); a CommandError naming the option otherwise."""
+    if value is None or value == "":
+        return stalls.today()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        raise CommandError(
+            _("--as-of must be a date written YYYY-MM-DD (for example 2024-12-31), not %(value)r.") % {"value": value}
+        ) from None
+
+
+def _flat(row: dict) -> list[str]:
+    """A report row as text cells: lists joined with ';', the date in ISO form."""
+    cells = []
+    for field in selectors.STALLED_REPORT_FIELDS:
+        value = row[field]
+        if isinstance(value, list):
+            value = ";".join(value)
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        cells.append(str(value))
+    return cells
+
+
+class Command(BaseCommand):
+    @property
+    def help(self):  # translated when asked, not at import
+        return _("Print the agreements stalled as of a date (default today), as a table, CSV or JSON.")
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD",
+            help=_("Evaluate the stall rules as of this date (default: today)."),
+        )
+        parser.add_argument(
+            "--format", dest="format", default="table", choices=FORMATS,
+            help=_("Output format: table (default), csv or json."),
+        )
+
+    def handle(self, *args, **options):
+        as_of = parse_as_of(options["as_of"])
+        fmt = options["format"]
+        if fmt not in FORMATS:  # call_command() does not go through argparse's choices
+            raise CommandError(_("--format must be one of: %(formats)s.") % {"formats": ", ".join(FORMATS)})
+        thresholds = stalls.Thresholds.current()
+        rows = selectors.stalled_report(as_of=as_of, thresholds=thresholds)
+        if fmt == "json":
+            data = [{**row, "signed_on": row["signed_on"].isoformat()} for row in rows]
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+        elif fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(selectors.STALLED_REPORT_FIELDS)
+            writer.writerows(_flat(row) for row in rows)
+            self.stdout.write(buffer.getvalue(), ending="")
+        else:
+            self._write_table(rows, as_of, thresholds)
+
+    def _write_table(self, rows: list[dict], as_of: datetime.date, thresholds: stalls.Thresholds) -> None:
+        header = [
+            _("Number"), _("Type"), _("Title"), _("Reasons"), _("Days stalled"),
+            _("Signed on"), _("Regions"), _("Affairs"),
+        ]
+        body = [_flat(row) for row in rows]
+        widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
+        numeric = {selectors.STALLED_REPORT_FIELDS.index("days_stalled")}
+
+        def line(cells):
+            return "  ".join(
+                cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)
+            ).rstrip()
+
+        self.stdout.write(line(header))
+        self.stdout.write(line(["-" * w for w in widths]))
+        for cells in body:
+            self.stdout.write(line(cells))
+        self.stdout.write(
+            _(
+                "%(count)d stalled as of %(as_of)s (thresholds: KB to PKS %(kb)d days, PKS to implementation "
+                "%(pks)d days, overdue milestone grace %(grace)d days)."
+            )
+            % {
+                "count": len(rows),
+                "as_of": as_of.isoformat(),
+                "kb": thresholds.kb_follow_up_days,
+                "pks": thresholds.implementation_start_days,
+                "grace": thresholds.overdue_grace_days,
+            }
+        )

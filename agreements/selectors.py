@@ -1,0 +1,72 @@
+"""Reads: querysets and reports built on the models, the stall rules and the access helpers.
+
+Selectors never write. Each one states its query count, which does not grow with the data.
+"""
+
+import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from . import stalls
+from .models import GovernmentAffair, Region
+
+# --- The stalled report (the ``stalled`` command and anything that lists stalled agreements) -------
+
+STALLED_REPORT_FIELDS = (
+    "number",
+    "document_type",
+    "title",
+    "reasons",
+    "days_stalled",
+    "signed_on",
+    "region_codes",
+    "affair_codes",
+)
+
+
+def stalled_report(
+    *,
+    as_of: datetime.date,
+    queryset: QuerySet | None = None,
+    thresholds: stalls.Thresholds | None = None,
+) -> list[dict]:
+    """The agreements stalled as of ``as_of``, one dict per agreement, in report order.
+
+    Each row has exactly the keys of ``STALLED_REPORT_FIELDS``: ``reasons``, ``region_codes`` and
+    ``affair_codes`` are sorted lists of codes, ``days_stalled`` an int and ``signed_on`` a
+    ``datetime.date``. Rows are sorted by ``days_stalled`` descending, then ``number`` in plain
+    code-point order; the sort is done here in Python so that PostgreSQL (whose collation may
+    ignore case) and SQLite give the same order.
+
+    ``queryset`` restricts the agreements (for example ``access.agreements_visible_to(user)``);
+    ``thresholds`` defaults to the ones in force (one more query to read them).
+
+    Queries: 3 (the annotated agreements, their regions, their affairs), plus 1 when
+    ``thresholds`` is not given.
+    """
+    thresholds = thresholds or stalls.Thresholds.current()
+    qs = (
+        stalls.with_status(queryset, as_of=as_of, thresholds=thresholds)
+        .filter(is_stalled=True)
+        .only("pk", "number", "document_type", "title", "signed_on")
+        .order_by()
+        .prefetch_related(
+            Prefetch("regions", queryset=Region.objects.only("pk", "code")),
+            Prefetch("affairs", queryset=GovernmentAffair.objects.only("pk", "code")),
+        )
+    )
+    rows = [
+        {
+            "number": agreement.number,
+            "document_type": agreement.document_type,
+            "title": agreement.title,
+            "reasons": stalls.reasons_of(agreement),
+            "days_stalled": stalls.days_stalled(agreement, as_of),
+            "signed_on": agreement.signed_on,
+            "region_codes": sorted(region.code for region in agreement.regions.all()),
+            "affair_codes": sorted(affair.code for affair in agreement.affairs.all()),
+        }
+        for agreement in qs
+    ]
+    rows.sort(key=lambda row: (-row["days_stalled"], row["number"]))
+    return rows
