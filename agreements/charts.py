@@ -35,10 +35,19 @@ class Tile:
     href: str = ""
 
 
-def _link(href: str, inner: str) -> str:
+def _link(href: str, inner: str, label: str = "") -> str:
     if not href:
         return inner
-    return f'<a href="{escape(href)}">{inner}</a>'
+    aria = f' aria-label="{escape(label)}"' if label else ""
+    return f'<a href="{escape(href)}"{aria}>{inner}</a>'
+
+
+def _open_svg(width: int, height: int, title: str, css_class: str) -> str:
+    # role="group", not "img": the chart holds links, which an image may not contain.
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="group" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" class="{css_class}">'
+    )
 
 
 def palette_index(share: float | None) -> int:
@@ -59,11 +68,7 @@ def bar_chart(bars: list[Bar], title: str, width: int = 560, label_width: int = 
     height = max(1, len(bars)) * (row_h + gap) + gap
     top = max([b.value for b in bars] + [1])
     plot = width - label_width - 70
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" class="bar-chart">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = [_open_svg(width, height, title, "bar-chart"), f"<title>{escape(title)}</title>"]
     for i, bar in enumerate(bars):
         y = gap + i * (row_h + gap)
         w = round(plot * bar.value / top) if bar.value else 0
@@ -78,8 +83,9 @@ def bar_chart(bars: list[Bar], title: str, width: int = 560, label_width: int = 
                 f'<rect x="{label_width}" y="{y + row_h - 7}" width="{max(sw, 1)}" height="7" '
                 f'fill="{STALL_COLOUR}"/>'
             )
-        parts.append(_link(bar.href, rect))
-        value = f"{bar.value:,}".replace(",", ".")
+        total = f"{bar.value:,}".replace(",", ".")
+        parts.append(_link(bar.href, rect, f"{bar.label}: {total}"))
+        value = total
         if bar.stalled is not None:
             value += f" ({bar.stalled:,})".replace(",", ".")
         parts.append(
@@ -87,24 +93,21 @@ def bar_chart(bars: list[Bar], title: str, width: int = 560, label_width: int = 
                 bar.stalled_href or bar.href,
                 f'<text x="{label_width + w + 6}" y="{y + row_h * 0.7:.1f}" font-size="13" '
                 f'fill="#1b2430">{escape(value)}</text>',
+                f"{bar.label}: {value}",
             )
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every dynamic part above is escaped
 
 
-def tile_map(tiles: list[Tile], title: str, cell: int = 46, legend: list[tuple[str, str]] | None = None) -> SafeString:
+def tile_map(tiles: list[Tile], title: str, cell: int = 56, legend: list[tuple[str, str]] | None = None) -> SafeString:
     """One square per province on a rough geographic grid, coloured by share, the count written inside."""
     cols = max([t.col for t in tiles] + [0]) + 1
     rows = max([t.row for t in tiles] + [0]) + 1
     legend = legend or []
     legend_h = 28 if legend else 0
     width, height = cols * cell + 4, rows * cell + 4 + legend_h
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" class="tile-map">',
-        f"<title>{escape(title)}</title>",
-    ]
+    parts = [_open_svg(width, height, title, "tile-map"), f"<title>{escape(title)}</title>"]
     for t in tiles:
         x, y = 2 + t.col * cell, 2 + t.row * cell
         fill = PALETTE[palette_index(t.share)]
@@ -118,7 +121,7 @@ def tile_map(tiles: list[Tile], title: str, cell: int = 46, legend: list[tuple[s
             f'<text x="{x + (cell - 3) / 2:.1f}" y="{y + 34}" text-anchor="middle" font-size="14" font-weight="700" '
             f'fill="{ink}">{t.value}</text>'
         )
-        parts.append(_link(t.href, inner))
+        parts.append(_link(t.href, inner, f"{t.label}: {t.value}{share}"))
     x = 2
     for colour, label in legend:
         parts.append(

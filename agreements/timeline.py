@@ -1,0 +1,244 @@
+"""The agreement timeline: one list of what happened to an agreement, newest first.
+
+A selector (reads only). It merges
+- the dated facts of the agreement (signed, DPRD approval, start, end, termination) and the signing
+  of its PKS when it is a KB,
+- document uploads,
+- milestone updates written by officers (``MilestoneUpdate``),
+- audited changes recorded by django-simple-history on the agreement, its regional parties, its
+  third parties and its milestones: who, when and which fields changed (``diff_against`` between
+  consecutive historical records of the same object).
+
+The number of queries is constant: one per source plus one per kind of related object that a
+changed foreign key points to, whatever the number of milestones, updates, parties or records.
+"""
+
+import dataclasses
+import datetime
+from collections import defaultdict
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Agreement, AgreementParty, Document, Milestone, MilestoneUpdate, ThirdParty
+
+# Never shown as changes: bookkeeping that the record's own "who" and "when" already say.
+_HIDDEN_FIELDS = {"id", "created_at", "updated_at", "created_by", "updated_by", "version", "agreement"}
+
+
+@dataclasses.dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclasses.dataclass
+class Event:
+    """One line of the timeline.
+
+    ``kind`` is one of ``fact`` (a dated fact of the agreement), ``document``, ``milestone_update``
+    and ``history`` (an audited change). ``when`` is a date for facts and a datetime otherwise.
+    ``region`` is set when the event is about a region (a party added or removed), so templates
+    can link it. ``upcoming`` marks a fact dated after today (a planned end date, for example).
+    """
+
+    kind: str
+    when: datetime.date | datetime.datetime
+    title: str
+    user: object = None
+    note: str = ""
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    region: object = None
+    upcoming: bool = False
+    sort_key: tuple = ()
+
+    @property
+    def is_datetime(self) -> bool:
+        return isinstance(self.when, datetime.datetime)
+
+
+def _key(when, tiebreak: int) -> tuple:
+    """Sort key: a date counts as the start of its day in the local time zone.
+
+    So that on the same day, a change recorded at 10:00 sorts above (newer than) the signing it
+    records, which is dated that day.
+    """
+    if isinstance(when, datetime.datetime):
+        moment = timezone.localtime(when) if timezone.is_aware(when) else when
+        moment = moment.replace(tzinfo=None)
+    else:
+        moment = datetime.datetime.combine(when, datetime.time.min)
+    return (moment, tiebreak)
+
+
+def _fact_events(agreement: Agreement, today: datetime.date) -> list[Event]:
+    facts = [
+        (agreement.signed_on, _("%(doc)s signed") % {"doc": agreement.document_type}),
+        (agreement.dprd_approved_on, _("Approved by the DPRD")),
+        (agreement.starts_on, _("Cooperation starts")),
+        (agreement.ends_on, _("Cooperation ends")),
+        (agreement.terminated_on, _("Terminated")),
+    ]
+    events = []
+    for order, (when, title) in enumerate(facts):
+        if when:
+            events.append(Event("fact", when, title, upcoming=when > today, sort_key=_key(when, order)))
+    return events
+
+
+def _child_events(agreement: Agreement, today: datetime.date) -> list[Event]:
+    if agreement.document_type != Agreement.DocumentType.KB:
+        return []
+    events = []
+    for child in Agreement.objects.filter(parent=agreement, signed_on__isnull=False).only("number", "signed_on"):
+        events.append(
+            Event(
+                "fact",
+                child.signed_on,
+                _("PKS %(number)s signed") % {"number": child.number},
+                upcoming=child.signed_on > today,
+                sort_key=_key(child.signed_on, 10),
+            )
+        )
+    return events
+
+
+def _document_events(agreement: Agreement) -> list[Event]:
+    events = []
+    for doc in Document.objects.filter(agreement=agreement).select_related("uploaded_by", "milestone"):
+        title = _("Document uploaded: %(name)s (%(type)s)") % {"name": str(doc), "type": doc.get_doc_type_display()}
+        note = _("Evidence for milestone “%(title)s”") % {"title": doc.milestone.title} if doc.milestone_id else ""
+        events.append(Event("document", doc.uploaded_at, title, user=doc.uploaded_by, note=note,
+                            sort_key=_key(doc.uploaded_at, 20)))
+    return events
+
+
+def _update_events(agreement: Agreement) -> list[Event]:
+    statuses = dict(Milestone.Status.choices)
+    events = []
+    updates = MilestoneUpdate.objects.filter(milestone__agreement=agreement).select_related("milestone", "user")
+    for update in updates:
+        title = _("Milestone “%(title)s”: %(before)s → %(after)s, %(progress)s%%") % {
+            "title": update.milestone.title,
+            "before": statuses.get(update.status_before, "—") if update.status_before else "—",
+            "after": statuses.get(update.status_after, update.status_after),
+            "progress": update.progress,
+        }
+        events.append(Event("milestone_update", update.created_at, title, user=update.user, note=update.note,
+                            sort_key=_key(update.created_at, 30)))
+    return events
+
+
+def _display(model, field_name: str, value, fk_names: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    field = model._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.ForeignKey):
+        return fk_names.get((field.related_model, value), str(value))
+    if isinstance(field, models.BooleanField):
+        return _("yes") if value else _("no")
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return value.isoformat()
+    return str(value)
+
+
+def _history_records(agreement: Agreement) -> list[tuple]:
+    """(model, record) for every historical record of the agreement and its children, one query each."""
+    sources = [
+        (Agreement, Agreement.history.filter(id=agreement.pk)),
+        (AgreementParty, AgreementParty.history.filter(agreement_id=agreement.pk).select_related("region")),
+        (ThirdParty, ThirdParty.history.filter(agreement_id=agreement.pk)),
+        (Milestone, Milestone.history.filter(agreement_id=agreement.pk)),
+    ]
+    records = []
+    for model, qs in sources:
+        for record in qs.select_related("history_user").order_by("history_date", "history_id"):
+            records.append((model, record))
+    return records
+
+
+def _history_events(agreement: Agreement) -> list[Event]:
+    records = _history_records(agreement)
+
+    # Pair each record with the previous record of the same object (records arrive oldest first).
+    previous = {}
+    deltas = []
+    for model, record in records:
+        key = (model, record.id)
+        prev = previous.get(key)
+        delta = None
+        if record.history_type == "~" and prev is not None:
+            delta = record.diff_against(prev, excluded_fields=_HIDDEN_FIELDS)
+        previous[key] = record
+        deltas.append((model, record, delta))
+
+    # Resolve the foreign keys that changed: one query per related model.
+    wanted = defaultdict(set)
+    for model, _record, delta in deltas:
+        for change in delta.changes if delta else []:
+            field = model._meta.get_field(change.field)
+            if isinstance(field, models.ForeignKey):
+                wanted[field.related_model].update(v for v in (change.old, change.new) if v is not None)
+    fk_names = {}
+    for related, ids in wanted.items():
+        for obj in related._default_manager.filter(pk__in=ids):
+            fk_names[(related, obj.pk)] = str(obj)
+
+    events = []
+    for model, record, delta in deltas:
+        title, region = _history_title(model, record)
+        changes = []
+        if delta:
+            if not delta.changes:
+                continue  # a save that changed nothing we show
+            for change in delta.changes:
+                changes.append(Change(
+                    field=str(model._meta.get_field(change.field).verbose_name),
+                    old=_display(model, change.field, change.old, fk_names),
+                    new=_display(model, change.field, change.new, fk_names),
+                ))
+        events.append(Event("history", record.history_date, title, user=record.history_user, changes=changes,
+                            region=region, note=record.history_change_reason or "",
+                            sort_key=_key(record.history_date, 40)))
+    return events
+
+
+def _history_title(model, record) -> tuple[str, object]:
+    verb = record.history_type  # "+" created, "~" changed, "-" deleted
+    if model is Agreement:
+        return {"+": _("Agreement recorded"), "~": _("Agreement changed"), "-": _("Agreement deleted")}[verb], None
+    if model is AgreementParty:
+        # The region is returned apart so that the page can link its name.
+        titles = {"+": _("Party added"), "~": _("Party changed"), "-": _("Party removed")}
+        return titles[verb], record.region
+    if model is ThirdParty:
+        titles = {
+            "+": _("Third party added: %(name)s"),
+            "~": _("Third party changed: %(name)s"),
+            "-": _("Third party removed: %(name)s"),
+        }
+        return titles[verb] % {"name": record.name}, None
+    titles = {
+        "+": _("Milestone added: “%(name)s”"),
+        "~": _("Milestone changed: “%(name)s”"),
+        "-": _("Milestone removed: “%(name)s”"),
+    }
+    return titles[verb] % {"name": record.title}, None
+
+
+def agreement_timeline(agreement: Agreement, today: datetime.date | None = None) -> list[Event]:
+    """Everything that happened to ``agreement``, newest first, in a constant number of queries."""
+    today = today or timezone.localdate()
+    events = [
+        *_fact_events(agreement, today),
+        *_child_events(agreement, today),
+        *_document_events(agreement),
+        *_update_events(agreement),
+        *_history_events(agreement),
+    ]
+    events.sort(key=lambda e: e.sort_key, reverse=True)
+    return events

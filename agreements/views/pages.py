@@ -1,0 +1,200 @@
+"""The agreement page (``/agreements/<id>/``) and the region pages (``/regions/<code>/``).
+
+Thin views: the access helper decides what the user may see, ``stalls.with_status`` gives stage and
+stalls as of today, the timeline selector gives the history. Every query here is a fixed number
+whatever the number of parties, milestones, updates or agreements.
+"""
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+
+from .. import access, stalls
+from ..models import Agreement, AgreementParty, Document, Region, Stage, StallReason
+from ..timeline import agreement_timeline
+
+REGION_PAGE_AGREEMENTS = 25
+
+
+def _reason_rows(agreement, as_of: datetime.date, thresholds: stalls.Thresholds) -> list[dict]:
+    """The stall reasons of an annotated agreement with their days and the threshold in force."""
+    rows = []
+    for code in stalls.reasons_of(agreement):
+        since = agreement.overdue_since if code == StallReason.MILESTONE_OVERDUE else agreement.signed_on
+        rows.append({
+            "code": code,
+            "label": StallReason(code).label,
+            "since": since,
+            "days": (as_of - since).days if since else None,
+            "threshold": thresholds.for_reason(code),
+        })
+    return rows
+
+
+@login_required
+def agreement_detail(request, pk):
+    today = stalls.today()
+    thresholds = stalls.Thresholds.current()
+    queryset = stalls.with_status(Agreement.objects.select_related("parent"), as_of=today, thresholds=thresholds)
+    agreement = access.get_agreement_for_user(request.user, pk, queryset=queryset)
+
+    parties = list(agreement.parties.select_related("region__province"))
+    documents = list(agreement.documents.select_related("milestone", "uploaded_by"))
+    milestones = list(
+        agreement.milestones.select_related("responsible_region").annotate(evidence_count=Count("evidence"))
+    )
+    children = []
+    if agreement.document_type == Agreement.DocumentType.KB:
+        children = list(
+            access.agreements_visible_to(request.user, stalls.with_status(
+                Agreement.objects.filter(parent=agreement), as_of=today, thresholds=thresholds
+            )).order_by("signed_on", "number")
+        )
+        for child in children:
+            child.stage_label = Stage(child.stage).label
+    parent = None
+    if agreement.parent_id:
+        # The parent KB is shown with its stage, and linked only when the user may open it.
+        parent = access.agreements_visible_to(
+            request.user, stalls.with_status(Agreement.objects.filter(pk=agreement.parent_id), as_of=today,
+                                             thresholds=thresholds)
+        ).first()
+        if parent is not None:
+            parent.stage_label = Stage(parent.stage).label
+
+    context = {
+        "agreement": agreement,
+        "stage_label": Stage(agreement.stage).label,
+        "as_of": today,
+        "thresholds": thresholds,
+        "reasons": _reason_rows(agreement, today, thresholds),
+        "days_stalled": stalls.days_stalled(agreement, today),
+        "parties": parties,
+        "third_parties": list(agreement.third_parties.all()),
+        "affairs": list(agreement.affairs.all()),
+        "documents": documents,
+        "addenda": [d for d in documents if d.doc_type == Document.Type.ADDENDUM],
+        "children": children,
+        "parent_visible": parent,
+        "milestones": milestones,
+        "can_write": access.can_write_agreement(request.user, agreement),
+        "timeline": agreement_timeline(agreement, today=today),
+        "list_url": _list_url(),
+    }
+    return render(request, "agreements/agreement_detail.html", context)
+
+
+def _list_url() -> str:
+    """The register's address; its fixed path while that view is not wired in yet."""
+    try:
+        return reverse("agreement-list")
+    except NoReverseMatch:
+        return "/agreements/"
+
+
+def _list_query(**params) -> str:
+    """The agreement-list query string for one figure (the filter contract of the register)."""
+    return "?" + urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
+
+
+@login_required
+def region_detail(request, code):
+    region = get_object_or_404(Region.objects.select_related("province"), code=code)
+    is_province = region.level == Region.Level.PROVINCE
+    today = stalls.today()
+    thresholds = stalls.Thresholds.current()
+
+    # The agreements of the region (a province: with its kabupaten/kota) that the user may see.
+    # The same set the list shows for ``?province=PP`` or ``?region=PP.KK``.
+    own = Q(region=region) | Q(region__province=region) if is_province else Q(region=region)
+    base = Agreement.objects.filter(Exists(AgreementParty.objects.filter(own, agreement=OuterRef("pk"))))
+    visible = access.agreements_visible_to(request.user, base)
+    annotated = stalls.with_status(visible, as_of=today, thresholds=thresholds)
+    scope = {"province": region.code} if is_province else {"region": region.code}
+
+    totals = annotated.aggregate(
+        total=Count("pk"),
+        stalled=Count("pk", filter=Q(is_stalled=True)),
+        **{f"reason_{r.value}": Count("pk", filter=stalls.reason_q(r.value)) for r in StallReason},
+    )
+    stall_rows = [
+        {"label": r.label, "count": totals[f"reason_{r.value}"],
+         "query": _list_query(**scope, stalled="yes", reason=r.value)}
+        for r in StallReason
+    ]
+    stage_counts = {
+        row["stage"]: row["n"] for row in annotated.order_by().values("stage").annotate(n=Count("pk"))
+    }
+    stage_rows = [
+        {"label": s.label, "count": stage_counts.get(s.value, 0), "query": _list_query(**scope, stage=s.value)}
+        for s in Stage
+    ]
+
+    agreements = list(
+        annotated.order_by("-signed_on", "number").prefetch_related(
+            Prefetch("parties", queryset=AgreementParty.objects.select_related("region"))
+        )[:REGION_PAGE_AGREEMENTS]
+    )
+    for a in agreements:
+        a.stage_label = Stage(a.stage).label
+        a.reason_labels = [StallReason(code).label for code in stalls.reasons_of(a)]
+        a.days_stalled_now = stalls.days_stalled(a, today)
+
+    visible_ids = visible.values("pk")
+    # Partners: the other regions in those agreements (for a province, the regions outside it).
+    partners = list(
+        Region.objects.filter(parties__agreement__in=visible_ids)
+        .exclude(Q(pk=region.pk) | Q(province=region) if is_province else Q(pk=region.pk))
+        .annotate(shared=Count("parties__agreement", distinct=True))
+        .order_by("-shared", "code")
+    )
+    for p in partners:
+        # The list can express "with this partner" exactly on a province page (province + region);
+        # for a kabupaten/kota both would be ``region``, which the list filter does not combine.
+        p.query = _list_query(province=region.code, region=p.code) if is_province else None
+
+    affairs = list(
+        Agreement.affairs.through.objects.filter(agreement_id__in=visible_ids)
+        .values("governmentaffair__code", "governmentaffair__name")
+        .annotate(n=Count("agreement_id", distinct=True))
+        .order_by("-n", "governmentaffair__code")
+    )
+    affair_rows = [
+        {"code": a["governmentaffair__code"], "name": a["governmentaffair__name"], "count": a["n"],
+         "query": _list_query(**scope, affair=a["governmentaffair__code"])}
+        for a in affairs
+    ]
+
+    children = []
+    if is_province:
+        child_counts = dict(
+            AgreementParty.objects.filter(agreement_id__in=visible_ids, region__province=region)
+            .values("region_id").annotate(n=Count("agreement_id", distinct=True)).values_list("region_id", "n")
+        )
+        children = list(Region.objects.filter(province=region).order_by("code"))
+        for child in children:
+            child.agreement_count = child_counts.get(child.pk, 0)
+            child.query = _list_query(region=child.code)
+
+    context = {
+        "region": region,
+        "is_province": is_province,
+        "list_url": _list_url(),
+        "as_of": today,
+        "thresholds": thresholds,
+        "totals": totals,
+        "all_query": _list_query(**scope),
+        "stalled_query": _list_query(**scope, stalled="yes"),
+        "stall_rows": stall_rows,
+        "stage_rows": stage_rows,
+        "agreements": agreements,
+        "shown": len(agreements),
+        "partners": partners,
+        "affair_rows": affair_rows,
+        "children": children,
+    }
+    return render(request, "agreements/region_detail.html", context)
