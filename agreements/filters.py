@@ -1,0 +1,253 @@
+"""The agreement list's filters: the query-string contract every figure's link uses.
+
+``AgreementFilter`` takes a queryset the user may see (``access.agreements_visible_to``), annotates
+it with the stage and stall facts as of the ``as_of`` parameter (``stalls.with_status``, the one
+implementation of those rules) and applies the other parameters. The list page and the exports use
+the same class, so an export is exactly the filtered list.
+
+Parameters (GET, repeatable where noted): ``q``; ``kind`` (repeatable); ``document_type``;
+``stage`` (repeatable); ``stalled`` (yes|no); ``reason``; ``age`` (see ``stalls.AGE_BUCKETS``);
+``province`` (the province or one of its kabupaten/kota is a party); ``region`` (that region is a
+party); ``affair``; ``signed_from``/``signed_to``; ``year_from``/``year_to`` (signing year);
+``has_pks`` (yes|no: a PKS under this KB was signed by ``as_of``; the dashboard's "followed up"
+figures); ``followed_up_90`` (yes|no: a follow-up on the agreement or one of its regions in the 90
+days up to ``as_of``; see ``followups.followed_up_within``); ``as_of`` (default today); ``sort``.
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from . import followups, stalls
+from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason, ThirdParty
+
+SEARCH_CONFIG = "indonesian"
+
+# The subset of parameters the dashboard offers; its figures link to the list with these plus their own.
+DASHBOARD_FILTERS = ["province", "affair", "kind", "year_from", "year_to", "as_of"]
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+AGE_LABELS = {
+    "0-182": _("Up to 182 days past the threshold"),
+    "183-365": _("183–365 days past the threshold"),
+    "366-730": _("366–730 days past the threshold"),
+    "731+": _("More than 730 days past the threshold"),
+}
+AGE_CHOICES = [(label, AGE_LABELS[label]) for label, _low, _high in stalls.AGE_BUCKETS]
+
+# sort value -> order_by() terms; ``number`` (unique) last, so that pagination is stable.
+SORTS = {
+    "number": [F("number").asc()],
+    "-number": [F("number").desc()],
+    "title": [F("title").asc(), F("number").asc()],
+    "stage": [F("stage_order").asc(), F("number").asc()],
+    "-stage": [F("stage_order").desc(), F("number").asc()],
+    "signed_on": [F("signed_on").asc(nulls_last=True), F("number").asc()],
+    "-signed_on": [F("signed_on").desc(nulls_last=True), F("number").asc()],
+    # Longest stalled = earliest ``stalled_since``; agreements not stalled come last either way.
+    "days_stalled": [F("stalled_since").desc(nulls_last=True), F("number").asc()],
+    "-days_stalled": [F("stalled_since").asc(nulls_last=True), F("number").asc()],
+}
+# The default first, so that the form shows the order the list is in.
+SORT_CHOICES = [
+    ("-signed_on", _("Signing date (newest first)")),
+    ("number", _("Number (A–Z)")),
+    ("-number", _("Number (Z–A)")),
+    ("title", _("Title")),
+    ("stage", _("Stage (lifecycle order)")),
+    ("-stage", _("Stage (reverse lifecycle order)")),
+    ("signed_on", _("Signing date (oldest first)")),
+    ("days_stalled", _("Days stalled (fewest first)")),
+    ("-days_stalled", _("Days stalled (most first)")),
+]
+DEFAULT_SORT = "-signed_on"
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.name}"
+
+
+class RegionFilter(django_filters.ModelChoiceFilter):
+    field_class = RegionChoiceField
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def text_search_q(value: str) -> Q:
+    """Number, title, scope and party names (regions and third parties).
+
+    PostgreSQL: full-text search with the ``indonesian`` configuration (stemmed, web-search syntax),
+    plus ``icontains`` on the number so that a number, with its slashes, is always found. SQLite (no
+    full-text search): every word must appear somewhere (``icontains``).
+    """
+    value = value.strip()
+    parties = AgreementParty.objects.filter(agreement=OuterRef("pk"))
+    third = ThirdParty.objects.filter(agreement=OuterRef("pk"))
+    if _is_postgres():
+        query = SearchQuery(value, config=SEARCH_CONFIG, search_type="websearch")
+        own = Exists(
+            Agreement.objects.filter(pk=OuterRef("pk"))
+            .annotate(_v=SearchVector("number", "title", "scope", config=SEARCH_CONFIG))
+            .filter(_v=query)
+        )
+        party = Exists(parties.annotate(_v=SearchVector("region__name", config=SEARCH_CONFIG)).filter(_v=query))
+        other = Exists(third.annotate(_v=SearchVector("name", config=SEARCH_CONFIG)).filter(_v=query))
+        return Q(number__icontains=value) | own | party | other
+    q = Q()
+    for word in value.split():
+        q &= (
+            Q(number__icontains=word)
+            | Q(title__icontains=word)
+            | Q(scope__icontains=word)
+            | Exists(parties.filter(region__name__icontains=word))
+            | Exists(third.filter(name__icontains=word))
+        )
+    return q
+
+
+class AgreementFilter(django_filters.FilterSet):
+    """Filters on an agreement queryset; ``qs`` is annotated by ``stalls.with_status`` as of ``as_of``."""
+
+    q = django_filters.CharFilter(
+        label=_("Search"), method="filter_q", help_text=_("Number, title, scope or party name."),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        label=_("Cooperation kind"), field_name="cooperation_kind", choices=Agreement.Kind.choices,
+        widget=forms.CheckboxSelectMultiple, distinct=False,
+    )
+    document_type = django_filters.ChoiceFilter(
+        label=_("Document type"), field_name="document_type", choices=Agreement.DocumentType.choices,
+        empty_label=_("KB and PKS"),
+    )
+    stage = django_filters.MultipleChoiceFilter(
+        label=_("Stage"), method="filter_stage", choices=Stage.choices, widget=forms.CheckboxSelectMultiple,
+    )
+    stalled = django_filters.ChoiceFilter(
+        label=_("Stalled"), method="filter_stalled", choices=YES_NO, empty_label=_("All")
+    )
+    reason = django_filters.ChoiceFilter(
+        label=_("Stall reason"), method="filter_reason", choices=StallReason.choices, empty_label=_("Any")
+    )
+    age = django_filters.ChoiceFilter(
+        label=_("Stalled for"), method="filter_age", choices=AGE_CHOICES, empty_label=_("Any")
+    )
+    province = RegionFilter(
+        label=_("Province"), method="filter_province", to_field_name="code",
+        queryset=Region.objects.filter(level=Region.Level.PROVINCE), empty_label=_("All provinces"),
+        help_text=_("Includes its kabupaten/kota."),
+    )
+    region = RegionFilter(
+        label=_("Region (party)"), method="filter_region", to_field_name="code",
+        queryset=Region.objects.all(), empty_label=_("All regions"),
+    )
+    affair = django_filters.ModelChoiceFilter(
+        label=_("Government affair (urusan)"), method="filter_affair", to_field_name="code",
+        queryset=GovernmentAffair.objects.all(), empty_label=_("All affairs"),
+    )
+    signed_from = django_filters.DateFilter(
+        label=_("Signed from"), field_name="signed_on", lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    signed_to = django_filters.DateFilter(
+        label=_("Signed until"), field_name="signed_on", lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    year_from = django_filters.NumberFilter(
+        label=_("Signed from year"), field_name="signed_on", lookup_expr="year__gte", min_value=1945, max_value=2200,
+    )
+    year_to = django_filters.NumberFilter(
+        label=_("Signed until year"), field_name="signed_on", lookup_expr="year__lte", min_value=1945, max_value=2200,
+    )
+    has_pks = django_filters.ChoiceFilter(
+        label=_("Followed by a signed PKS"), method="filter_has_pks", choices=YES_NO, empty_label=_("All"),
+        help_text=_("For KBs: a PKS implementing it was signed on or before the as-of date."),
+    )
+    followed_up_90 = django_filters.ChoiceFilter(
+        label=_("Followed up in the last 90 days"), method="filter_followed_up_90", choices=YES_NO,
+        empty_label=_("All"),
+        help_text=_("A follow-up on the agreement or on one of its regions in the 90 days up to the as-of date."),
+    )
+    as_of = django_filters.DateFilter(
+        label=_("As of"), method="filter_noop", help_text=_("Stage and stalls are computed at this date."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"), method="filter_noop", choices=SORT_CHOICES, empty_label=None,
+    )
+
+    class Meta:
+        model = Agreement
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, thresholds: stalls.Thresholds | None = None, **kwargs):
+        # Always bound: an empty query string still means "annotate and sort as of today".
+        super().__init__(data if data is not None else QueryDict(), queryset, **kwargs)
+        self.thresholds = thresholds or stalls.Thresholds.current()
+        self.as_of = stalls.today()
+
+    # -- the whole queryset ------------------------------------------------------------------
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        data = self.form.cleaned_data
+        self.as_of = data.get("as_of") or stalls.today()
+        queryset = stalls.with_status(queryset, as_of=self.as_of, thresholds=self.thresholds)
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*SORTS[self.sort_key])
+
+    @property
+    def sort_key(self) -> str:
+        value = getattr(self.form, "cleaned_data", {}).get("sort")
+        return value if value in SORTS else DEFAULT_SORT
+
+    # -- one method per parameter --------------------------------------------------------------
+
+    def filter_noop(self, queryset, name, value):
+        return queryset
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(text_search_q(value)) if value.strip() else queryset
+
+    def filter_stage(self, queryset, name, value):
+        return queryset.filter(stage__in=value)
+
+    def filter_has_pks(self, queryset, name, value):
+        return queryset.filter(has_signed_pks=(value == "yes"))
+
+    def filter_followed_up_90(self, queryset, name, value):
+        return queryset.filter(followups.followed_up_q(value == "yes", self.as_of))
+
+    def filter_stalled(self, queryset, name, value):
+        return queryset.filter(is_stalled=(value == "yes"))
+
+    def filter_reason(self, queryset, name, value):
+        return queryset.filter(stalls.reason_q(value))
+
+    def filter_age(self, queryset, name, value):
+        return queryset.filter(stalls.age_bucket_q(value, self.as_of, self.thresholds))
+
+    def filter_province(self, queryset, name, value: Region):
+        parties = AgreementParty.objects.filter(Q(region=value) | Q(region__province=value), agreement=OuterRef("pk"))
+        return queryset.filter(Exists(parties))
+
+    def filter_region(self, queryset, name, value: Region):
+        return queryset.filter(Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), region=value)))
+
+    def filter_affair(self, queryset, name, value: GovernmentAffair):
+        links = Agreement.affairs.through.objects.filter(agreement=OuterRef("pk"), governmentaffair=value)
+        return queryset.filter(Exists(links))
+
+    # -- for the page ------------------------------------------------------------------------
+
+    def as_of_date(self) -> datetime.date:
+        """The date the stage and stalls were computed at (after ``qs`` was evaluated)."""
+        return self.as_of
