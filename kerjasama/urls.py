@@ -1,6 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+
+def admin_only_for_administrators(request):
+    """The Django admin is for administrators only (role ``admin`` with ``is_staff``); everyone else uses the app."""
+    user = request.user
+    return user.is_active and user.is_staff and getattr(user, "role", None) == "admin"
+
+
+admin.site.has_permission = admin_only_for_administrators
+
+# A database that went away outside a view (e.g. while saving the session) still gets the friendly 503 page.
+handler500 = "agreements.views.health.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

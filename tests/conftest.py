@@ -3,6 +3,41 @@ import pytest
 from tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _axes_off_unless_asked(request, settings):
+    """django-axes needs the request in authenticate(), which ``client.login()`` does not pass (axes docs:
+    turn it off in tests). tests/test_throttling.py marks itself ``axes`` to keep the throttling on."""
+    if request.node.get_closest_marker("axes") is None:
+        settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def ministry_user(db):
     return UserFactory(username="staf", role="ministry")
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads go to a temporary MEDIA_ROOT, never the project's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def personas(db, settings):
+    """The roles of the permission matrix. The default agreement (tests.factories.AgreementFactory) is
+    between Kota Bandung (32.73) and Kabupaten Bandung (32.04), both in Jawa Barat (32)."""
+    from tests.factories import region
+
+    # Six accounts per test: a fast hasher keeps the suite quick (password strength is not tested here).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    return {
+        "ministry": UserFactory(username="p-ministry", role="ministry"),
+        "admin": UserFactory(username="p-admin", role="admin", is_staff=True, is_superuser=True),
+        "province_in": UserFactory(username="p-jabar", role="province", region=region("32")),
+        "province_out": UserFactory(username="p-jatim", role="province", region=region("35")),
+        "local_in": UserFactory(username="p-kota-bandung", role="local", region=region("32.73")),
+        "local_out": UserFactory(username="p-kab-bogor", role="local", region=region("32.01")),
+    }
