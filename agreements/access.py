@@ -108,3 +108,28 @@ def users_manageable_by(user) -> QuerySet:
     if user.role == User.Role.PROVINCE:
         return User.objects.filter(role=User.Role.LOCAL, region__province_id=user.region_id)
     return User.objects.none()
+
+
+def needoffer_regions_for(user) -> QuerySet:
+    """Regions whose needs and offers ``user`` may record or change (the register itself is national).
+
+    Ministry staff and administrators: any autonomous region. An officer: only their own region. A
+    provincial officer records the province's own needs and offers, not those of its kabupaten/kota:
+    each region declares from its own plans (RPJMD/RKPD), as with agreements, which a provincial
+    officer writes only where the province itself is a party.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Region.objects.none()
+    if is_national(user):
+        return Region.objects.filter(is_autonomous=True)
+    if user.region_id is None:
+        return Region.objects.none()
+    return Region.objects.filter(pk=user.region_id, is_autonomous=True)
+
+
+def can_edit_needoffers_of(user, region: Region) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_national(user):
+        return region.is_autonomous
+    return user.region_id is not None and user.region_id == region.pk and region.is_autonomous

@@ -10,6 +10,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -88,6 +89,17 @@ class GovernmentAffair(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def can_be_deleted(self) -> bool:
+        """An affair some agreement is about cannot be deleted (the many-to-many link would cascade silently)."""
+        return not self.agreements.exists()
+
+
+class UserManager(DjangoUserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # A superuser is an administrator: officers need a region, administrators don't.
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
 
 class User(AbstractUser):
     """A person who signs in. Officers have the region they work for; see ``agreements.access``."""
@@ -106,6 +118,8 @@ class User(AbstractUser):
         _("language"), max_length=5, choices=settings.LANGUAGES, default="id",
         help_text=_("Language of the interface and of reminder e-mails."),
     )
+    objects = UserManager()
+
     reminders_enabled = models.BooleanField(_("receive reminder e-mails"), default=True)
 
     class Meta(AbstractUser.Meta):
@@ -268,6 +282,13 @@ class Agreement(models.Model):
         from django.urls import reverse
 
         return reverse("agreement-detail", args=[self.pk])
+
+    def can_be_deleted(self) -> bool:
+        """Deleting is for mistakes only: an agreement with milestones or documents is terminated, never deleted.
+
+        The app has no delete view for agreements; the admin's ``has_delete_permission`` asks this.
+        """
+        return not (self.milestones.exists() or self.documents.exists())
 
     def clean(self):
         """Rules on this row and its parent. Party and affair rules are in ``clean_relations``."""
@@ -510,3 +531,147 @@ class Document(models.Model):
         super().clean()
         if self.milestone_id and self.agreement_id and self.milestone.agreement_id != self.agreement_id:
             raise ValidationError({"milestone": _("This milestone does not belong to that agreement.")})
+
+
+class NeedOffer(models.Model):
+    """What a region needs from, or can offer to, other regions on one government affair.
+
+    The identification and mapping step that comes before any offer (penawaran) or KB. The
+    register is national: every signed-in user sees it; who may edit is decided in ``access``.
+    """
+
+    class Kind(models.TextChoices):
+        NEED = "need", _("Need")
+        OFFER = "offer", _("Offer")
+
+    class Priority(models.TextChoices):
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+        LOW = "low", _("Low")
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="needs_offers"
+    )
+    affair = models.ForeignKey(
+        GovernmentAffair, verbose_name=_("government affair"), on_delete=models.PROTECT, related_name="needs_offers"
+    )
+    kind = models.CharField(_("need or offer"), max_length=5, choices=Kind.choices)
+    description = models.TextField(_("description"))
+    priority = models.CharField(_("priority"), max_length=6, choices=Priority.choices, default=Priority.MEDIUM)
+    planning_reference = models.CharField(
+        _("planning document reference"), max_length=250, blank=True,
+        help_text=_("Where the region's plan states it, for example an RPJMD or RKPD chapter."),
+    )
+    planning_url = models.URLField(_("planning document link"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("need or offer")
+        verbose_name_plural = _("needs and offers")
+        ordering = ["region__code", "affair__code", "kind", "pk"]
+        indexes = [models.Index(fields=["affair", "kind"])]
+
+    def __str__(self):
+        return f"{self.region} · {self.get_kind_display()} · {self.affair}"
+
+    def clean(self):
+        super().clean()
+        if self.region_id and not self.region.is_autonomous:
+            raise ValidationError({"region": _("Only an autonomous region can declare needs and offers.")})
+
+
+def followup_upload_to(instance, filename):
+    """Like ``document_upload_to``: a generated name under MEDIA_ROOT, the user's name kept in ``original_name``."""
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"followups/{uuid.uuid4().hex}{suffix}"
+
+
+class FollowUp(models.Model):
+    """The ministry's or a province's follow-up on a stalled agreement or with a region.
+
+    Exactly one of ``agreement`` and ``region`` is set. Recorded through ``followups.followup_record``.
+    """
+
+    class Kind(models.TextChoices):
+        LETTER = "letter", _("Letter")
+        MEETING = "meeting", _("Coordination meeting")
+        GUIDANCE = "guidance", _("Guidance or training")
+        SITE_VISIT = "site_visit", _("Site visit")
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="followups",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="followups"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="followups",
+    )
+    note = models.TextField(_("note"))
+    attachment = models.FileField(_("attachment"), upload_to=followup_upload_to, blank=True)
+    original_name = models.CharField(_("original file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(agreement__isnull=False, region__isnull=True)
+                           | Q(agreement__isnull=True, region__isnull=False)),
+                name="followup_agreement_xor_region",
+            ),
+        ]
+        indexes = [models.Index(fields=["date"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.date:%Y-%m-%d}: {self.agreement or self.region}"
+
+    def clean(self):
+        super().clean()
+        if bool(self.agreement_id) == bool(self.region_id):
+            raise ValidationError(_("A follow-up is about either an agreement or a region, not both and not neither."))
+
+
+class SentDigest(models.Model):
+    """A reminder digest sent to a user for one ISO week: running ``send_reminders`` twice sends nothing twice."""
+
+    class Kind(models.TextChoices):
+        OFFICER = "officer", _("Officer digest")
+        MINISTRY = "ministry", _("Ministry digest")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="sent_digests"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    iso_year = models.PositiveSmallIntegerField(_("ISO year"))
+    iso_week = models.PositiveSmallIntegerField(_("ISO week"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sent digest")
+        verbose_name_plural = _("sent digests")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "iso_year", "iso_week"], name="sentdigest_once_a_week"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.iso_year}-W{self.iso_week:02d}"

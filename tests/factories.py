@@ -10,6 +10,7 @@ from agreements.models import (
     GovernmentAffair,
     Milestone,
     MilestoneUpdate,
+    NeedOffer,
     Region,
     ThirdParty,
     User,
@@ -104,3 +105,23 @@ class MilestoneUpdateFactory(factory.django.DjangoModelFactory):
     status_before = Milestone.Status.SCHEDULED
     status_after = Milestone.Status.IN_PROGRESS
     progress = 10
+
+
+class NeedOfferFactory(factory.django.DjangoModelFactory):
+    """A need of Kota Bandung on Pariwisata, by default; ``region``/``affair`` accept codes."""
+
+    class Meta:
+        model = NeedOffer
+
+    region = factory.LazyFunction(lambda: region("32.73"))
+    affair = factory.LazyFunction(lambda: affair("3.26"))
+    kind = NeedOffer.Kind.NEED
+    description = factory.Sequence(lambda n: f"Pendampingan pengelolaan destinasi wisata {n}")
+    priority = NeedOffer.Priority.MEDIUM
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        for name, lookup in (("region", region), ("affair", affair)):
+            if isinstance(kwargs.get(name), str):
+                kwargs[name] = lookup(kwargs[name])
+        return super()._create(model_class, *args, **kwargs)

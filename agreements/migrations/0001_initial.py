@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ('objects', agreements.models.UserManager()),
             ],
         ),
         migrations.CreateModel(

@@ -1,0 +1,583 @@
+"""Identification and mapping of the affairs to cooperate on (issue 6): one module for its rules.
+
+- ``affair_matrix``: the region × affair map. Each cell counts the *active* agreements (stage
+  signed, followed_up or implementing as of D) among those the user may see, the stalled ones among
+  them, and the needs and offers regions declared. A province's cell counts the distinct agreements
+  with the province or any of its kabupaten/kota as a party, exactly what the agreement list's
+  ``province=`` filter returns, so each cell equals the list it links to. A few GROUP BY queries,
+  however many regions and agreements there are.
+- ``suggest_partners``: candidate partners for a region's need, ranked and explained (see its
+  docstring for the order). National: the register and the suggestions do not depend on the user.
+- ``affair_summary``: the figures of an affair's page.
+- ``needoffer_create`` / ``needoffer_update`` and ``NeedOfferForm``: writes to the register.
+  Who may write is decided in ``access.needoffer_regions_for`` / ``access.can_edit_needoffers_of``.
+
+Stage and stall status always come from ``stalls.with_status``; this module only groups and ranks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections import defaultdict
+from urllib.parse import urlencode
+
+from django import forms
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from . import access, stalls
+from .models import Agreement, AgreementParty, GovernmentAffair, NeedOffer, Region, Stage
+
+ACTIVE_STAGES = (Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING)
+# A stall rate is the share of stalled agreements among the signed and not terminated ones
+# (the dashboard's "share"): drafts and terminated agreements can never stall.
+NOT_RATED_STAGES = (Stage.DRAFT, Stage.TERMINATED)
+
+AffairLink = Agreement.affairs.through
+
+
+def agreement_list_url(params: list[tuple[str, str]]) -> str:
+    """The agreement list filtered by ``params`` (the list's query-parameter contract)."""
+    try:
+        base = reverse("agreement-list")
+    except NoReverseMatch:  # the register's list has not landed yet: the path is fixed by the URL plan
+        base = "/agreements/"
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def island_group(code: str) -> str:
+    """The island group of a region code: the first digit, with Sumatra's 1 and 2 as one group."""
+    first = code[0]
+    return "1" if first in "12" else first
+
+
+def active_agreements(user, *, as_of: datetime.date, kinds=(), thresholds: stalls.Thresholds | None = None):
+    """The agreements ``user`` may see that are active as of ``as_of``, annotated by ``with_status``."""
+    qs = stalls.with_status(access.agreements_visible_to(user), as_of, thresholds).filter(stage__in=ACTIVE_STAGES)
+    if kinds:
+        qs = qs.filter(cooperation_kind__in=list(kinds))
+    return qs
+
+
+def _active_params(*, as_of: datetime.date, kinds, default_as_of: datetime.date) -> list[tuple[str, str]]:
+    params = [("stage", str(s)) for s in ACTIVE_STAGES]
+    if as_of != default_as_of:
+        params.append(("as_of", as_of.isoformat()))
+    params += [("kind", k) for k in kinds]
+    return params
+
+
+# --- The matrix ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Cell:
+    affair: GovernmentAffair
+    active: int = 0
+    stalled: int = 0
+    needs: int = 0
+    offers: int = 0
+    url: str = ""
+    needs_url: str = ""
+
+
+@dataclasses.dataclass
+class Row:
+    region: Region
+    cells: list[Cell]
+    children: list[Row] = dataclasses.field(default_factory=list)
+    expanded: bool = False
+
+    is_province: bool = True
+
+    @property
+    def lines(self) -> list[Row]:
+        """This row then its kabupaten/kota rows, in display order."""
+        return [self, *self.children]
+
+
+@dataclasses.dataclass
+class AffairGroup:
+    label: str
+    affairs: list[GovernmentAffair]
+
+
+@dataclasses.dataclass
+class Matrix:
+    groups: list[AffairGroup]
+    affairs: list[GovernmentAffair]
+    rows: list[Row]
+    as_of: datetime.date
+    kinds: list[str]
+
+
+def affair_groups(affairs) -> list[AffairGroup]:
+    by_group = defaultdict(list)
+    for a in affairs:
+        by_group[a.group].append(a)
+    return [
+        AffairGroup(str(label), by_group[value]) for value, label in GovernmentAffair.Group.choices if by_group[value]
+    ]
+
+
+def affair_matrix(
+    user,
+    *,
+    as_of: datetime.date | None = None,
+    kinds=(),
+    expand=(),
+    thresholds: stalls.Thresholds | None = None,
+) -> Matrix:
+    """Provinces × affairs, each province with its kabupaten/kota rows (filled only when in ``expand``).
+
+    Five queries whatever the data size: affairs, regions, counts by party region, counts by
+    province, needs and offers.
+    """
+    default_as_of = stalls.today()
+    as_of = as_of or default_as_of
+    kinds = list(kinds)
+    affairs = list(GovernmentAffair.objects.order_by("code"))
+    regions = list(Region.objects.order_by("code"))
+    active = active_agreements(user, as_of=as_of, kinds=kinds, thresholds=thresholds)
+    active_ids = active.values("pk")
+    stalled_ids = active.filter(is_stalled=True).values("pk")
+    def tally(group_field):
+        return {
+            (row["key"], row["agreement__affairs__id"]): (row["n"], row["s"])
+            for row in AgreementParty.objects.filter(agreement_id__in=active_ids)
+            .annotate(key=group_field)
+            .values("key", "agreement__affairs__id")
+            .annotate(
+                n=Count("agreement_id", distinct=True),
+                s=Count("agreement_id", distinct=True, filter=Q(agreement_id__in=stalled_ids)),
+            )
+            .order_by()
+        }
+
+    by_region = tally(F("region_id"))
+    by_province = tally(Coalesce("region__province_id", "region_id"))
+    declared = defaultdict(int)
+    province_of = {r.pk: (r.province_id or r.pk) for r in regions}
+    declared_province = defaultdict(int)
+    for row in NeedOffer.objects.values("region_id", "affair_id", "kind").annotate(n=Count("pk")).order_by():
+        declared[(row["region_id"], row["affair_id"], row["kind"])] += row["n"]
+        declared_province[(province_of[row["region_id"]], row["affair_id"], row["kind"])] += row["n"]
+
+    params = _active_params(as_of=as_of, kinds=kinds, default_as_of=default_as_of)
+    try:
+        needs_base = reverse("needoffer-list")
+    except NoReverseMatch:
+        needs_base = "/needs/"
+
+    def make_row(region: Region, is_province: bool) -> Row:
+        counts = by_province if is_province else by_region
+        decl = declared_province if is_province else declared
+        scope = "province" if is_province else "region"
+        cells = []
+        for a in affairs:
+            n, s = counts.get((region.pk, a.pk), (0, 0))
+            needs_params = {"affair": a.code, scope: region.code}
+            cells.append(
+                Cell(
+                    affair=a,
+                    active=n,
+                    stalled=s,
+                    needs=decl[(region.pk, a.pk, NeedOffer.Kind.NEED)],
+                    offers=decl[(region.pk, a.pk, NeedOffer.Kind.OFFER)],
+                    url=agreement_list_url([(scope, region.code), ("affair", a.code), *params]),
+                    needs_url=f"{needs_base}?{urlencode(needs_params)}",
+                )
+            )
+        return Row(region=region, cells=cells, is_province=is_province)
+
+    expand = set(expand)
+    rows = []
+    children = defaultdict(list)
+    for r in regions:
+        if r.province_id:
+            children[r.province_id].append(r)
+    for r in regions:
+        if r.province_id:
+            continue
+        row = make_row(r, True)
+        if r.code in expand:
+            row.expanded = True
+            row.children = [make_row(child, False) for child in children[r.pk]]
+        rows.append(row)
+    return Matrix(groups=affair_groups(affairs), affairs=affairs, rows=rows, as_of=as_of, kinds=kinds)
+
+
+# --- Stall rates ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Rate:
+    stalled: int
+    rated: int
+
+    @property
+    def value(self) -> float | None:
+        return self.stalled / self.rated if self.rated else None
+
+    @property
+    def percent(self) -> str:
+        return "—" if self.value is None else f"{self.value * 100:.0f}%"
+
+
+def stall_rate(queryset) -> Rate:
+    """Stalled among the signed, not terminated agreements of a ``with_status`` queryset."""
+    result = queryset.exclude(stage__in=NOT_RATED_STAGES).aggregate(
+        rated=Count("pk"), stalled=Count("pk", filter=Q(is_stalled=True))
+    )
+    return Rate(result["stalled"] or 0, result["rated"] or 0)
+
+
+# --- Partner suggestions --------------------------------------------------------------------------
+
+
+class Proximity:
+    SAME_PROVINCE = 0
+    SAME_ISLAND_GROUP = 1
+    ELSEWHERE = 2
+
+
+@dataclasses.dataclass
+class Suggestion:
+    region: Region
+    affair: GovernmentAffair
+    proximity: int
+    declared_offer: bool
+    active_on_affair: int
+    cooperating: bool
+    rate: Rate
+    national: Rate
+
+    @property
+    def good_record(self) -> bool:
+        """Stall rate on the affair at or below the national one; no record is not a good record."""
+        return self.rate.value is not None and self.national.value is not None and self.rate.value <= self.national.value
+
+    def sort_key(self):
+        return (self.proximity, not self.cooperating, not self.good_record, self.region.code)
+
+    @property
+    def reason(self) -> str:
+        """One line saying why, in the order of the ranking."""
+        parts = [
+            {
+                Proximity.SAME_PROVINCE: _("same province"),
+                Proximity.SAME_ISLAND_GROUP: _("same island group"),
+                Proximity.ELSEWHERE: _("another island group"),
+            }[self.proximity]
+        ]
+        if self.declared_offer:
+            parts.append(_("declared an offer"))
+        if self.active_on_affair:
+            parts.append(
+                ngettext(
+                    "%(count)s active agreement on this affair",
+                    "%(count)s active agreements on this affair",
+                    self.active_on_affair,
+                )
+                % {"count": self.active_on_affair}
+            )
+        if self.cooperating:
+            parts.append(_("already cooperating with you on another affair"))
+        if self.rate.value is None:
+            parts.append(_("no stall record on this affair yet"))
+        else:
+            parts.append(
+                _("stall rate %(rate)s against %(national)s nationally")
+                % {"rate": self.rate.percent, "national": self.national.percent}
+            )
+        return "; ".join(parts)
+
+    @property
+    def url(self) -> str:
+        try:
+            return reverse("region-detail", args=[self.region.code])
+        except NoReverseMatch:
+            return f"/regions/{self.region.code}/"
+
+
+def suggest_partners_for(
+    pairs, *, limit: int = 10, as_of: datetime.date | None = None, thresholds: stalls.Thresholds | None = None
+) -> dict[tuple[int, int], list[Suggestion]]:
+    """``suggest_partners`` for several (region, affair) pairs at once, in a fixed number of queries.
+
+    Returns a dict keyed by ``(region.pk, affair.pk)``.
+    """
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    as_of = as_of or stalls.today()
+    affair_ids = {a.pk for _r, a in pairs}
+    asking_ids = {r.pk for r, _a in pairs}
+    everything = stalls.with_status(Agreement.objects.all(), as_of, thresholds)
+    active_ids = everything.filter(stage__in=ACTIVE_STAGES).values("pk")
+    rated = everything.exclude(stage__in=NOT_RATED_STAGES)
+    rated_ids = rated.values("pk")
+    stalled_ids = rated.filter(is_stalled=True).values("pk")
+
+    offering = defaultdict(set)  # affair id -> region ids with a declared offer
+    for region_id, affair_id in (
+        NeedOffer.objects.filter(kind=NeedOffer.Kind.OFFER, affair_id__in=affair_ids)
+        .values_list("region_id", "affair_id")
+        .order_by()
+        .distinct()
+    ):
+        offering[affair_id].add(region_id)
+    active_count = {}  # (region id, affair id) -> active agreements
+    for row in (
+        AgreementParty.objects.filter(agreement_id__in=active_ids, agreement__affairs__in=affair_ids)
+        .values("region_id", "agreement__affairs")
+        .annotate(n=Count("agreement_id", distinct=True))
+        .order_by()
+    ):
+        active_count[(row["region_id"], row["agreement__affairs"])] = row["n"]
+    region_rate = {}
+    for row in (
+        AgreementParty.objects.filter(agreement_id__in=rated_ids, agreement__affairs__in=affair_ids)
+        .values("region_id", "agreement__affairs")
+        .annotate(
+            n=Count("agreement_id", distinct=True),
+            s=Count("agreement_id", distinct=True, filter=Q(agreement_id__in=stalled_ids)),
+        )
+        .order_by()
+    ):
+        region_rate[(row["region_id"], row["agreement__affairs"])] = Rate(row["s"], row["n"])
+    national = {}
+    for row in (
+        AffairLink.objects.filter(agreement_id__in=rated_ids, governmentaffair_id__in=affair_ids)
+        .values("governmentaffair_id")
+        .annotate(
+            n=Count("agreement_id", distinct=True),
+            s=Count("agreement_id", distinct=True, filter=Q(agreement_id__in=stalled_ids)),
+        )
+        .order_by()
+    ):
+        national[row["governmentaffair_id"]] = Rate(row["s"], row["n"])
+    cooperation = defaultdict(set)  # (asking id, partner id) -> affair ids of their active agreements
+    for asking_id, partner_id, affair_id in (
+        AgreementParty.objects.filter(region_id__in=asking_ids, agreement_id__in=active_ids)
+        .values_list("region_id", "agreement__parties__region_id", "agreement__affairs")
+        .order_by()
+        .distinct()
+    ):
+        if partner_id != asking_id:
+            cooperation[(asking_id, partner_id)].add(affair_id)
+
+    candidate_ids = set().union(*offering.values()) | {rid for rid, _a in active_count}
+    candidates = {r.pk: r for r in Region.objects.filter(pk__in=candidate_ids, is_autonomous=True)}
+    result = {}
+    for region, affair in pairs:
+        ids = offering[affair.pk] | {rid for (rid, aid) in active_count if aid == affair.pk}
+        suggestions = []
+        for rid in ids:
+            cand = candidates.get(rid)
+            if cand is None or rid == region.pk:
+                continue
+            if cand.province_code == region.province_code:
+                proximity = Proximity.SAME_PROVINCE
+            elif island_group(cand.code) == island_group(region.code):
+                proximity = Proximity.SAME_ISLAND_GROUP
+            else:
+                proximity = Proximity.ELSEWHERE
+            suggestions.append(
+                Suggestion(
+                    region=cand,
+                    affair=affair,
+                    proximity=proximity,
+                    declared_offer=rid in offering[affair.pk],
+                    active_on_affair=active_count.get((rid, affair.pk), 0),
+                    cooperating=bool(cooperation[(region.pk, rid)] - {affair.pk}),
+                    rate=region_rate.get((rid, affair.pk), Rate(0, 0)),
+                    national=national.get(affair.pk, Rate(0, 0)),
+                )
+            )
+        suggestions.sort(key=Suggestion.sort_key)
+        result[(region.pk, affair.pk)] = suggestions[:limit]
+    return result
+
+
+def suggest_partners(
+    region: Region,
+    affair: GovernmentAffair,
+    limit: int = 10,
+    *,
+    as_of: datetime.date | None = None,
+    thresholds: stalls.Thresholds | None = None,
+) -> list[Suggestion]:
+    """Candidate partners for ``region`` on ``affair``, best first, each with a one-line ``reason``.
+
+    Candidates: the other autonomous regions that offer the affair, by a declared offer or by being a
+    party to an active agreement on it (as of ``as_of``). Ranked by, in turn:
+    1. nearness: the same province (a province and its kabupaten/kota), then the same island group
+       (first digit of the province code, Sumatra's 1 and 2 together), then the rest;
+    2. those already cooperating with ``region`` (an active agreement together) on another affair;
+    3. those whose stall rate on the affair is at or below the national rate for it (stalled among
+       signed, not terminated agreements; a region without any such agreement has no record and
+       ranks after those with a good one);
+    4. the region code.
+    National figures: the register and the suggestions are the same for every user.
+    """
+    return suggest_partners_for([(region, affair)], limit=limit, as_of=as_of, thresholds=thresholds)[
+        (region.pk, affair.pk)
+    ]
+
+
+# --- An affair's page -----------------------------------------------------------------------------
+
+
+PRIORITY_ORDER = Case(
+    When(priority=NeedOffer.Priority.HIGH, then=Value(0)),
+    When(priority=NeedOffer.Priority.MEDIUM, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclasses.dataclass
+class AffairSummary:
+    affair: GovernmentAffair
+    as_of: datetime.date
+    by_stage: list[dict]
+    rate: Rate
+    national: Rate
+    top_regions: list[dict]
+    needs: list[NeedOffer]
+    offers: list[NeedOffer]
+    list_url: str
+
+
+def affair_summary(
+    user,
+    affair: GovernmentAffair,
+    *,
+    as_of: datetime.date | None = None,
+    thresholds: stalls.Thresholds | None = None,
+    top: int = 10,
+):
+    """Agreements by stage, stall rate against the national one, most active regions, needs and offers.
+
+    Agreement figures are over what ``user`` may see; needs and offers are national.
+    """
+    default_as_of = stalls.today()
+    as_of = as_of or default_as_of
+    thresholds = thresholds or stalls.Thresholds.current()
+    visible = stalls.with_status(access.agreements_visible_to(user), as_of, thresholds)
+    on_affair = visible.filter(affairs=affair)
+    as_of_param = [] if as_of == default_as_of else [("as_of", as_of.isoformat())]
+    counts = {
+        row["stage"]: row["n"]
+        for row in on_affair.order_by().values("stage").annotate(n=Count("pk"))
+    }
+    by_stage = [
+        {
+            "stage": value,
+            "label": label,
+            "count": counts.get(value, 0),
+            "url": agreement_list_url([("affair", affair.code), ("stage", value), *as_of_param]),
+        }
+        for value, label in Stage.choices
+    ]
+    active_ids = on_affair.filter(stage__in=ACTIVE_STAGES).values("pk")
+    active_params = _active_params(as_of=as_of, kinds=(), default_as_of=default_as_of)
+    top_regions = [
+        {
+            **row,
+            "url": agreement_list_url([("region", row["region__code"]), ("affair", affair.code), *active_params]),
+        }
+        for row in AgreementParty.objects.filter(agreement_id__in=active_ids)
+        .values("region__code", "region__name")
+        .annotate(n=Count("agreement_id", distinct=True))
+        .order_by("-n", "region__code")[:top]
+    ]
+    entries = list(
+        NeedOffer.objects.filter(affair=affair)
+        .select_related("region", "affair")
+        .order_by(PRIORITY_ORDER, "region__code", "pk")
+    )
+    return AffairSummary(
+        affair=affair,
+        as_of=as_of,
+        by_stage=by_stage,
+        rate=stall_rate(on_affair),
+        national=stall_rate(visible),
+        top_regions=top_regions,
+        needs=[e for e in entries if e.kind == NeedOffer.Kind.NEED],
+        offers=[e for e in entries if e.kind == NeedOffer.Kind.OFFER],
+        list_url=agreement_list_url([("affair", affair.code), *as_of_param]),
+    )
+
+
+# --- Writes ----------------------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("region", "affair", "kind", "description", "priority", "planning_reference", "planning_url")
+
+
+class NeedOfferForm(forms.ModelForm):
+    """Regions offered are those the user may write for (``access.needoffer_regions_for``)."""
+
+    # Declared here to pass ``assume_scheme`` (Django 6 changes the default to https).
+    planning_url = forms.URLField(
+        label=NeedOffer._meta.get_field("planning_url").verbose_name, required=False, max_length=200,
+        assume_scheme="https", help_text=gettext_lazy("A link to the RPJMD or RKPD document, if published."),
+    )
+
+    class Meta:
+        model = NeedOffer
+        fields = EDITABLE_FIELDS
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = access.needoffer_regions_for(user).order_by("code")
+        self.fields["affair"].queryset = GovernmentAffair.objects.order_by("code")
+        self.fields["kind"].widget = forms.RadioSelect(choices=NeedOffer.Kind.choices)
+
+
+@transaction.atomic
+def needoffer_create(
+    *,
+    user,
+    region: Region,
+    affair: GovernmentAffair,
+    kind: str,
+    description: str,
+    priority: str = NeedOffer.Priority.MEDIUM,
+    planning_reference: str = "",
+    planning_url: str = "",
+) -> NeedOffer:
+    entry = NeedOffer(
+        region=region,
+        affair=affair,
+        kind=kind,
+        description=description,
+        priority=priority,
+        planning_reference=planning_reference,
+        planning_url=planning_url,
+        created_by=user,
+        updated_by=user,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def needoffer_update(*, needoffer: NeedOffer, user, **fields) -> NeedOffer:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(needoffer, name, value)
+    needoffer.updated_by = user
+    needoffer.full_clean()
+    needoffer.save()
+    return needoffer

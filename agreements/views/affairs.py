@@ -1,0 +1,180 @@
+"""The affairs map, affair pages and the needs-and-offers register (issue 6). Thin: rules live in
+``agreements.affairs``, permissions in ``agreements.access``."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import access, affairs, stalls
+from ..models import Agreement, GovernmentAffair, NeedOffer, Region
+
+
+class MapFilterForm(forms.Form):
+    kind = forms.MultipleChoiceField(
+        label=gettext_lazy("Cooperation kind"), choices=Agreement.Kind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    as_of = forms.DateField(
+        label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class RegisterFilterForm(forms.Form):
+    region = forms.CharField(label=gettext_lazy("Region code"), required=False, max_length=8)
+    province = forms.CharField(label=gettext_lazy("Province code"), required=False, max_length=8)
+    affair = forms.ModelChoiceField(
+        label=gettext_lazy("Affair"), queryset=GovernmentAffair.objects.order_by("code"), to_field_name="code",
+        required=False, empty_label=gettext_lazy("All affairs"),
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Need or offer"), required=False,
+        choices=[("", gettext_lazy("Needs and offers")), *NeedOffer.Kind.choices],
+    )
+
+
+def _filters(form_class, request):
+    form = form_class(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, data
+
+
+@login_required
+def affair_map(request):
+    form, data = _filters(MapFilterForm, request)
+    expand = [code for code in request.GET.getlist("expand") if code.isdigit()]
+    thresholds = stalls.Thresholds.current()
+    matrix = affairs.affair_matrix(
+        request.user, as_of=data.get("as_of"), kinds=data.get("kind") or [], expand=expand, thresholds=thresholds
+    )
+    # The toggle links keep the filters and flip one province in or out of ``expand``.
+    base = request.GET.copy()
+    base.pop("expand", None)
+    for row in matrix.rows:
+        query = base.copy()
+        codes = [c for c in expand if c != row.region.code] if row.expanded else [*expand, row.region.code]
+        query.setlist("expand", codes)
+        row.toggle_url = f"?{query.urlencode()}#prov-{row.region.code}"
+    return render(
+        request,
+        "agreements/affair_map.html",
+        {"form": form, "matrix": matrix, "thresholds": thresholds},
+    )
+
+
+@login_required
+def affair_detail(request, code):
+    affair = get_object_or_404(GovernmentAffair, code=code)
+    form, data = _filters(MapFilterForm, request)
+    thresholds = stalls.Thresholds.current()
+    summary = affairs.affair_summary(request.user, affair, as_of=data.get("as_of"), thresholds=thresholds)
+    editable = set(access.needoffer_regions_for(request.user).values_list("pk", flat=True))
+    suggestions = affairs.suggest_partners_for(
+        [(e.region, affair) for e in summary.needs], limit=5, as_of=summary.as_of, thresholds=thresholds
+    )
+    for e in summary.needs:
+        e.suggestions = suggestions[(e.region_id, affair.pk)]
+    return render(
+        request,
+        "agreements/affair_detail.html",
+        {
+            "affair": affair,
+            "summary": summary,
+            "form": form,
+            "editable_region_ids": editable,
+            "thresholds": thresholds,
+        },
+    )
+
+
+@login_required
+def needoffer_list(request):
+    form, data = _filters(RegisterFilterForm, request)
+    qs = NeedOffer.objects.select_related("region", "affair").order_by(
+        "region__code", "kind", affairs.PRIORITY_ORDER, "affair__code", "pk"
+    )
+    region = province = None
+    if data.get("region"):
+        region = Region.objects.filter(code=data["region"]).first()
+        qs = qs.filter(region__code=data["region"])
+    if data.get("province"):
+        province = Region.objects.filter(code=data["province"], level=Region.Level.PROVINCE).first()
+        qs = qs.filter(Q(region__code=data["province"]) | Q(region__province__code=data["province"]))
+    if data.get("affair"):
+        qs = qs.filter(affair=data["affair"])
+    if data.get("kind"):
+        qs = qs.filter(kind=data["kind"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    entries = list(page.object_list)
+    needs = [e for e in entries if e.kind == NeedOffer.Kind.NEED]
+    suggestions = affairs.suggest_partners_for([(e.region, e.affair) for e in needs], limit=5)
+    editable = set(access.needoffer_regions_for(request.user).values_list("pk", flat=True))
+    for e in entries:
+        e.suggestions = suggestions.get((e.region_id, e.affair_id), []) if e.kind == NeedOffer.Kind.NEED else []
+        e.editable = e.region_id in editable
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "agreements/needoffer_list.html",
+        {
+            "form": form,
+            "page": page,
+            "entries": entries,
+            "region": region,
+            "province": province,
+            "can_create": bool(editable),
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _form_page(request, form, entry=None):
+    return render(request, "agreements/needoffer_form.html", {"form": form, "entry": entry})
+
+
+@login_required
+def needoffer_create(request):
+    regions = access.needoffer_regions_for(request.user)
+    if not regions.exists():
+        raise PermissionDenied
+    if request.method == "POST":
+        form = affairs.NeedOfferForm(request.POST, user=request.user)
+        if form.is_valid():
+            entry = affairs.needoffer_create(user=request.user, **form.cleaned_data)
+            messages.success(request, _("Saved: %(entry)s.") % {"entry": entry})
+            return redirect(f"{reverse('needoffer-list')}?region={entry.region.code}")
+    else:
+        initial = {}
+        own = regions.first() if regions.count() == 1 else None
+        if own:
+            initial["region"] = own
+        if request.GET.get("affair"):
+            initial["affair"] = GovernmentAffair.objects.filter(code=request.GET["affair"]).first()
+        if request.GET.get("kind") in NeedOffer.Kind.values:
+            initial["kind"] = request.GET["kind"]
+        form = affairs.NeedOfferForm(user=request.user, initial=initial)
+    return _form_page(request, form)
+
+
+@login_required
+def needoffer_edit(request, pk):
+    entry = get_object_or_404(NeedOffer.objects.select_related("region", "affair"), pk=pk)
+    # Visible to every signed-in user, so another region's entry answers 403, not 404.
+    if not access.can_edit_needoffers_of(request.user, entry.region):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = affairs.NeedOfferForm(request.POST, instance=NeedOffer.objects.get(pk=pk), user=request.user)
+        if form.is_valid():
+            entry = affairs.needoffer_update(needoffer=entry, user=request.user, **form.cleaned_data)
+            messages.success(request, _("Saved: %(entry)s.") % {"entry": entry})
+            return redirect(f"{reverse('needoffer-list')}?region={entry.region.code}")
+    else:
+        form = affairs.NeedOfferForm(instance=entry, user=request.user)
+    return _form_page(request, form, entry)

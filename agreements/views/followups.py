@@ -1,0 +1,137 @@
+"""Follow-ups (record on an agreement or a region, list a region's, download an attachment) and the
+user's profile (language and reminder e-mails).
+
+Thin views: the access checks in ``agreements.followups`` (404 outside the user's scope, 403 for a
+role that may not record), then a form, then the ``followup_record`` service.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from .. import followups, stalls
+from ..models import FollowUp, Region, User
+
+REGION_FOLLOWUPS_SHOWN = 50
+
+
+class FollowUpForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=FollowUp.Kind.choices)
+    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+    attachment = forms.FileField(
+        label=gettext_lazy("Attachment"), required=False,
+        help_text=gettext_lazy("Optional: PDF, JPEG or PNG, up to 10 MB."),
+    )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["language", "reminders_enabled"]
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _record(request, *, agreement=None, region=None, back: str):
+    if request.method == "POST":
+        form = FollowUpForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                followups.followup_record(
+                    user=request.user, agreement=agreement, region=region, kind=data["kind"], date=data["date"],
+                    note=data["note"], attachment=data["attachment"] or None,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The follow-up was recorded."))
+                return redirect(back)
+    else:
+        form = FollowUpForm(initial={"date": stalls.today()})
+    return render(request, "agreements/followup_form.html", {
+        "form": form, "agreement": agreement, "region": region, "back": back,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def followup_create_for_agreement(request, pk):
+    agreement = followups.check_can_record_on_agreement(request.user, pk)
+    return _record(request, agreement=agreement, back=agreement.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def followup_create_for_region(request, code):
+    region = get_object_or_404(Region, code=code)
+    followups.check_can_record_on_region(request.user, region)
+    return _record(request, region=region, back=reverse("region-detail", args=[region.code]))
+
+
+@login_required
+def region_followups(request, code):
+    """The follow-ups on a region (loaded into the region page by htmx; a page of its own without JS)."""
+    region = get_object_or_404(Region, code=code)
+    visible = followups.can_see_region_followups(request.user, region)
+    items = []
+    if visible:
+        items = list(
+            FollowUp.objects.filter(region=region).select_related("recorded_by").order_by("-date", "-pk")
+            [:REGION_FOLLOWUPS_SHOWN]
+        )
+    return render(request, "agreements/followup_region.html", {
+        "region": region,
+        "visible": visible,
+        "followups": items,
+        "can_record": visible and followups.can_record_followups(request.user),
+    })
+
+
+@login_required
+def followup_attachment(request, pk):
+    """Only for users who may see the follow-up's agreement or region; always as an attachment."""
+    followup = get_object_or_404(followups.followups_visible_to(request.user).exclude(attachment=""), pk=pk)
+    try:
+        handle = followup.attachment.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=followup.original_name or f"follow-up-{followup.pk}",
+        content_type=followup.content_type or "application/octet-stream",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """Language and reminder e-mails of the signed-in user."""
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=request.user)
+        if form.is_valid():
+            user = form.save(commit=False)
+            user.save(update_fields=["language", "reminders_enabled"])
+            translation.activate(user.language)
+            messages.success(request, _("Your profile was saved."))
+            response = redirect("profile")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+            return response
+    else:
+        form = ProfileForm(instance=request.user)
+    return render(request, "agreements/followup_profile.html", {"form": form})
