@@ -13,12 +13,12 @@ from functools import lru_cache
 
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, ExtractYear
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agreement, GovernmentAffair, Region, Stage, StallReason
+from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
 from .reference import DATA_DIR
 from .stalls import AGE_BUCKETS, Thresholds, age_bucket_q, reason_q
 
@@ -200,8 +200,43 @@ def longest_stalled(qs: QuerySet, as_of: datetime.date, limit: int = 10) -> list
     rows = list(
         qs.filter(is_stalled=True)
         .order_by(F("stalled_since").asc(), "number")
-        .prefetch_related("parties__region")[:limit]
+        # Parties with their regions in one query (select_related), not two: keeps the dashboard's count.
+        .prefetch_related(Prefetch("parties", queryset=AgreementParty.objects.select_related("region")))[:limit]
     )
     for a in rows:
         a.days_stalled = (as_of - a.stalled_since).days
     return rows
+
+
+def followup_summary(qs: QuerySet, as_of: datetime.date, limit: int = 5) -> dict:
+    """Of the stalled agreements, how many had a follow-up in the last 90 days (on the agreement or on
+    one of its regions), and the ones stalled longest with none.
+
+    One query: the counts are window aggregates over all stalled agreements, carried on the first
+    rows, which are those with no follow-up, longest stalled first.
+    """
+    from django.db.models import Case, IntegerField, Sum, Value, When, Window
+
+    from .followups import followed_up_within
+
+    followed_case = Case(When(followed_up_90=True, then=Value(1)), default=Value(0), output_field=IntegerField())
+    rows = list(
+        qs.filter(is_stalled=True)
+        .annotate(followed_up_90=followed_up_within(as_of))
+        .annotate(
+            _total=Window(expression=Count("pk")),
+            _followed=Window(expression=Sum(followed_case)),
+        )
+        .order_by("followed_up_90", F("stalled_since").asc(), "number")[:limit]
+    )
+    total = rows[0]._total if rows else 0
+    followed = (rows[0]._followed or 0) if rows else 0
+    longest = [a for a in rows if not a.followed_up_90]
+    for a in longest:
+        a.days_stalled = (as_of - a.stalled_since).days
+    return {
+        "stalled": Figure(total, [("stalled", "yes")]),
+        "followed": Figure(followed, [("stalled", "yes"), ("followed_up_90", "yes")]),
+        "not_followed": Figure(total - followed, [("stalled", "yes"), ("followed_up_90", "no")]),
+        "longest_without": longest,
+    }

@@ -53,6 +53,7 @@ class Event:
     region: object = None
     upcoming: bool = False
     sort_key: tuple = ()
+    url: str = ""  # a link shown with the event (a follow-up's attachment)
 
     @property
     def is_datetime(self) -> bool:
@@ -230,6 +231,21 @@ def _history_title(model, record) -> tuple[str, object]:
     return titles[verb] % {"name": record.title}, None
 
 
+def _followup_events(agreement: Agreement) -> list[Event]:
+    """Follow-ups recorded on the agreement (letters, meetings, guidance, site visits), dated by their date."""
+    from django.urls import reverse
+
+    from .models import FollowUp
+
+    events = []
+    for followup in FollowUp.objects.filter(agreement=agreement).select_related("recorded_by"):
+        title = _("Follow-up: %(kind)s") % {"kind": followup.get_kind_display()}
+        url = reverse("followup-attachment", args=[followup.pk]) if followup.attachment else ""
+        events.append(Event("followup", followup.date, title, user=followup.recorded_by, note=followup.note,
+                            sort_key=_key(followup.date, 15), url=url))
+    return events
+
+
 def agreement_timeline(agreement: Agreement, today: datetime.date | None = None) -> list[Event]:
     """Everything that happened to ``agreement``, newest first, in a constant number of queries."""
     today = today or timezone.localdate()
@@ -239,6 +255,7 @@ def agreement_timeline(agreement: Agreement, today: datetime.date | None = None)
         *_document_events(agreement),
         *_update_events(agreement),
         *_history_events(agreement),
+        *_followup_events(agreement),
     ]
     events.sort(key=lambda e: e.sort_key, reverse=True)
     return events

@@ -48,6 +48,7 @@ def home(request):
         "affairs": affairs,
         "years": years,
         "longest": dashboard.longest_stalled(qs, as_of),
+        "followups": dashboard.followup_summary(qs, as_of),
         "tile_map": charts.tile_map(
             [
                 charts.Tile(
