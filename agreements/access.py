@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from .models import Agreement, AgreementParty, Milestone, Region, User
+from .models import Agreement, AgreementParty, FollowUp, Milestone, Region, User
 
 
 def is_national(user) -> bool:
@@ -133,3 +133,48 @@ def can_edit_needoffers_of(user, region: Region) -> bool:
     if is_national(user):
         return region.is_autonomous
     return user.region_id is not None and user.region_id == region.pk and region.is_autonomous
+
+
+# --- follow-ups: who may record and see them ---------------------------------------------------------
+
+
+def can_record_followups(user) -> bool:
+    """Ministry staff (and administrators) and provincial officers record follow-ups."""
+    return is_national(user) or (
+        user.is_authenticated and user.is_active and user.role == User.Role.PROVINCE and user.region_id is not None
+    )
+
+
+def regions_followed_by(user) -> QuerySet:
+    """Regions whose follow-ups ``user`` may read: national users all; officers those they read agreements of."""
+    if is_national(user):
+        return Region.objects.all()
+    if not user.is_authenticated or not user.is_active or user.region_id is None:
+        return Region.objects.none()
+    return Region.objects.filter(readable_regions_q(user))
+
+
+def can_see_region_followups(user, region: Region) -> bool:
+    return regions_followed_by(user).filter(pk=region.pk).exists()
+
+
+def followups_visible_to(user) -> QuerySet:
+    """Follow-ups on agreements the user may see and on regions whose follow-ups the user may read."""
+    return FollowUp.objects.filter(
+        Q(agreement__in=agreements_visible_to(user).values("pk"))
+        | Q(region__in=regions_followed_by(user).values("pk"))
+    )
+
+
+def check_can_record_followup_on_agreement(user, agreement_pk) -> Agreement:
+    """The agreement (404 outside the user's scope), or 403 when the role may not record follow-ups."""
+    agreement = get_agreement_for_user(user, agreement_pk)
+    if not can_record_followups(user):
+        raise PermissionDenied
+    return agreement
+
+
+def check_can_record_followup_on_region(user, region: Region) -> None:
+    """403 unless ministry staff, or the provincial officer of this province or of its kabupaten/kota."""
+    if not can_record_followups(user) or not can_see_region_followups(user, region):
+        raise PermissionDenied

@@ -10,7 +10,6 @@ import csv
 import datetime
 from dataclasses import dataclass, field
 from functools import lru_cache
-
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet

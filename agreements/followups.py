@@ -14,7 +14,7 @@ import dataclasses
 import datetime
 from collections import defaultdict
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -39,51 +39,6 @@ ATTACHMENT_MAX_BYTES = uploads.EVIDENCE_MAX_BYTES
 OPEN_STATUSES = [s for s in Milestone.Status.values if s not in (Milestone.Status.MET, Milestone.Status.CANCELLED)]
 
 
-# --- who may record and see follow-ups ----------------------------------------------------------------
-
-
-def can_record_followups(user) -> bool:
-    """Ministry staff (and administrators) and provincial officers record follow-ups."""
-    return access.is_national(user) or (
-        user.is_authenticated and user.is_active and user.role == User.Role.PROVINCE and user.region_id is not None
-    )
-
-
-def regions_followed_by(user) -> QuerySet:
-    """Regions whose follow-ups ``user`` may read: national users all; officers those they read agreements of."""
-    if access.is_national(user):
-        return Region.objects.all()
-    if not user.is_authenticated or not user.is_active or user.region_id is None:
-        return Region.objects.none()
-    return Region.objects.filter(access.readable_regions_q(user))
-
-
-def can_see_region_followups(user, region: Region) -> bool:
-    return regions_followed_by(user).filter(pk=region.pk).exists()
-
-
-def followups_visible_to(user) -> QuerySet:
-    """Follow-ups on agreements the user may see and on regions whose follow-ups the user may read."""
-    return FollowUp.objects.filter(
-        Q(agreement__in=access.agreements_visible_to(user).values("pk"))
-        | Q(region__in=regions_followed_by(user).values("pk"))
-    )
-
-
-def check_can_record_on_agreement(user, agreement_pk) -> Agreement:
-    """The agreement (404 outside the user's scope), or 403 when the role may not record follow-ups."""
-    agreement = access.get_agreement_for_user(user, agreement_pk)
-    if not can_record_followups(user):
-        raise PermissionDenied
-    return agreement
-
-
-def check_can_record_on_region(user, region: Region) -> None:
-    """403 unless ministry staff, or the provincial officer of this province or of its kabupaten/kota."""
-    if not can_record_followups(user) or not can_see_region_followups(user, region):
-        raise PermissionDenied
-
-
 # --- the service --------------------------------------------------------------------------------------
 
 
@@ -100,9 +55,9 @@ def followup_record(
 ) -> FollowUp:
     """Record a follow-up on an agreement or on a region (exactly one), with an optional checked attachment."""
     if agreement is not None:
-        check_can_record_on_agreement(user, agreement.pk)
+        access.check_can_record_followup_on_agreement(user, agreement.pk)
     elif region is not None:
-        check_can_record_on_region(user, region)
+        access.check_can_record_followup_on_region(user, region)
     followup = FollowUp(agreement=agreement, region=region, kind=kind, date=date, note=note, recorded_by=user)
     if date and date > stalls.today():
         raise ValidationError({"date": _("A follow-up cannot be dated in the future.")})

@@ -1,8 +1,37 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import core
+from .views import affairs, dashboard, followups, health, imports, officer, pages, register, users
 
 urlpatterns = [
-    path("", core.home, name="home"),
-    path("healthz", core.healthz, name="healthz"),
+    path("", dashboard.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("agreements/", register.agreement_list, name="agreement-list"),
+    re_path(r"^agreements/export\.(?P<fmt>csv|xlsx)$", register.agreement_export, name="agreement-export"),
+    path("agreements/<int:pk>/", pages.agreement_detail, name="agreement-detail"),
+    path("regions/<str:code>/", pages.region_detail, name="region-detail"),
+    path("after-login/", officer.after_login, name="after-login"),
+    path("my/", officer.my_agreements, name="my-agreements"),
+    path("agreements/new/", officer.agreement_create, name="agreement-create"),
+    path("agreements/<int:pk>/edit/", officer.agreement_edit, name="agreement-edit"),
+    path("agreements/<int:pk>/sign/", officer.agreement_sign, name="agreement-sign"),
+    path("agreements/<int:pk>/milestones/new/", officer.milestone_create, name="milestone-create"),
+    path("milestones/<int:pk>/update/", officer.milestone_update, name="milestone-update"),
+    path("agreements/<int:pk>/documents/new/", officer.document_upload, name="document-upload"),
+    path("documents/<int:pk>/", officer.document_download, name="document-download"),
+    path("users/", users.user_list, name="user-list"),
+    path("users/new/", users.user_create, name="user-create"),
+    path("users/<int:pk>/", users.user_edit, name="user-edit"),
+    path("affairs/", affairs.affair_map, name="affair-map"),
+    path("affairs/<str:code>/", affairs.affair_detail, name="affair-detail"),
+    path("needs/", affairs.needoffer_list, name="needoffer-list"),
+    path("needs/new/", affairs.needoffer_create, name="needoffer-create"),
+    path("needs/<int:pk>/edit/", affairs.needoffer_edit, name="needoffer-edit"),
+    path("import/", imports.import_upload, name="import-upload"),
+    path("import/template.xlsx", imports.import_template, name="import-template"),
+    path("agreements/<int:pk>/followups/new/", followups.followup_create_for_agreement,
+         name="followup-create-agreement"),
+    path("regions/<str:code>/followups/", followups.region_followups, name="region-followups"),
+    path("regions/<str:code>/followups/new/", followups.followup_create_for_region, name="followup-create-region"),
+    path("followups/<int:pk>/attachment/", followups.followup_attachment, name="followup-attachment"),
+    path("profile/", followups.profile, name="profile"),
 ]

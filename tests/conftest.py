@@ -4,6 +4,13 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """PBKDF2's million iterations cost ~0.3 s per account created or logged in; no test here measures
+    password strength, so the suite uses a fast hasher (tests/test_security.py checks the real settings)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _axes_off_unless_asked(request, settings):
     """django-axes needs the request in authenticate(), which ``client.login()`` does not pass (axes docs:
     turn it off in tests). tests/test_throttling.py marks itself ``axes`` to keep the throttling on."""

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from .. import followups, stalls
+from .. import access, followups, stalls
 from ..models import FollowUp, Region, User
 
 REGION_FOLLOWUPS_SHOWN = 50
@@ -73,7 +73,7 @@ def _record(request, *, agreement=None, region=None, back: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup_create_for_agreement(request, pk):
-    agreement = followups.check_can_record_on_agreement(request.user, pk)
+    agreement = access.check_can_record_followup_on_agreement(request.user, pk)
     return _record(request, agreement=agreement, back=agreement.get_absolute_url())
 
 
@@ -81,7 +81,7 @@ def followup_create_for_agreement(request, pk):
 @require_http_methods(["GET", "POST"])
 def followup_create_for_region(request, code):
     region = get_object_or_404(Region, code=code)
-    followups.check_can_record_on_region(request.user, region)
+    access.check_can_record_followup_on_region(request.user, region)
     return _record(request, region=region, back=reverse("region-detail", args=[region.code]))
 
 
@@ -89,7 +89,7 @@ def followup_create_for_region(request, code):
 def region_followups(request, code):
     """The follow-ups on a region (loaded into the region page by htmx; a page of its own without JS)."""
     region = get_object_or_404(Region, code=code)
-    visible = followups.can_see_region_followups(request.user, region)
+    visible = access.can_see_region_followups(request.user, region)
     items = []
     if visible:
         items = list(
@@ -100,14 +100,14 @@ def region_followups(request, code):
         "region": region,
         "visible": visible,
         "followups": items,
-        "can_record": visible and followups.can_record_followups(request.user),
+        "can_record": visible and access.can_record_followups(request.user),
     })
 
 
 @login_required
 def followup_attachment(request, pk):
     """Only for users who may see the follow-up's agreement or region; always as an attachment."""
-    followup = get_object_or_404(followups.followups_visible_to(request.user).exclude(attachment=""), pk=pk)
+    followup = get_object_or_404(access.followups_visible_to(request.user).exclude(attachment=""), pk=pk)
     try:
         handle = followup.attachment.open("rb")
     except (FileNotFoundError, ValueError) as exc:

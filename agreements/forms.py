@@ -1,0 +1,185 @@
+"""Forms of the officer's workflow and of user management. They only parse input and limit choices
+through ``agreements.access``; the rules are enforced by the services (``agreements.services``)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import Agreement, Document, GovernmentAffair, Milestone, Region, User
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class VersionedForm(forms.Form):
+    """Carries the version the user started from (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class AgreementForm(VersionedForm):
+    number = forms.CharField(label=_("Number"), max_length=120)
+    document_type = forms.ChoiceField(label=_("Document type"), choices=Agreement.DocumentType.choices)
+    parent = forms.ModelChoiceField(
+        label=_("Parent KB"), queryset=Agreement.objects.none(), required=False,
+        help_text=_("For a PKS: the KB it follows up."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=300)
+    cooperation_kind = forms.ChoiceField(label=_("Cooperation kind"), choices=Agreement.Kind.choices)
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Party regions"), queryset=Region.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Your own region must be one of them. Hold Ctrl (or Cmd) to choose several."),
+    )
+    third_parties = forms.CharField(
+        label=_("Third parties"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One name per line (business, university, NGO, foreign government or institution)."),
+    )
+    affairs = forms.ModelMultipleChoiceField(
+        label=_("Government affairs (urusan)"), queryset=GovernmentAffair.objects.all(),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    scope = forms.CharField(label=_("Scope"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    dprd_approved_on = forms.DateField(label=_("DPRD approval date"), required=False, widget=DateInput())
+    starts_on = forms.DateField(label=_("Start date"), required=False, widget=DateInput())
+    ends_on = forms.DateField(label=_("End date"), required=False, widget=DateInput())
+    value_idr = forms.IntegerField(label=_("Value (Rp)"), required=False, min_value=0)
+
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["regions"].queryset = access.party_choices_for(user)
+        self.fields["parent"].queryset = access.agreements_visible_to(
+            user, Agreement.objects.filter(document_type=Agreement.DocumentType.KB)
+        ).order_by("number")
+        if editing:
+            self.fields["terminated_on"] = forms.DateField(label=_("Termination date"), required=False,
+                                                           widget=DateInput())
+        else:
+            self.fields["version"].required = False
+
+    @classmethod
+    def initial_for(cls, agreement: Agreement) -> dict:
+        initial = {name: getattr(agreement, name) for name in (
+            "number", "document_type", "parent", "title", "cooperation_kind", "scope", "dprd_approved_on",
+            "starts_on", "ends_on", "terminated_on", "value_idr", "version")}
+        initial["regions"] = list(agreement.regions.all())
+        initial["affairs"] = list(agreement.affairs.all())
+        initial["third_parties"] = "\n".join(agreement.third_parties.values_list("name", flat=True))
+        return initial
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data["regions"] = list(data["regions"])
+        data["affairs"] = list(data["affairs"])
+        data["third_party_names"] = _lines(data.pop("third_parties"))
+        return data
+
+
+class SignForm(VersionedForm):
+    signed_on = forms.DateField(label=_("Signing date"), widget=DateInput())
+    document = forms.FileField(
+        label=_("Signed document"), help_text=_("PDF, JPEG or PNG, up to 20 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=250)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    responsible_region = forms.ModelChoiceField(
+        label=_("Responsible region"), queryset=Region.objects.all(), required=False,
+        help_text=_("One of the agreement's parties."),
+    )
+    due_on = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The choice list shows the parties; the model rule (Milestone.clean) refuses any other region.
+        self.fields["responsible_region"].widget.choices = [("", "---------")] + [
+            (r.pk, str(r)) for r in agreement.regions.all()
+        ]
+
+
+class MilestoneUpdateForm(VersionedForm):
+    status = forms.ChoiceField(label=_("Status"), choices=Milestone.Status.choices)
+    progress = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100)
+    started_on = forms.DateField(label=_("Start date"), required=False, widget=DateInput())
+    completed_on = forms.DateField(label=_("Completion date"), required=False, widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when the milestone is not met or partially met."),
+    )
+    evidence = forms.FileField(
+        label=_("Evidence"), required=False, help_text=_("Optional: PDF, JPEG or PNG, up to 10 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+
+    @classmethod
+    def initial_for(cls, milestone: Milestone) -> dict:
+        return {name: getattr(milestone, name) for name in ("status", "progress", "started_on", "completed_on",
+                                                            "version")}
+
+
+class DocumentForm(forms.Form):
+    doc_type = forms.ChoiceField(label=_("Type"), choices=Document.Type.choices)
+    milestone = forms.ModelChoiceField(
+        label=_("Milestone"), queryset=Milestone.objects.none(), required=False,
+        help_text=_("For evidence: the milestone it shows."),
+    )
+    dated_on = forms.DateField(label=_("Document date"), required=False, widget=DateInput())
+    file = forms.FileField(
+        label=_("File"), help_text=_("PDF, JPEG or PNG; evidence up to 10 MB, agreement scans up to 20 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+
+    def __init__(self, *args, agreement: Agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only this agreement's milestones: another agreement's milestone id is not a valid choice.
+        self.fields["milestone"].queryset = agreement.milestones.all()
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none(), required=False,
+                                    help_text=_("Required for provincial and kabupaten/kota officers."))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True,
+                                   help_text=_("Deactivate accounts of staff who moved (mutasi); they are never deleted."))
+
+    def __init__(self, *args, actor: User, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if access.is_national(actor):
+            roles = User.Role.choices
+            if not (actor.is_superuser or actor.role == User.Role.ADMIN):
+                roles = [c for c in roles if c[0] != User.Role.ADMIN]
+            self.fields["region"].queryset = Region.objects.all()
+        else:
+            roles = [c for c in User.Role.choices if c[0] == User.Role.LOCAL]
+            self.fields["region"].queryset = Region.objects.filter(province_id=actor.region_id)
+        self.fields["role"].choices = roles
+        if editing:
+            self.fields["username"].disabled = True
+        else:
+            del self.fields["is_active"]
+
+    @classmethod
+    def initial_for(cls, account: User) -> dict:
+        return {name: getattr(account, name) for name in (
+            "username", "first_name", "last_name", "email", "role", "region", "is_active")}
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("username", None)
+        return data

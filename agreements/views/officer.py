@@ -1,0 +1,257 @@
+"""The regional officer's workflow: "My agreements", create and edit agreements, record the signing,
+add milestones, update their status, upload and download documents.
+
+Thin views: the access helper first (404 outside the user's scope, 403 when read-only), then a form,
+then a service. A stale version (someone saved meanwhile) re-renders the form with what the user
+typed and the newer values, and nothing is overwritten.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Subquery
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .. import access, followups, services, stalls
+from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
+from ..models import Document, Milestone, MilestoneUpdate
+
+DUE_SOON_DAYS = 30
+MY_PAGE_SIZE = 25
+ATTENTION_LIMIT = 50
+OPEN_STATUSES = [s for s in Milestone.Status.values if s not in (Milestone.Status.MET, Milestone.Status.CANCELLED)]
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form: to the named field when the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _stale(form, current_version: int) -> None:
+    """Keep what the user typed, but carry the newer version so a deliberate resubmit can save."""
+    form.data = form.data.copy()
+    form.data["version"] = current_version
+    form.add_error(None, _("Someone else saved this record while you were editing it. Nothing was saved. "
+                           "Compare with the newer values below, then save again if yours should replace them."))
+
+
+@login_required
+def after_login(request):
+    """Where LOGIN_REDIRECT_URL points: officers to their agreements, everyone else to the dashboard."""
+    return redirect("my-agreements" if access.is_officer(request.user) else "home")
+
+
+def _my_agreements(user):
+    """The agreements the user acts on (officers: where their region is a party)."""
+    return access.agreements_writable_by(user)
+
+
+@login_required
+def my_agreements(request):
+    """The region's agreements, what needs attention first: overdue milestones, stalls, due in 30 days."""
+    today = stalls.today()
+    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    mine = _my_agreements(request.user)
+    open_milestones = Milestone.objects.filter(agreement=OuterRef("pk"), status__in=OPEN_STATUSES)
+    agreements = (
+        stalls.with_status(mine, as_of=today)
+        .annotate(
+            has_overdue=Exists(open_milestones.filter(due_on__lt=today)),
+            has_due_soon=Exists(open_milestones.filter(due_on__gte=today, due_on__lte=soon)),
+            next_due=Subquery(open_milestones.filter(due_on__gte=today).order_by("due_on").values("due_on")[:1]),
+        )
+        .order_by("-has_overdue", "-is_stalled", "-has_due_soon", "next_due", "number")
+    )
+    page = Paginator(agreements, MY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The same milestones the officer's reminder e-mail lists (agreements.followups, one rule).
+    attention = list(followups.attention_milestones(mine, today, days=DUE_SOON_DAYS)[:ATTENTION_LIMIT])
+    for milestone in attention:
+        milestone.is_overdue = milestone.due_on < today
+    return render(request, "agreements/officer/my_agreements.html", {
+        "page": page,
+        "attention": attention,
+        "today": today,
+        "due_soon_days": DUE_SOON_DAYS,
+        "can_create": access.is_national(request.user) or access.is_officer(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_create(request):
+    if not (access.is_national(request.user) or access.is_officer(request.user)):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = AgreementForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                agreement = services.agreement_create(user=request.user, **form.service_kwargs())
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The draft agreement was saved."))
+                return redirect(agreement.get_absolute_url())
+    else:
+        initial = {"regions": [request.user.region]} if access.is_officer(request.user) else {}
+        form = AgreementForm(initial=initial, user=request.user)
+    return render(request, "agreements/officer/agreement_form.html", {"form": form, "agreement": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request, pk):
+    agreement = access.get_agreement_for_user(request.user, pk, write=True)
+    current = None
+    if request.method == "POST":
+        form = AgreementForm(request.POST, user=request.user, editing=True)
+        if form.is_valid():
+            try:
+                services.agreement_update(
+                    agreement=agreement, user=request.user, expected_version=form.cleaned_data["version"],
+                    **form.service_kwargs(),
+                )
+            except services.StaleVersionError as exc:
+                current = exc.current
+                _stale(form, current.version)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The agreement was saved."))
+                return redirect(agreement.get_absolute_url())
+    else:
+        form = AgreementForm(initial=AgreementForm.initial_for(agreement), user=request.user, editing=True)
+    return render(request, "agreements/officer/agreement_form.html", {
+        "form": form, "agreement": agreement, "current": current,
+        "current_initial": AgreementForm.initial_for(current) if current else None,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_sign(request, pk):
+    agreement = access.get_agreement_for_user(request.user, pk, write=True)
+    current = None
+    if request.method == "POST":
+        form = SignForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.agreement_sign(
+                    agreement=agreement, user=request.user, signed_on=form.cleaned_data["signed_on"],
+                    document=form.cleaned_data["document"], expected_version=form.cleaned_data["version"],
+                )
+            except services.StaleVersionError as exc:
+                current = exc.current
+                _stale(form, current.version)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The signing was recorded."))
+                return redirect(agreement.get_absolute_url())
+    else:
+        form = SignForm(initial={"signed_on": agreement.signed_on, "version": agreement.version})
+    return render(request, "agreements/officer/sign_form.html", {"form": form, "agreement": agreement,
+                                                                  "current": current})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_create(request, pk):
+    agreement = access.get_agreement_for_user(request.user, pk, write=True)
+    if request.method == "POST":
+        form = MilestoneForm(request.POST, agreement=agreement)
+        if form.is_valid():
+            try:
+                services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The milestone was added."))
+                return redirect(agreement.get_absolute_url())
+    else:
+        form = MilestoneForm(agreement=agreement)
+    return render(request, "agreements/officer/milestone_form.html", {"form": form, "agreement": agreement})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_update(request, pk):
+    milestone = access.get_milestone_for_user(request.user, pk, write=True)
+    agreement = milestone.agreement
+    current = None
+    if request.method == "POST":
+        form = MilestoneUpdateForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.milestone_update_status(
+                    milestone=milestone, user=request.user, status=data["status"], progress=data["progress"],
+                    started_on=data["started_on"], completed_on=data["completed_on"], note=data["note"],
+                    evidence=data["evidence"] or None, expected_version=data["version"],
+                )
+            except services.StaleVersionError as exc:
+                current = exc.current
+                _stale(form, current.version)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The milestone was updated."))
+                return redirect(agreement.get_absolute_url())
+    else:
+        form = MilestoneUpdateForm(initial=MilestoneUpdateForm.initial_for(milestone))
+    last_update = None
+    if current is not None:
+        last_update = MilestoneUpdate.objects.filter(milestone=current).select_related("user").first()
+    updates = list(milestone.updates.select_related("user")[:10])
+    return render(request, "agreements/officer/milestone_update.html", {
+        "form": form, "milestone": milestone, "agreement": agreement, "current": current,
+        "last_update": last_update, "updates": updates,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_upload(request, pk):
+    agreement = access.get_agreement_for_user(request.user, pk, write=True)
+    if request.method == "POST":
+        form = DocumentForm(request.POST, request.FILES, agreement=agreement)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.document_upload(
+                    agreement=agreement, user=request.user, uploaded=data["file"], doc_type=data["doc_type"],
+                    milestone=data["milestone"], dated_on=data["dated_on"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The document was uploaded."))
+                return redirect(agreement.get_absolute_url())
+    else:
+        form = DocumentForm(agreement=agreement)
+    return render(request, "agreements/officer/document_form.html", {"form": form, "agreement": agreement})
+
+
+@login_required
+def document_download(request, pk):
+    """Only for users who may see the agreement; always as an attachment, with the checked content type."""
+    document = get_object_or_404(Document, pk=pk)
+    access.get_agreement_for_user(request.user, document.agreement_id)
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=document.original_name or f"document-{document.pk}",
+        content_type=document.content_type or "application/octet-stream",
+    )
+

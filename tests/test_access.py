@@ -1,0 +1,183 @@
+"""The permission matrix (issue 4 §1, acceptance): every URL × every role → the expected status.
+
+Out-of-scope objects answer 404 (nothing leaks); in-scope objects the role may only read answer 403
+on write; anonymous users are sent to the login page. The agreement under test is between Kota
+Bandung (32.73) and Kabupaten Bandung (32.04), both in Jawa Barat (32): the Jawa Barat officer reads
+it but may not change it (the province itself is not a party), Jawa Timur and Kabupaten Bogor do not
+see it at all.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from agreements import access, followups, services
+from agreements.models import Agreement, Document, NeedOffer
+from tests.factories import MilestoneFactory, PksFactory, UserFactory, affair, region
+
+ROLES = ["anonymous", "ministry", "province_in", "province_out", "local_in", "local_out", "admin"]
+
+
+def row(anonymous, ministry, province_in, province_out, local_in, local_out, admin):
+    return dict(zip(ROLES, (anonymous, ministry, province_in, province_out, local_in, local_out, admin), strict=True))
+
+
+EVERYONE = row(302, 200, 200, 200, 200, 200, 200)
+READ = row(302, 200, 200, 404, 200, 404, 200)
+WRITE = row(302, 200, 403, 404, 200, 404, 200)
+USER_ADMIN = row(302, 200, 200, 200, 403, 403, 200)
+USER_EDIT = row(302, 200, 200, 404, 403, 403, 200)
+IMPORT = row(302, 200, 200, 200, 403, 403, 200)
+NEEDOFFER_EDIT = row(302, 200, 403, 403, 200, 403, 200)
+DJANGO_ADMIN = row(302, 302, 302, 302, 302, 302, 200)
+PUBLIC = row(200, 200, 200, 200, 200, 200, 200)
+REDIRECT = row(302, 302, 302, 302, 302, 302, 302)
+FOLLOWUP = row(302, 200, 200, 404, 403, 404, 200)
+FOLLOWUP_REGION = row(302, 200, 200, 403, 403, 403, 200)
+
+# (url name, args built from the objects, expected row)
+MATRIX = [
+    ("home", (), EVERYONE),
+    ("healthz", (), PUBLIC),
+    ("login", (), PUBLIC),
+    ("password_reset", (), PUBLIC),
+    ("after-login", (), REDIRECT),
+    ("agreement-list", (), EVERYONE),
+    ("agreement-export", ("csv",), EVERYONE),
+    ("agreement-export", ("xlsx",), EVERYONE),
+    ("agreement-detail", ("agreement",), READ),
+    ("region-detail", ("32.73",), EVERYONE),
+    ("region-detail", ("32",), EVERYONE),
+    ("my-agreements", (), EVERYONE),
+    ("agreement-create", (), EVERYONE),
+    ("agreement-edit", ("agreement",), WRITE),
+    ("agreement-sign", ("agreement",), WRITE),
+    ("milestone-create", ("agreement",), WRITE),
+    ("milestone-update", ("milestone",), WRITE),
+    ("document-upload", ("agreement",), WRITE),
+    ("document-download", ("document",), READ),
+    ("user-list", (), USER_ADMIN),
+    ("user-create", (), USER_ADMIN),
+    ("user-edit", ("account",), USER_EDIT),
+    ("affair-map", (), EVERYONE),
+    ("affair-detail", ("3.26",), EVERYONE),
+    ("needoffer-list", (), EVERYONE),
+    ("needoffer-create", (), EVERYONE),
+    ("needoffer-edit", ("needoffer",), NEEDOFFER_EDIT),
+    ("import-upload", (), IMPORT),
+    ("import-template", (), IMPORT),
+    ("followup-create-agreement", ("agreement",), FOLLOWUP),
+    ("region-followups", ("32.73",), EVERYONE),
+    ("followup-create-region", ("32.73",), FOLLOWUP_REGION),
+    ("followup-attachment", ("followup",), READ),
+    ("profile", (), EVERYONE),
+    ("admin:index", (), DJANGO_ADMIN),
+    ("admin:agreements_agreement_changelist", (), DJANGO_ADMIN),
+]
+
+# Forms posted empty: the access check comes before the form, so the status is the same as for GET
+# (a form with errors re-renders with 200).
+POST_MATRIX = [entry for entry in MATRIX if entry[2] is WRITE]
+
+
+@pytest.fixture
+def objects(personas, media_root):
+    agreement = PksFactory(regions=["32.73", "32.04"])
+    milestone = MilestoneFactory(agreement=agreement)
+    document = services.document_upload(
+        agreement=agreement, user=personas["ministry"], doc_type=Document.Type.PKS_SCAN,
+        uploaded=SimpleUploadedFile("pks.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    account = UserFactory(username="kab-garut", role="local", region=region("32.05"))
+    needoffer = NeedOffer.objects.create(region=region("32.73"), affair=affair("3.26"), kind="offer",
+                                         description="Paket wisata bersama")
+    followup = followups.followup_record(
+        user=personas["ministry"], agreement=agreement, kind="letter", date=agreement.signed_on, note="Surat",
+        attachment=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    return {"agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
+            "needoffer": needoffer.pk, "followup": followup.pk}
+
+
+def _url(name, args, objects):
+    return reverse(name, args=[objects.get(a, a) for a in args])
+
+
+def _login(client, personas, role):
+    if role != "anonymous":
+        client.force_login(personas[role])
+
+
+def _check(response, expected, role):
+    assert response.status_code == expected, f"{role}: {response.status_code} != {expected}"
+    if expected == 302 and role == "anonymous":
+        assert "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "args", "expected"), MATRIX, ids=[f"{n}{list(a)}" for n, a, _e in MATRIX])
+def test_get_matrix(client, personas, objects, name, args, expected, role):
+    _login(client, personas, role)
+    _check(client.get(_url(name, args, objects)), expected[role], role)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "args", "expected"), POST_MATRIX, ids=[n for n, _a, _e in POST_MATRIX])
+def test_post_matrix(client, personas, objects, name, args, expected, role):
+    _login(client, personas, role)
+    _check(client.post(_url(name, args, objects), {}), expected[role], role)
+    assert Agreement.objects.get(pk=objects["agreement"]).version == 1  # an empty post changes nothing
+
+
+def test_matrix_covers_every_named_route():
+    """A new route must be added to the matrix (or this test fails)."""
+    from django.urls import get_resolver
+
+    app_names = {p.name for p in get_resolver().url_patterns[-1].url_patterns if p.name}
+    covered = {name for name, _a, _e in MATRIX}
+    assert app_names - covered == set()
+
+
+# --- the helpers behind the matrix -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_scopes_of_the_access_helpers(personas):
+    inside = PksFactory(regions=["32.73", "32.04"])
+    province_party = PksFactory(regions=["32", "33"])
+    elsewhere = PksFactory(regions=["35.07", "35.73"])
+    visible = {role: set(access.agreements_visible_to(personas[role]).values_list("pk", flat=True)) for role in personas}
+    writable = {role: set(access.agreements_writable_by(personas[role]).values_list("pk", flat=True)) for role in personas}
+    everything = {inside.pk, province_party.pk, elsewhere.pk}
+    assert visible["ministry"] == writable["ministry"] == everything
+    assert visible["admin"] == writable["admin"] == everything
+    assert visible["province_in"] == {inside.pk, province_party.pk}
+    assert writable["province_in"] == {province_party.pk}
+    assert visible["province_out"] == {elsewhere.pk} and writable["province_out"] == set()
+    assert visible["local_in"] == writable["local_in"] == {inside.pk}
+    assert visible["local_out"] == writable["local_out"] == set()
+
+
+@pytest.mark.django_db
+def test_deactivated_accounts_see_nothing(personas):
+    PksFactory()
+    officer = personas["local_in"]
+    officer.is_active = False
+    assert not access.agreements_visible_to(officer).exists()
+    assert not access.agreements_writable_by(officer).exists()
+
+
+@pytest.mark.django_db
+def test_a_document_of_an_out_of_scope_agreement_answers_404_even_by_id(client, personas, media_root):
+    foreign = PksFactory(regions=["32.01", "32.03"])
+    document = services.document_upload(
+        agreement=foreign, user=personas["ministry"], doc_type=Document.Type.PKS_SCAN,
+        uploaded=SimpleUploadedFile("rahasia.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    client.force_login(personas["local_in"])
+    assert client.get(reverse("document-download", args=[document.pk])).status_code == 404
+    assert client.get(reverse("document-download", args=[document.pk + 1000])).status_code == 404
+    client.force_login(personas["local_out"])  # Kabupaten Bogor is a party
+    assert client.get(reverse("document-download", args=[document.pk])).status_code == 200

@@ -1,0 +1,279 @@
+"""The officer's workflow through the browser-facing views: landing page, forms, stale saves,
+tampering, user management and the password reset by e-mail."""
+
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from agreements import stalls
+from agreements.models import Agreement, Milestone, MilestoneUpdate, StallSettings, User
+from tests.factories import AgreementFactory, MilestoneFactory, PksFactory, UserFactory, affair, region
+
+pytestmark = pytest.mark.django_db
+
+
+def today():
+    return stalls.today()
+
+
+# --- landing --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("who", "target"), [
+    ("local_in", "my-agreements"), ("province_in", "my-agreements"), ("ministry", "home"), ("admin", "home"),
+])
+def test_login_lands_officers_on_my_agreements(client, personas, who, target, settings):
+    personas[who].set_password("rahasia-123")
+    personas[who].save()
+    response = client.post(reverse("login"), {"username": personas[who].username, "password": "rahasia-123"})
+    assert response.status_code == 302 and response["Location"] == reverse("after-login")
+    response = client.get(response["Location"])
+    assert response.status_code == 302 and response["Location"] == reverse(target)
+
+
+def _agreements_with_milestones(n: int):
+    for i in range(n):
+        pks = PksFactory(signed_on=today() - datetime.timedelta(days=400))
+        MilestoneFactory(agreement=pks, title=f"Lewat {i}", due_on=today() - datetime.timedelta(days=5))
+        MilestoneFactory(agreement=pks, title=f"Segera {i}", due_on=today() + datetime.timedelta(days=10))
+        MilestoneFactory(agreement=pks, title=f"Nanti {i}", due_on=today() + datetime.timedelta(days=90))
+
+
+def test_my_agreements_lists_attention_first_with_constant_queries(client, personas, django_assert_max_num_queries):
+    quiet = AgreementFactory(number="KB/QUIET", signed_on=today())
+    other_region = PksFactory(regions=["32.01", "32.04"])
+    MilestoneFactory(agreement=other_region, title="Bukan milik", due_on=today())
+    _agreements_with_milestones(2)
+    StallSettings.current()  # the thresholds row exists in a running app
+    client.force_login(personas["local_in"])
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("my-agreements"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Lewat 0" in html and "Segera 1" in html and "Nanti 0" not in html and "Bukan milik" not in html
+    assert html.index("Lewat 0") < html.index("Segera 0")  # overdue before due soon
+    numbers = [a.number for a in response.context["page"].object_list]
+    assert numbers[-1] == quiet.number and other_region.number not in numbers
+    _agreements_with_milestones(5)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("my-agreements")).status_code == 200
+
+
+# --- agreements -----------------------------------------------------------------------------------
+
+
+def agreement_post(**overrides):
+    data = {
+        "number": "KB/100/2025", "document_type": "KB", "title": "Transportasi Aglomerasi",
+        "cooperation_kind": "KSDD-SUKARELA", "regions": [region("32.73").pk, region("32.77").pk],
+        "affairs": [affair("2.15").pk], "third_parties": "", "scope": "", "version": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_officer_creates_a_draft(client, personas):
+    client.force_login(personas["local_in"])
+    assert client.get(reverse("agreement-create")).status_code == 200
+    response = client.post(reverse("agreement-create"), agreement_post())
+    agreement = Agreement.objects.get(number="KB/100/2025")
+    assert response.status_code == 302 and response["Location"] == agreement.get_absolute_url()
+    assert agreement.signed_on is None
+
+
+def test_create_without_own_region_names_the_field_and_keeps_the_input(client, personas):
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("agreement-create"), agreement_post(regions=[region("32.01").pk, region("32.77").pk]))
+    assert response.status_code == 200
+    assert "Your own region" in str(response.context["form"].errors["regions"])
+    assert 'value="Transportasi Aglomerasi"' in response.content.decode()
+    assert not Agreement.objects.exists()
+
+
+def test_edit_with_a_stale_version_shows_the_newer_values_and_overwrites_nothing(client, personas):
+    agreement = AgreementFactory(title="Judul asli")
+    client.force_login(personas["local_in"])
+    form_page = client.get(reverse("agreement-edit", args=[agreement.pk]))
+    assert form_page.context["form"].initial["version"] == 1
+    # Someone else saves first.
+    other = client.__class__()
+    other.force_login(personas["ministry"])
+    data = agreement_post(number=agreement.number, title="Judul dari kementerian", version=1,
+                          regions=[region("32.73").pk, region("32.04").pk], affairs=[affair("3.26").pk])
+    assert other.post(reverse("agreement-edit", args=[agreement.pk]), data).status_code == 302
+    response = client.post(reverse("agreement-edit", args=[agreement.pk]), {**data, "title": "Judul saya"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else saved this record" in html
+    assert "Judul dari kementerian" in html and 'value="Judul saya"' in html
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.version) == ("Judul dari kementerian", 2)
+
+
+def test_milestone_with_a_responsible_region_that_is_not_a_party_is_refused(client, personas):
+    agreement = PksFactory()
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("milestone-create", args=[agreement.pk]),
+                           {"title": "Survei lokasi", "responsible_region": region("32.01").pk})
+    assert response.status_code == 200
+    assert "responsible_region" in response.context["form"].errors
+    assert not Milestone.objects.exists()
+    response = client.post(reverse("milestone-create", args=[agreement.pk]),
+                           {"title": "Survei lokasi", "responsible_region": region("32.04").pk, "due_on": "2025-08-01"})
+    assert response.status_code == 302
+    assert Milestone.objects.get().responsible_region.code == "32.04"
+
+
+def test_sign_view_records_the_signing(client, personas, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    agreement = AgreementFactory(signed_on=None)
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("agreement-sign", args=[agreement.pk]), {
+        "signed_on": "2025-02-03", "version": 1,
+        "document": SimpleUploadedFile("KB.pdf", b"%PDF-1.7\n%%EOF\n", content_type="application/pdf"),
+    })
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.signed_on == datetime.date(2025, 2, 3)
+    assert agreement.documents.get().doc_type == "kb"
+
+
+def test_agreement_actions_are_shown_only_to_writers(client, personas):
+    agreement = AgreementFactory()
+    client.force_login(personas["local_in"])
+    assert reverse("agreement-edit", args=[agreement.pk]) in client.get(agreement.get_absolute_url()).content.decode()
+    client.force_login(personas["province_in"])  # reads, but the province is not a party
+    response = client.get(agreement.get_absolute_url())
+    assert response.status_code == 200
+    assert reverse("agreement-edit", args=[agreement.pk]) not in response.content.decode()
+
+
+# --- milestone updates ----------------------------------------------------------------------------
+
+
+def test_milestone_update_through_the_form(client, personas):
+    milestone = MilestoneFactory()
+    client.force_login(personas["local_in"])
+    url = reverse("milestone-update", args=[milestone.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"status": "partially_met", "progress": 40, "version": 1, "note": ""})
+    assert response.status_code == 200 and "note" in response.context["form"].errors
+    response = client.post(url, {"status": "partially_met", "progress": 40, "version": 1, "note": "Dana terlambat"})
+    assert response.status_code == 302
+    update = MilestoneUpdate.objects.get()
+    assert (update.user, update.note, update.status_after) == (personas["local_in"], "Dana terlambat", "partially_met")
+
+
+def test_stale_milestone_update_is_refused_showing_the_newer_values(client, personas):
+    milestone = MilestoneFactory()
+    MilestoneUpdate.objects.all().delete()
+    url = reverse("milestone-update", args=[milestone.pk])
+    first = client.__class__()
+    first.force_login(personas["ministry"])
+    first.post(url, {"status": "in_progress", "progress": 70, "version": 1, "started_on": "2024-05-01",
+                     "note": "Sudah berjalan"})
+    client.force_login(personas["local_in"])
+    response = client.post(url, {"status": "not_met", "progress": 10, "version": 1, "note": "Belum mulai"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else saved this record" in html and "Sudah berjalan" in html
+    milestone.refresh_from_db()
+    assert (milestone.status, milestone.progress, milestone.version) == ("in_progress", 70, 2)
+    assert MilestoneUpdate.objects.count() == 1
+    # The form now carries the newer version: a deliberate second save goes through.
+    assert re.search(r'name="version" value="2"', html)
+
+
+def test_tampering_with_another_regions_milestone_answers_404(client, personas):
+    foreign = MilestoneFactory(agreement=PksFactory(regions=["32.01", "32.03"]))
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("milestone-update", args=[foreign.pk]),
+                           {"status": "met", "progress": 100, "completed_on": "2024-06-01", "version": 1})
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert (foreign.status, foreign.version) == ("scheduled", 1)
+    client.force_login(personas["province_in"])  # may read it (a kabupaten of Jawa Barat), not change it
+    assert client.post(reverse("milestone-update", args=[foreign.pk]), {"status": "met"}).status_code == 403
+
+
+def test_document_form_refuses_a_milestone_of_another_agreement(client, personas, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    agreement = PksFactory()
+    other = MilestoneFactory(agreement=PksFactory())
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("document-upload", args=[agreement.pk]), {
+        "doc_type": "evidence", "milestone": other.pk,
+        "file": SimpleUploadedFile("b.pdf", b"%PDF-1.4\n%%EOF", content_type="application/pdf"),
+    })
+    assert response.status_code == 200 and "milestone" in response.context["form"].errors
+    assert not agreement.documents.exists()
+
+
+# --- user management ------------------------------------------------------------------------------
+
+
+def test_ministry_creates_an_account_that_gets_a_password_email(client, personas):
+    client.force_login(personas["ministry"])
+    response = client.post(reverse("user-create"), {
+        "username": "kota-cimahi", "email": "cimahi@example.go.id", "role": "local", "region": region("32.77").pk,
+    })
+    assert response.status_code == 302
+    account = User.objects.get(username="kota-cimahi")
+    assert account.region.code == "32.77"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["cimahi@example.go.id"]
+    assert "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_province_officer_manages_only_their_kabupaten_kota_officers(client, personas):
+    inside = UserFactory(username="kab-garut", role="local", region=region("32.05"))
+    outside = UserFactory(username="kab-malang", role="local", region=region("35.07"))
+    client.force_login(personas["province_in"])
+    html = client.get(reverse("user-list")).content.decode()
+    assert "kab-garut" in html and "kab-malang" not in html and "p-ministry" not in html
+    assert client.get(reverse("user-edit", args=[outside.pk])).status_code == 404
+    assert client.get(reverse("user-edit", args=[personas["ministry"].pk])).status_code == 404
+    response = client.post(reverse("user-edit", args=[inside.pk]), {
+        "email": inside.email, "role": "local", "region": inside.region_id,  # is_active unticked: deactivate
+    })
+    assert response.status_code == 302
+    inside.refresh_from_db()
+    assert inside.is_active is False and User.objects.filter(pk=inside.pk).exists()
+    response = client.post(reverse("user-create"), {
+        "username": "kab-x", "email": "x@example.go.id", "role": "local", "region": region("35.07").pk,
+    })
+    assert response.status_code == 200 and "region" in response.context["form"].errors
+
+
+def test_user_list_queries_do_not_grow(client, personas, django_assert_max_num_queries):
+    client.force_login(personas["ministry"])
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("user-list")).status_code == 200
+    for i in range(10):
+        UserFactory(username=f"extra{i}", role="local", region=region("32.73"))
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("user-list")).status_code == 200
+
+
+# --- password reset -------------------------------------------------------------------------------
+
+
+def test_password_reset_by_email(client, personas):
+    officer = personas["local_in"]
+    page = client.get(reverse("password_reset"))
+    assert page.status_code == 200 and 'class="skip-link"' in page.content.decode()  # extends base.html
+    response = client.post(reverse("password_reset"), {"email": officer.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    response = client.get(link, follow=True)
+    assert response.status_code == 200 and response.context["validlink"]
+    response = client.post(response.redirect_chain[-1][0], {
+        "new_password1": "Kerjasama-baru-2025", "new_password2": "Kerjasama-baru-2025"})
+    assert response.status_code == 302
+    officer.refresh_from_db()
+    assert officer.check_password("Kerjasama-baru-2025")
