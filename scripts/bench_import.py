@@ -1,0 +1,139 @@
+"""Benchmark of the spreadsheet import (issue 7): 10,000 agreements and 30,000 milestones.
+
+Not a test: it writes to the configured database. Run it against a scratch database, e.g.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kerjasama_import_bench DEBUG=1 \
+        .venv/bin/python scripts/bench_import.py [--format xlsx|csv] [--agreements 10000] [--keep FILE]
+
+It migrates the database, generates the file (half KB, half PKS each following a KB of the file;
+three milestones per agreement), then times reading, validation and writing separately. Every run
+uses fresh agreement numbers, so runs can be repeated on the same database; ``--again`` imports the
+same file a second time to time the "nothing changed" path. The target is under 60 s in total.
+"""
+
+import argparse
+import csv
+import datetime
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kerjasama.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from agreements import importers  # noqa: E402
+from agreements.models import GovernmentAffair, Region  # noqa: E402
+from agreements.spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS  # noqa: E402
+
+
+def generate(count: int, prefix: str):
+    by_province = {}
+    for region in Region.objects.filter(is_autonomous=True).exclude(level="province").order_by("code"):
+        by_province.setdefault(region.province_id, []).append(region.code)
+    pairs = [(codes[i], codes[i + 1]) for codes in by_province.values() for i in range(len(codes) - 1)]
+    affairs = list(GovernmentAffair.objects.order_by("code").values_list("code", flat=True))
+    agreements, milestones = [AGREEMENT_COLUMNS], [MILESTONE_COLUMNS]
+    kbs = count // 2
+    for i in range(count):
+        is_kb = i < kbs
+        a, b = pairs[i % len(pairs)] if is_kb else pairs[(i - kbs) % len(pairs)]
+        number = f"{prefix}/{'KB' if is_kb else 'PKS'}/{i:05d}"
+        signed = datetime.date(2019, 1, 1) + datetime.timedelta(days=(i if is_kb else i - kbs) % 1500)
+        if not is_kb:
+            signed += datetime.timedelta(days=30)
+        agreements.append([
+            number, "KB" if is_kb else "PKS", "" if is_kb else f"{prefix}/KB/{i - kbs:05d}",
+            f"Kerja sama pembangunan daerah nomor {i}", "KSDD-SUKARELA" if i % 3 else "KSDD-WAJIB", f"{a};{b}", "",
+            f"{affairs[i % len(affairs)]};{affairs[(i + 7) % len(affairs)]}", signed.isoformat(), "",
+            signed.isoformat(), (signed + datetime.timedelta(days=1825)).isoformat(), "",
+            f"{(i % 97 + 1) * 1_000_000:,}".replace(",", "."), "Ruang lingkup kerja sama antardaerah.",
+        ])
+        for j, status in enumerate(("met", "in_progress", "scheduled")):
+            start = signed + datetime.timedelta(days=30 * (j + 1))
+            milestones.append([
+                number, f"Tahap {j + 1}", a, (start + datetime.timedelta(days=90)).isoformat(),
+                start.isoformat() if status != "scheduled" else "",
+                (start + datetime.timedelta(days=60)).isoformat() if status == "met" else "", status,
+                {"met": 100, "in_progress": 50, "scheduled": 0}[status],
+            ])
+    return agreements, milestones
+
+
+def to_xlsx(agreements, milestones) -> bytes:
+    import openpyxl
+
+    # Not write_only: that mode leaves out the <dimension> element Excel always writes, and without
+    # it openpyxl scans each sheet once more just to open the workbook (a cost real files do not have).
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in (("agreements", agreements), ("milestones", milestones)):
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def to_csv(rows) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    parser.add_argument("--agreements", type=int, default=10_000)
+    parser.add_argument("--again", action="store_true", help="import the same file a second time")
+    parser.add_argument("--keep", help="also save the generated file(s) under this path prefix")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor} {connection.settings_dict.get('NAME')}")
+    prefix = f"BENCH{int(time.time())}"
+    started = time.perf_counter()
+    agreements, milestones = generate(args.agreements, prefix)
+    if args.format == "xlsx":
+        files = [(to_xlsx(agreements, milestones), "bench.xlsx")]
+    else:
+        files = [(to_csv(agreements), "agreements.csv"), (to_csv(milestones), "milestones.csv")]
+    if args.keep:
+        for data, name in files:
+            Path(f"{args.keep}-{name}").write_bytes(data)
+    print(f"generated {len(agreements) - 1} agreements, {len(milestones) - 1} milestones "
+          f"({sum(len(d) for d, _n in files) / 1e6:.1f} MB {args.format}) in {time.perf_counter() - started:.1f} s")
+
+    for attempt in range(2 if args.again else 1):
+        t0 = time.perf_counter()
+        tables = importers.read_spreadsheet(*files[0])
+        if len(files) > 1:
+            tables.update(importers.read_spreadsheet(*files[1], default_sheet=importers.MILESTONES_SHEET))
+        t1 = time.perf_counter()
+        plan = importers.plan_import(tables)
+        t2 = time.perf_counter()
+        if not plan.ok:
+            for problem in plan.problems[:20]:
+                print(problem)
+            sys.exit(1)
+        importers.apply_plan(plan)
+        t3 = time.perf_counter()
+        a, m = plan.agreement_counts, plan.milestone_counts
+        print(f"run {attempt + 1}: agreements {a.created} created / {a.updated} updated / {a.unchanged} unchanged; "
+              f"milestones {m.created} created / {m.updated} updated / {m.unchanged} unchanged")
+        print(f"  read {t1 - t0:.1f} s, validate {t2 - t1:.1f} s, write {t3 - t2:.1f} s, total {t3 - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

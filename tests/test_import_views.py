@@ -1,0 +1,224 @@
+"""The import pages: who may use them, report, preview, confirm, cancel, the template download."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements import importers
+from agreements.models import Agreement, Milestone
+from agreements.spreadsheet import AGREEMENT_COLUMNS
+from tests.factories import PASSWORD, AgreementFactory, UserFactory, region
+from tests.test_import import agreement_row, csv_bytes, milestone_row, workbook
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = "/import/"
+TEMPLATE = "/import/template.xlsx"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def make_user(role):
+    regions = {"province": region("32"), "local": region("32.73")}
+    return UserFactory(username=f"u-{role}", role=role, region=regions.get(role))
+
+
+def login(client, role):
+    user = make_user(role)
+    client.force_login(user)
+    return user
+
+
+def upload(client, data, name="data.xlsx", milestones=None):
+    files = {"agreements_file": SimpleUploadedFile(name, data)}
+    if milestones is not None:
+        files["milestones_file"] = SimpleUploadedFile("milestones.csv", milestones)
+    return client.post(UPLOAD, files)
+
+
+def test_urls_have_the_fixed_names():
+    assert reverse("import-upload") == UPLOAD
+    assert reverse("import-template") == TEMPLATE
+
+
+@pytest.mark.parametrize("url", [UPLOAD, TEMPLATE])
+@pytest.mark.parametrize(
+    "role, status", [(None, 302), ("local", 403), ("province", 200), ("ministry", 200), ("admin", 200)]
+)
+def test_permission_matrix(client, url, role, status):
+    if role:
+        login(client, role)
+    response = client.get(url)
+    assert response.status_code == status
+    if role is None:
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_kabupaten_kota_officer_cannot_post_an_import(client):
+    login(client, "local")
+    assert upload(client, workbook([agreement_row()])).status_code == 403
+    assert Agreement.objects.count() == 0
+
+
+def test_upload_page_queries_are_bounded(client, django_assert_max_num_queries):
+    login(client, "ministry")
+    with django_assert_max_num_queries(6):
+        response = client.get(UPLOAD)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'enctype="multipart/form-data"' in content and 'for="id_agreements_file"' in content
+
+
+def test_problems_are_listed_and_nothing_is_written(client):
+    login(client, "ministry")
+    response = upload(client, workbook([agreement_row(region_codes="32.73;99.99"), agreement_row(number="")]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "99.99" in content and '<th scope="col">' in content
+    assert len(response.context["problems"]) == 2
+    assert Agreement.objects.count() == 0
+
+
+def test_refused_file_is_reported_on_the_form(client):
+    login(client, "ministry")
+    response = upload(client, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", name="scan.pdf")
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert Agreement.objects.count() == 0
+
+
+def test_file_over_20_mb_is_refused_by_the_form(client, monkeypatch):
+    monkeypatch.setattr(importers, "MAX_FILE_SIZE", 10)
+    login(client, "ministry")
+    response = upload(client, workbook([agreement_row()]))
+    assert response.context["form"].errors["agreements_file"]
+    assert Agreement.objects.count() == 0
+
+
+def _preview_queries(client, django_assert_max_num_queries, count):
+    rows = [agreement_row(number=f"KB/{i}") for i in range(count)]
+    milestones = [milestone_row(agreement_number=f"KB/{i}", title=f"T{j}") for i in range(count) for j in range(2)]
+    data = workbook(rows, milestones)
+    with CaptureQueriesContext(connection) as ctx:
+        response = upload(client, data)
+    assert response.status_code == 200 and "token" in response.context
+    return len(ctx.captured_queries)
+
+
+def test_preview_then_confirm_imports_with_the_user_in_the_history(client, media, django_assert_max_num_queries):
+    user = login(client, "ministry")
+    response = upload(client, workbook([agreement_row()], [milestone_row()]))
+    assert response.status_code == 200
+    assert response.context["agreement_counts"].created == 1
+    assert response.context["milestone_counts"].created == 1
+    assert "KB/001/2024" in response.content.decode()
+    assert Agreement.objects.count() == 0  # the preview writes nothing
+    stored = list((media / "imports").iterdir())
+    assert len(stored) == 1 and stored[0].name.endswith(".upload") and "data" not in stored[0].name
+    token = response.context["token"]
+    response = client.post(UPLOAD, {"action": "confirm", "token": token})
+    assert response.status_code == 302
+    agreement = Agreement.objects.get()
+    assert agreement.history.get().history_user == user
+    assert Milestone.objects.get().history.get().history_user == user
+    assert list((media / "imports").iterdir()) == []  # the stored file is removed after confirmation
+    response = client.get(response["Location"])
+    assert "1" in "".join(str(m) for m in response.context["messages"])
+
+
+def test_preview_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries):
+    login(client, "ministry")
+    few = _preview_queries(client, django_assert_max_num_queries, 2)
+    many = _preview_queries(client, django_assert_max_num_queries, 30)
+    assert few == many
+
+
+def test_cancel_discards_the_stored_file(client, media):
+    login(client, "ministry")
+    response = upload(client, workbook([agreement_row()]))
+    token = response.context["token"]
+    response = client.post(UPLOAD, {"action": "cancel", "token": token})
+    assert response.status_code == 302
+    assert list((media / "imports").iterdir()) == []
+    assert Agreement.objects.count() == 0
+
+
+def test_confirm_needs_this_sessions_token(client):
+    login(client, "ministry")
+    upload(client, workbook([agreement_row()]))
+    response = client.post(UPLOAD, {"action": "confirm", "token": "0" * 32})
+    assert response.status_code == 302
+    assert Agreement.objects.count() == 0
+    other = UserFactory(username="other", role="ministry")
+    client.force_login(other)
+    response = client.post(UPLOAD, {"action": "confirm", "token": "whatever"})
+    assert Agreement.objects.count() == 0
+
+
+def test_confirm_validates_again_against_the_current_register(client):
+    login(client, "ministry")
+    response = upload(client, workbook([agreement_row(number="PKS/1", document_type="PKS",
+                                                      parent_number="KB/DB", signed_on="2024-03-01")]))
+    assert [p.column for p in response.context["problems"]] == ["parent_number"]  # parent unknown yet
+    kb = AgreementFactory(number="KB/DB")
+    response = upload(client, workbook([agreement_row(number="PKS/1", document_type="PKS",
+                                                      parent_number="KB/DB", signed_on="2024-03-01")]))
+    token = response.context["token"]
+    kb.document_type = "PKS"  # the register changed between preview and confirm
+    kb.save()
+    response = client.post(UPLOAD, {"action": "confirm", "token": token})
+    assert response.status_code == 200 and response.context["problems"]
+    assert not Agreement.objects.filter(number="PKS/1").exists()
+
+
+def test_provincial_officer_rows_outside_the_province_are_reported(client):
+    login(client, "province")
+    response = upload(client, workbook([agreement_row(region_codes="33.74;33.01")]))
+    assert [p.column for p in response.context["problems"]] == ["region_codes"]
+    response = upload(client, workbook([agreement_row()]))
+    assert "token" in response.context
+
+
+def test_semicolon_csv_upload_with_a_milestones_csv(client):
+    login(client, "admin")
+    response = upload(client, csv_bytes([AGREEMENT_COLUMNS, agreement_row()], delimiter=";", bom=True),
+                      name="kerja-sama.csv",
+                      milestones=csv_bytes([["agreement_number", "title", "status"], ["KB/001/2024", "Survei", ""]]))
+    assert response.context["milestone_counts"].created == 1
+    client.post(UPLOAD, {"action": "confirm", "token": response.context["token"]})
+    assert Milestone.objects.get().status == "scheduled"
+
+
+def test_template_download(client, django_assert_max_num_queries):
+    login(client, "province")
+    with django_assert_max_num_queries(6):
+        response = client.get(TEMPLATE)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["agreements", "milestones", "codes"]
+    assert [c.value for c in book["agreements"][1]] == AGREEMENT_COLUMNS
+
+
+def test_nav_shows_the_import_link_to_importers_only(client):
+    login(client, "ministry")
+    assert 'href="/import/"' in client.get(UPLOAD).content.decode()
+    client.force_login(make_user("local"))
+    page = client.get(reverse("my-agreements"))
+    assert 'href="/import/"' not in page.content.decode()
+
+
+def test_password_login_reaches_the_page(client):
+    make_user("admin")
+    assert client.login(username="u-admin", password=PASSWORD)
+    assert client.get(UPLOAD).status_code == 200
