@@ -9,8 +9,9 @@
 - ``suggest_partners``: candidate partners for a region's need, ranked and explained (see its
   docstring for the order). National: the register and the suggestions do not depend on the user.
 - ``affair_summary``: the figures of an affair's page.
-- ``needoffer_create`` / ``needoffer_update`` and ``NeedOfferForm``: writes to the register.
-  Who may write is decided in ``access.needoffer_regions_for`` / ``access.can_edit_needoffers_of``.
+Writes to the register are ``services.needoffer_create`` / ``services.needoffer_update`` (form:
+``forms.NeedOfferForm``); who may write is decided in ``access.needoffer_regions_for`` /
+``access.can_edit_needoffers_of``.
 
 Stage and stall status always come from ``stalls.with_status``; this module only groups and ranks.
 """
@@ -22,13 +23,11 @@ import datetime
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from django import forms
-from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from . import access, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, NeedOffer, Region, Stage
@@ -514,70 +513,3 @@ def affair_summary(
         offers=[e for e in entries if e.kind == NeedOffer.Kind.OFFER],
         list_url=agreement_list_url([("affair", affair.code), *as_of_param]),
     )
-
-
-# --- Writes ----------------------------------------------------------------------------------------
-
-EDITABLE_FIELDS = ("region", "affair", "kind", "description", "priority", "planning_reference", "planning_url")
-
-
-class NeedOfferForm(forms.ModelForm):
-    """Regions offered are those the user may write for (``access.needoffer_regions_for``)."""
-
-    # Declared here to pass ``assume_scheme`` (Django 6 changes the default to https).
-    planning_url = forms.URLField(
-        label=NeedOffer._meta.get_field("planning_url").verbose_name, required=False, max_length=200,
-        assume_scheme="https", help_text=gettext_lazy("A link to the RPJMD or RKPD document, if published."),
-    )
-
-    class Meta:
-        model = NeedOffer
-        fields = EDITABLE_FIELDS
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = access.needoffer_regions_for(user).order_by("code")
-        self.fields["affair"].queryset = GovernmentAffair.objects.order_by("code")
-        self.fields["kind"].widget = forms.RadioSelect(choices=NeedOffer.Kind.choices)
-
-
-@transaction.atomic
-def needoffer_create(
-    *,
-    user,
-    region: Region,
-    affair: GovernmentAffair,
-    kind: str,
-    description: str,
-    priority: str = NeedOffer.Priority.MEDIUM,
-    planning_reference: str = "",
-    planning_url: str = "",
-) -> NeedOffer:
-    entry = NeedOffer(
-        region=region,
-        affair=affair,
-        kind=kind,
-        description=description,
-        priority=priority,
-        planning_reference=planning_reference,
-        planning_url=planning_url,
-        created_by=user,
-        updated_by=user,
-    )
-    entry.full_clean()
-    entry.save()
-    return entry
-
-
-@transaction.atomic
-def needoffer_update(*, needoffer: NeedOffer, user, **fields) -> NeedOffer:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise TypeError(f"not editable: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(needoffer, name, value)
-    needoffer.updated_by = user
-    needoffer.full_clean()
-    needoffer.save()
-    return needoffer

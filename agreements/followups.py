@@ -1,6 +1,6 @@
 """Follow-ups and reminders: the rules and reads for the follow-up log and the reminder digests.
 
-- ``followup_record``: the service that records a follow-up (ministry staff and provincial officers).
+- ``services.followup_record`` records a follow-up (ministry staff and provincial officers).
 - ``followed_up_within``: "had a follow-up in the last 90 days, on the agreement or on one of its
   regions", as an SQL ``Exists`` for a ``stalls.with_status`` queryset, so the dashboard figure and
   the list's ``followed_up_90`` filter count the same agreements.
@@ -14,8 +14,6 @@ import dataclasses
 import datetime
 from collections import defaultdict
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +24,6 @@ from .models import (
     AgreementParty,
     FollowUp,
     Milestone,
-    Region,
     SentDigest,
     ThirdParty,
     User,
@@ -37,39 +34,6 @@ DUE_SOON_DAYS = 30
 DIGEST_PERIOD_DAYS = 7
 ATTACHMENT_MAX_BYTES = uploads.EVIDENCE_MAX_BYTES
 OPEN_STATUSES = [s for s in Milestone.Status.values if s not in (Milestone.Status.MET, Milestone.Status.CANCELLED)]
-
-
-# --- the service --------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def followup_record(
-    *,
-    user: User,
-    agreement: Agreement | None = None,
-    region: Region | None = None,
-    kind: str,
-    date: datetime.date,
-    note: str,
-    attachment=None,
-) -> FollowUp:
-    """Record a follow-up on an agreement or on a region (exactly one), with an optional checked attachment."""
-    if agreement is not None:
-        access.check_can_record_followup_on_agreement(user, agreement.pk)
-    elif region is not None:
-        access.check_can_record_followup_on_region(user, region)
-    followup = FollowUp(agreement=agreement, region=region, kind=kind, date=date, note=note, recorded_by=user)
-    if date and date > stalls.today():
-        raise ValidationError({"date": _("A follow-up cannot be dated in the future.")})
-    if attachment:
-        checked = uploads.check_upload(attachment, max_bytes=ATTACHMENT_MAX_BYTES, field="attachment")
-        followup.original_name = checked.original_name
-        followup.content_type = checked.content_type
-        attachment.name = f"attachment{checked.extension}"
-        followup.attachment = attachment
-    followup.full_clean()
-    followup.save()
-    return followup
 
 
 # --- "followed up in the last 90 days" ----------------------------------------------------------------

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import access
-from .models import Agreement, Document, GovernmentAffair, Milestone, Region, User
+from .models import Agreement, Document, FollowUp, GovernmentAffair, Milestone, NeedOffer, Region, User
+from .services import NEEDOFFER_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -183,3 +184,63 @@ class UserForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("username", None)
         return data
+
+
+class NeedOfferForm(forms.ModelForm):
+    """Regions offered are those the user may write for (``access.needoffer_regions_for``)."""
+
+    # Declared here to pass ``assume_scheme`` (Django 6 changes the default to https).
+    planning_url = forms.URLField(
+        label=NeedOffer._meta.get_field("planning_url").verbose_name, required=False, max_length=200,
+        assume_scheme="https", help_text=_("A link to the RPJMD or RKPD document, if published."),
+    )
+
+    class Meta:
+        model = NeedOffer
+        fields = NEEDOFFER_FIELDS
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = access.needoffer_regions_for(user).order_by("code")
+        self.fields["affair"].queryset = GovernmentAffair.objects.order_by("code")
+        self.fields["kind"].widget = forms.RadioSelect(choices=NeedOffer.Kind.choices)
+
+
+class FollowUpForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+    attachment = forms.FileField(
+        label=_("Attachment"), required=False,
+        help_text=_("Optional: PDF, JPEG or PNG, up to 10 MB."),
+    )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["language", "reminders_enabled"]
+
+
+class MapFilterForm(forms.Form):
+    kind = forms.MultipleChoiceField(
+        label=_("Cooperation kind"), choices=Agreement.Kind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    as_of = forms.DateField(
+        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class RegisterFilterForm(forms.Form):
+    region = forms.CharField(label=_("Region code"), required=False, max_length=8)
+    province = forms.CharField(label=_("Province code"), required=False, max_length=8)
+    affair = forms.ModelChoiceField(
+        label=_("Affair"), queryset=GovernmentAffair.objects.order_by("code"), to_field_name="code",
+        required=False, empty_label=_("All affairs"),
+    )
+    kind = forms.ChoiceField(
+        label=_("Need or offer"), required=False,
+        choices=[("", _("Needs and offers")), *NeedOffer.Kind.choices],
+    )

@@ -599,7 +599,7 @@ def followup_upload_to(instance, filename):
 class FollowUp(models.Model):
     """The ministry's or a province's follow-up on a stalled agreement or with a region.
 
-    Exactly one of ``agreement`` and ``region`` is set. Recorded through ``followups.followup_record``.
+    Exactly one of ``agreement`` and ``region`` is set. Recorded through ``services.followup_record``.
     """
 
     class Kind(models.TextChoices):

@@ -21,14 +21,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from . import access, uploads
+from . import access, stalls, uploads
 from .models import (
     Agreement,
     AgreementParty,
     Document,
+    FollowUp,
     GovernmentAffair,
     Milestone,
     MilestoneUpdate,
+    NeedOffer,
     Region,
     ThirdParty,
     User,
@@ -377,3 +379,79 @@ def user_update(
     with transaction.atomic():
         account.save(update_fields=["email", "role", "region", "first_name", "last_name", "is_active"])
     return account
+
+
+# --- needs and offers (issue 6) and follow-ups (issue 11) ---------------------------------------
+
+NEEDOFFER_FIELDS = ("region", "affair", "kind", "description", "priority", "planning_reference", "planning_url")
+
+
+@transaction.atomic
+def needoffer_create(
+    *,
+    user,
+    region: Region,
+    affair: GovernmentAffair,
+    kind: str,
+    description: str,
+    priority: str = NeedOffer.Priority.MEDIUM,
+    planning_reference: str = "",
+    planning_url: str = "",
+) -> NeedOffer:
+    entry = NeedOffer(
+        region=region,
+        affair=affair,
+        kind=kind,
+        description=description,
+        priority=priority,
+        planning_reference=planning_reference,
+        planning_url=planning_url,
+        created_by=user,
+        updated_by=user,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def needoffer_update(*, needoffer: NeedOffer, user, **fields) -> NeedOffer:
+    unknown = set(fields) - set(NEEDOFFER_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(needoffer, name, value)
+    needoffer.updated_by = user
+    needoffer.full_clean()
+    needoffer.save()
+    return needoffer
+
+
+@transaction.atomic
+def followup_record(
+    *,
+    user: User,
+    agreement: Agreement | None = None,
+    region: Region | None = None,
+    kind: str,
+    date: datetime.date,
+    note: str,
+    attachment=None,
+) -> FollowUp:
+    """Record a follow-up on an agreement or on a region (exactly one), with an optional checked attachment."""
+    if agreement is not None:
+        access.check_can_record_followup_on_agreement(user, agreement.pk)
+    elif region is not None:
+        access.check_can_record_followup_on_region(user, region)
+    followup = FollowUp(agreement=agreement, region=region, kind=kind, date=date, note=note, recorded_by=user)
+    if date and date > stalls.today():
+        raise ValidationError({"date": _("A follow-up cannot be dated in the future.")})
+    if attachment:
+        checked = uploads.check_upload(attachment, max_bytes=uploads.EVIDENCE_MAX_BYTES, field="attachment")
+        followup.original_name = checked.original_name
+        followup.content_type = checked.content_type
+        attachment.name = f"attachment{checked.extension}"
+        followup.attachment = attachment
+    followup.full_clean()
+    followup.save()
+    return followup

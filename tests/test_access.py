@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements import access, followups, services
+from agreements import access, services
 from agreements.models import Agreement, Document, NeedOffer
 from tests.factories import MilestoneFactory, PksFactory, UserFactory, affair, region
 
@@ -91,7 +91,7 @@ def objects(personas, media_root):
     account = UserFactory(username="kab-garut", role="local", region=region("32.05"))
     needoffer = NeedOffer.objects.create(region=region("32.73"), affair=affair("3.26"), kind="offer",
                                          description="Paket wisata bersama")
-    followup = followups.followup_record(
+    followup = services.followup_record(
         user=personas["ministry"], agreement=agreement, kind="letter", date=agreement.signed_on, note="Surat",
         attachment=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )

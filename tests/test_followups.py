@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from PIL import Image
 
-from agreements import followups
+from agreements import followups, services
 from agreements.models import Agreement, FollowUp, StallSettings
 from agreements.stalls import with_status
 from tests.factories import AgreementFactory, MilestoneFactory, PksFactory, region
@@ -124,7 +124,7 @@ def test_future_date_and_bad_attachment_are_refused(client, personas, media_root
                                         ("local_out", 404), ("province_out", 404)])
 def test_attachment_download_is_access_checked(client, personas, media_root, who, status):
     agreement = AgreementFactory()
-    saved = followups.followup_record(user=personas["ministry"], agreement=agreement, kind="letter",
+    saved = services.followup_record(user=personas["ministry"], agreement=agreement, kind="letter",
                                       date=datetime.date(2025, 1, 5), note="Surat", attachment=png_upload())
     assert saved.content_type == "image/png" and saved.attachment.name.startswith("followups/")
     client.force_login(personas[who])
@@ -139,7 +139,7 @@ def test_service_refuses_a_kabupaten_kota_officer(personas):
 
     agreement = AgreementFactory()
     with pytest.raises(PermissionDenied):
-        followups.followup_record(user=personas["local_in"], agreement=agreement, kind="letter",
+        services.followup_record(user=personas["local_in"], agreement=agreement, kind="letter",
                                   date=datetime.date(2025, 1, 5), note="x")
 
 

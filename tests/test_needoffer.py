@@ -8,7 +8,7 @@ and administrators any autonomous region's. Everyone signed in sees the whole re
 import pytest
 from django.core.exceptions import ValidationError
 
-from agreements import access, affairs
+from agreements import access, services
 from agreements.models import NeedOffer
 from tests.factories import NeedOfferFactory, UserFactory, affair, region
 
@@ -150,21 +150,21 @@ def test_form_errors_name_the_field(users, client):
 
 def test_services_validate(users):
     with pytest.raises(ValidationError) as exc:
-        affairs.needoffer_create(
+        services.needoffer_create(
             user=users["ministry"], region=region("31.71"), affair=affair("1.01"), kind="need", description="x"
         )
     assert "region" in exc.value.message_dict
-    entry = affairs.needoffer_create(
+    entry = services.needoffer_create(
         user=users["ministry"], region=region("32.73"), affair=affair("1.01"), kind="offer", description="Guru"
     )
     with pytest.raises(ValidationError) as exc:
-        affairs.needoffer_update(needoffer=entry, user=users["ministry"], priority="urgent")
+        services.needoffer_update(needoffer=entry, user=users["ministry"], priority="urgent")
     assert "priority" in exc.value.message_dict
     entry.refresh_from_db()
     assert entry.priority == "medium"  # nothing saved
     with pytest.raises(TypeError):
-        affairs.needoffer_update(needoffer=entry, user=users["ministry"], created_by=users["bandung"])
-    affairs.needoffer_update(needoffer=entry, user=users["bandung"], description="Guru matematika")
+        services.needoffer_update(needoffer=entry, user=users["ministry"], created_by=users["bandung"])
+    services.needoffer_update(needoffer=entry, user=users["bandung"], description="Guru matematika")
     entry.refresh_from_db()
     assert entry.description == "Guru matematika" and entry.history.count() == 2
 

@@ -1,7 +1,6 @@
 """The affairs map, affair pages and the needs-and-offers register (issue 6). Thin: rules live in
 ``agreements.affairs``, permissions in ``agreements.access``."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,33 +9,9 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from .. import access, affairs, stalls
-from ..models import Agreement, GovernmentAffair, NeedOffer, Region
-
-
-class MapFilterForm(forms.Form):
-    kind = forms.MultipleChoiceField(
-        label=gettext_lazy("Cooperation kind"), choices=Agreement.Kind.choices, required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    as_of = forms.DateField(
-        label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-
-class RegisterFilterForm(forms.Form):
-    region = forms.CharField(label=gettext_lazy("Region code"), required=False, max_length=8)
-    province = forms.CharField(label=gettext_lazy("Province code"), required=False, max_length=8)
-    affair = forms.ModelChoiceField(
-        label=gettext_lazy("Affair"), queryset=GovernmentAffair.objects.order_by("code"), to_field_name="code",
-        required=False, empty_label=gettext_lazy("All affairs"),
-    )
-    kind = forms.ChoiceField(
-        label=gettext_lazy("Need or offer"), required=False,
-        choices=[("", gettext_lazy("Needs and offers")), *NeedOffer.Kind.choices],
-    )
+from .. import access, affairs, forms, services, stalls
+from ..models import GovernmentAffair, NeedOffer, Region
 
 
 def _filters(form_class, request):
@@ -47,7 +22,7 @@ def _filters(form_class, request):
 
 @login_required
 def affair_map(request):
-    form, data = _filters(MapFilterForm, request)
+    form, data = _filters(forms.MapFilterForm, request)
     expand = [code for code in request.GET.getlist("expand") if code.isdigit()]
     thresholds = stalls.Thresholds.current()
     matrix = affairs.affair_matrix(
@@ -71,7 +46,7 @@ def affair_map(request):
 @login_required
 def affair_detail(request, code):
     affair = get_object_or_404(GovernmentAffair, code=code)
-    form, data = _filters(MapFilterForm, request)
+    form, data = _filters(forms.MapFilterForm, request)
     thresholds = stalls.Thresholds.current()
     summary = affairs.affair_summary(request.user, affair, as_of=data.get("as_of"), thresholds=thresholds)
     editable = set(access.needoffer_regions_for(request.user).values_list("pk", flat=True))
@@ -95,7 +70,7 @@ def affair_detail(request, code):
 
 @login_required
 def needoffer_list(request):
-    form, data = _filters(RegisterFilterForm, request)
+    form, data = _filters(forms.RegisterFilterForm, request)
     qs = NeedOffer.objects.select_related("region", "affair").order_by(
         "region__code", "kind", affairs.PRIORITY_ORDER, "affair__code", "pk"
     )
@@ -145,9 +120,9 @@ def needoffer_create(request):
     if not regions.exists():
         raise PermissionDenied
     if request.method == "POST":
-        form = affairs.NeedOfferForm(request.POST, user=request.user)
+        form = forms.NeedOfferForm(request.POST, user=request.user)
         if form.is_valid():
-            entry = affairs.needoffer_create(user=request.user, **form.cleaned_data)
+            entry = services.needoffer_create(user=request.user, **form.cleaned_data)
             messages.success(request, _("Saved: %(entry)s.") % {"entry": entry})
             return redirect(f"{reverse('needoffer-list')}?region={entry.region.code}")
     else:
@@ -159,7 +134,7 @@ def needoffer_create(request):
             initial["affair"] = GovernmentAffair.objects.filter(code=request.GET["affair"]).first()
         if request.GET.get("kind") in NeedOffer.Kind.values:
             initial["kind"] = request.GET["kind"]
-        form = affairs.NeedOfferForm(user=request.user, initial=initial)
+        form = forms.NeedOfferForm(user=request.user, initial=initial)
     return _form_page(request, form)
 
 
@@ -170,11 +145,11 @@ def needoffer_edit(request, pk):
     if not access.can_edit_needoffers_of(request.user, entry.region):
         raise PermissionDenied
     if request.method == "POST":
-        form = affairs.NeedOfferForm(request.POST, instance=NeedOffer.objects.get(pk=pk), user=request.user)
+        form = forms.NeedOfferForm(request.POST, instance=NeedOffer.objects.get(pk=pk), user=request.user)
         if form.is_valid():
-            entry = affairs.needoffer_update(needoffer=entry, user=request.user, **form.cleaned_data)
+            entry = services.needoffer_update(needoffer=entry, user=request.user, **form.cleaned_data)
             messages.success(request, _("Saved: %(entry)s.") % {"entry": entry})
             return redirect(f"{reverse('needoffer-list')}?region={entry.region.code}")
     else:
-        form = affairs.NeedOfferForm(instance=entry, user=request.user)
+        form = forms.NeedOfferForm(instance=entry, user=request.user)
     return _form_page(request, form, entry)

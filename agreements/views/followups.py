@@ -5,7 +5,6 @@ Thin views: the access checks in ``agreements.followups`` (404 outside the user'
 role that may not record), then a form, then the ``followup_record`` service.
 """
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,29 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from .. import access, followups, stalls
-from ..models import FollowUp, Region, User
+from .. import access, forms, services, stalls
+from ..models import FollowUp, Region
 
 REGION_FOLLOWUPS_SHOWN = 50
-
-
-class FollowUpForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=FollowUp.Kind.choices)
-    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 4}))
-    attachment = forms.FileField(
-        label=gettext_lazy("Attachment"), required=False,
-        help_text=gettext_lazy("Optional: PDF, JPEG or PNG, up to 10 MB."),
-    )
-
-
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["language", "reminders_enabled"]
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -50,11 +32,11 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 def _record(request, *, agreement=None, region=None, back: str):
     if request.method == "POST":
-        form = FollowUpForm(request.POST, request.FILES)
+        form = forms.FollowUpForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                followups.followup_record(
+                services.followup_record(
                     user=request.user, agreement=agreement, region=region, kind=data["kind"], date=data["date"],
                     note=data["note"], attachment=data["attachment"] or None,
                 )
@@ -64,7 +46,7 @@ def _record(request, *, agreement=None, region=None, back: str):
                 messages.success(request, _("The follow-up was recorded."))
                 return redirect(back)
     else:
-        form = FollowUpForm(initial={"date": stalls.today()})
+        form = forms.FollowUpForm(initial={"date": stalls.today()})
     return render(request, "agreements/followup_form.html", {
         "form": form, "agreement": agreement, "region": region, "back": back,
     })
@@ -123,7 +105,7 @@ def followup_attachment(request, pk):
 def profile(request):
     """Language and reminder e-mails of the signed-in user."""
     if request.method == "POST":
-        form = ProfileForm(request.POST, instance=request.user)
+        form = forms.ProfileForm(request.POST, instance=request.user)
         if form.is_valid():
             user = form.save(commit=False)
             user.save(update_fields=["language", "reminders_enabled"])
@@ -133,5 +115,5 @@ def profile(request):
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
             return response
     else:
-        form = ProfileForm(instance=request.user)
+        form = forms.ProfileForm(instance=request.user)
     return render(request, "agreements/followup_profile.html", {"form": form})
