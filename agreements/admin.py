@@ -10,9 +10,11 @@ import datetime
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, F, Max, Min, OuterRef, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -28,6 +30,7 @@ from .models import (
     GovernmentAffair,
     Milestone,
     MilestoneUpdate,
+    NeedOffer,
     Region,
     SentDigest,
     Stage,
@@ -94,6 +97,15 @@ class GovernmentAffairAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "group"]
     list_filter = ["group"]
     search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request, obj=None):
+        # The many-to-many link would silently drop the affair from its agreements.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.can_be_deleted())
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(User)
@@ -251,8 +263,38 @@ class AgreementChangeList(ChangeList):
         self.result_list = [by_pk[pk] for pk in pks if pk in by_pk]
 
 
+class RelationRulesFormSet(BaseInlineFormSet):
+    """Runs the agreement's cross-row rule on the rows an inline is about to save, so the admin
+    refuses what the services refuse (``Agreement.party_errors`` / ``third_party_errors``)."""
+
+    rule = ""  # the name of the Agreement method
+    value = staticmethod(lambda form: None)
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [
+            self.value(form) for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and self.value(form) is not None
+        ]
+        for message in getattr(self.instance, self.rule)(rows).values():
+            raise ValidationError(message)
+
+
+class PartyFormSet(RelationRulesFormSet):
+    rule = "party_errors"
+    value = staticmethod(lambda form: form.cleaned_data.get("region"))
+
+
+class ThirdPartyFormSet(RelationRulesFormSet):
+    rule = "third_party_errors"
+    value = staticmethod(lambda form: form.cleaned_data.get("name"))
+
+
 class AgreementPartyInline(admin.TabularInline):
     model = AgreementParty
+    formset = PartyFormSet
     extra = 0
     autocomplete_fields = ["region"]
     fields = ["region", "document_number", "signatory_name", "signatory_position", "agency", "contact_person"]
@@ -260,6 +302,7 @@ class AgreementPartyInline(admin.TabularInline):
 
 class ThirdPartyInline(admin.TabularInline):
     model = ThirdParty
+    formset = ThirdPartyFormSet
     extra = 0
 
 
@@ -351,6 +394,16 @@ class AgreementAdmin(SimpleHistoryAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
+    def has_delete_permission(self, request, obj=None):
+        # Agreements with milestones or documents are terminated, never deleted.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.can_be_deleted())
+
+    def get_actions(self, request):
+        # The bulk delete action would bypass the per-object guard above.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
 
 # ---------------------------------------------------------------------------------------------
 # Milestones, their updates and documents
@@ -427,7 +480,6 @@ class DocumentAdmin(admin.ModelAdmin):
 
 
 # --- Needs and offers register (issue 6; appended by its owner) ---
-from .models import NeedOffer  # noqa: E402 - kept with its admin so the block stays self-contained
 
 
 @admin.register(NeedOffer)

@@ -314,7 +314,17 @@ class Agreement(models.Model):
     def clean_relations(self, regions, third_party_names, affairs):
         """Cross-row rules on the parties and affairs about to be saved with this agreement."""
         errors = {}
+        for check, value in ((self.party_errors, regions), (self.third_party_errors, third_party_names)):
+            errors.update(check(value))
+        if len(list(affairs)) < 1:
+            errors["affairs"] = _("Choose at least one government affair.")
+        if errors:
+            raise ValidationError(errors)
+
+    def party_errors(self, regions) -> dict:
+        """The rules on the regions as parties: autonomous, each once, two for a KSDD, one otherwise."""
         regions = list(regions)
+        errors = {}
         if len({r.pk for r in regions}) != len(regions):
             errors["regions"] = _("A region can be a party only once.")
         not_autonomous = [r.name for r in regions if not r.is_autonomous]
@@ -322,19 +332,18 @@ class Agreement(models.Model):
             errors["regions"] = _("Not autonomous regions, they cannot be parties: %(names)s") % {
                 "names": ", ".join(not_autonomous)
             }
-        names = [n for n in third_party_names if n.strip()]
         if self.cooperation_kind in self.KSDD_KINDS:
             if len(regions) < 2:
                 errors.setdefault("regions", _("Cooperation between regions (KSDD) needs at least two regions."))
-        else:
-            if len(regions) < 1:
-                errors.setdefault("regions", _("At least one region is needed as a party."))
-            if len(names) < 1:
-                errors["third_parties"] = _("This kind of cooperation needs at least one third party.")
-        if len(list(affairs)) < 1:
-            errors["affairs"] = _("Choose at least one government affair.")
-        if errors:
-            raise ValidationError(errors)
+        elif len(regions) < 1:
+            errors.setdefault("regions", _("At least one region is needed as a party."))
+        return errors
+
+    def third_party_errors(self, names) -> dict:
+        """KSDPK, KSDPL and KSDLL need at least one third party."""
+        if self.cooperation_kind not in self.KSDD_KINDS and not [n for n in names if n.strip()]:
+            return {"third_parties": _("This kind of cooperation needs at least one third party.")}
+        return {}
 
 
 class AgreementParty(models.Model):

@@ -308,3 +308,50 @@ def test_admin_can_add_an_agreement_with_parties(client_admin, admin_user):
     assert agreement.created_by == admin_user
     assert sorted(agreement.parties.values_list("region__code", flat=True)) == ["32.04", "32.73"]
     assert agreement.history.count() == 1
+
+
+def _agreement_post(kind: str, regions: list[str], third_parties: list[str]) -> dict:
+    data = {
+        "number": "KB/ADMIN/2", "document_type": "KB", "title": "Penanganan Banjir Lintas Daerah",
+        "cooperation_kind": kind, "affairs": [GovernmentAffair.objects.get(code="1.03").pk], "signed_on": "2024-03-01",
+    }
+    rows = {
+        "parties": [("region", Region.objects.get(code=code).pk) for code in regions],
+        "third_parties": [("name", name) for name in third_parties],
+        "milestones": [], "documents": [],
+    }
+    for prefix, items in rows.items():
+        data.update({f"{prefix}-TOTAL_FORMS": len(items), f"{prefix}-INITIAL_FORMS": 0,
+                     f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
+        for i, (field, value) in enumerate(items):
+            data[f"{prefix}-{i}-{field}"] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "kind, regions, third_parties, refused",
+    [
+        ("KSDD-WAJIB", ["32.73"], [], True),  # a KSDD needs two regions
+        ("KSDD-WAJIB", ["32.73", "31.71"], [], True),  # Jakarta Pusat is not autonomous
+        ("KSDPK", ["32.73"], [], True),  # a KSDPK needs a third party
+        ("KSDPK", ["32.73"], ["Universitas Padjadjaran"], False),
+        ("KSDD-WAJIB", ["32.73", "32.04"], [], False),
+    ],
+)
+def test_admin_refuses_what_the_services_refuse(client_admin, kind, regions, third_parties, refused):
+    response = client_admin.post(reverse("admin:agreements_agreement_add"), _agreement_post(kind, regions, third_parties))
+    assert Agreement.objects.filter(number="KB/ADMIN/2").exists() is not refused
+    assert response.status_code == (200 if refused else 302)
+
+
+def test_agreements_with_milestones_and_affairs_in_use_cannot_be_deleted_in_admin(client_admin, db):
+    used = MilestoneFactory().agreement
+    bare = AgreementFactory(number="KB/BARE/1")
+    assert client_admin.get(reverse("admin:agreements_agreement_delete", args=[used.pk])).status_code == 403
+    response = client_admin.post(reverse("admin:agreements_agreement_delete", args=[bare.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Agreement.objects.filter(pk=bare.pk).exists()
+    affair = GovernmentAffair.objects.get(code="3.26")  # the factories' default affair, in use
+    assert client_admin.get(reverse("admin:agreements_governmentaffair_delete", args=[affair.pk])).status_code == 403
+    changelist = client_admin.get(reverse("admin:agreements_agreement_changelist"))
+    assert "delete_selected" not in changelist.content.decode()
