@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlencode
 
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce, Collate, ExtractYear
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,11 @@ class Figure:
 
     value: int
     params: list[tuple[str, str]] = field(default_factory=list)
+
+
+def codepoint_order(field: str):
+    """Order by ``field`` in plain code-point order on every database (PostgreSQL's collation is not)."""
+    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
 
 
 def list_href(base_params: list[tuple[str, str]], figure: Figure) -> str:
@@ -198,7 +204,8 @@ def longest_stalled(qs: QuerySet, as_of: datetime.date, limit: int = 10) -> list
     """The agreements stalled longest, with their parties (two queries)."""
     rows = list(
         qs.filter(is_stalled=True)
-        .order_by(F("stalled_since").asc(), "number")
+        # Ties by number in plain code-point order, as the ``stalled`` command sorts them.
+        .order_by(F("stalled_since").asc(), codepoint_order("number"))
         # Parties with their regions in one query (select_related), not two: keeps the dashboard's count.
         .prefetch_related(Prefetch("parties", queryset=AgreementParty.objects.select_related("region")))[:limit]
     )

@@ -109,7 +109,7 @@ def test_dashboard_counts(client):
     years = {row["year"]: (row["total"].value, row["followed"].value) for row in ctx["years"]}
     # 2024: KB/A (stalled) and KB/F (terminated since, but signed that year); 2025: KB/B, followed up.
     assert years[2024] == (2, 0) and years[2025] == (1, 1)
-    content = client.get("/", {"as_of": AS_OF.isoformat()}).content.decode()
+    content = client.get("/", {"as_of": AS_OF.isoformat()}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "365 days" in content and "180 days" in content  # the thresholds in force are stated
 
 

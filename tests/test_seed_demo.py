@@ -211,3 +211,21 @@ def test_command_line_exits_non_zero_with_debug_off(tmp_path):
     assert "--force" in result.stderr
     assert Agreement.objects.none().count() == 0  # nothing to check in the test DB; the file stays empty
     assert not (tmp_path / "x.db").exists() or (tmp_path / "x.db").stat().st_size == 0
+
+
+def test_stalled_command_agrees_with_the_dashboard_on_the_demo_data(seeded, client):
+    """Issue 3: ``stalled --format json`` on the demo data gives the dashboard's totals."""
+    import json
+
+    out = io.StringIO()
+    call_command("stalled", as_of=AS_OF.isoformat(), format="json", stdout=out)
+    rows = json.loads(out.getvalue())
+    client.force_login(User.objects.get(username="kemendagri"))
+    ctx = client.get("/", {"as_of": AS_OF.isoformat()}).context
+    summary = ctx["summary"]
+    assert len(rows) == summary["stalled"].value > 0
+    for item in summary["by_reason"]:
+        assert sum(item["reason"].value in row["reasons"] for row in rows) == item["figure"].value
+    assert sum(row["stalled"].value for row in ctx["pipeline"]) == len(rows)
+    longest = ctx["longest"]
+    assert [a.number for a in longest] == [row["number"] for row in rows[: len(longest)]]
