@@ -569,7 +569,7 @@ def test_fast_xlsx_reader_reads_what_openpyxl_reads():
     buffer = io.BytesIO()
     book.save(buffer)
     readonly = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True, data_only=True)
-    fast = list(importers._fast_xlsx_rows(readonly["agreements"]))
+    fast = list(importers.reading._fast_xlsx_rows(readonly["agreements"]))
     slow_sheet = readonly["agreements"]
     slow_sheet.reset_dimensions()
     slow = list(enumerate(slow_sheet.iter_rows(values_only=True), start=1))
@@ -582,7 +582,7 @@ def test_fast_xlsx_reader_reads_what_openpyxl_reads():
 
 
 def test_openpyxl_fallback_gives_the_same_rows(monkeypatch):
-    monkeypatch.setattr(importers, "_fast_xlsx_rows", lambda sheet: None)
+    monkeypatch.setattr(importers.reading, "_fast_xlsx_rows", lambda sheet: None)
     data = xlsx([AGREEMENT_COLUMNS, agreement_row(region_codes="99"), [], agreement_row(
         number="KB/2", signed_on=datetime.datetime(2024, 1, 15), region_codes=32.1)])
     plan = run(data)

@@ -1,0 +1,126 @@
+"""What an import would do: the problems found, and each row with its action (created, updated, unchanged).
+
+``validation.plan_import`` builds an ``ImportPlan``; ``apply.apply_plan`` writes it; the command and
+the upload page show its problems and counts.
+"""
+
+import dataclasses
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from ..models import Agreement, Milestone
+
+# Model field → column, for the messages of the model's own clean().
+FIELD_COLUMN = {"parent": "parent_number", "regions": "region_codes", "affairs": "affair_codes",
+                "responsible_region": "responsible_region_code", "__all__": ""}
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One problem, located the way a spreadsheet user finds it."""
+
+    sheet: str
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self):
+        where = self.sheet if self.row is None else _("%(sheet)s, row %(row)s") % {"sheet": self.sheet, "row": self.row}
+        if self.column:
+            where = f"{where}, {self.column}"
+        return f"{where}: {self.message}"
+
+
+
+@dataclasses.dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclasses.dataclass
+class AgreementRow:
+    row: int
+    number: str
+    values: dict[str, Any]
+    parent_number: str | None = None  # None: column absent
+    region_codes: list[str] | None = None
+    third_parties: list[str] | None = None
+    affair_codes: list[str] = dataclasses.field(default_factory=list)
+    existing: Agreement | None = None
+    action: str = ""  # created | updated | unchanged
+    changed: list[str] = dataclasses.field(default_factory=list)
+    final: dict[str, Any] = dataclasses.field(default_factory=dict)
+    parent_ref: Any = None  # an Agreement (database) or an AgreementRow (this file), or None
+    region_ids: set[int] = dataclasses.field(default_factory=set)
+    third_party_names: set[str] = dataclasses.field(default_factory=set)
+    affair_ids: set[int] = dataclasses.field(default_factory=set)
+    old_region_ids: set[int] = dataclasses.field(default_factory=set)
+    old_third_party_names: set[str] = dataclasses.field(default_factory=set)
+    old_affair_ids: set[int] = dataclasses.field(default_factory=set)
+    obj: Agreement | None = None
+
+
+@dataclasses.dataclass
+class MilestoneRow:
+    row: int
+    agreement_number: str
+    title: str
+    values: dict[str, Any]
+    responsible_code: str | None = None  # None: column absent
+    existing: Milestone | None = None
+    action: str = ""
+    changed: list[str] = dataclasses.field(default_factory=list)
+    final: dict[str, Any] = dataclasses.field(default_factory=dict)
+    agreement_ref: Any = None  # Agreement or AgreementRow
+    obj: Milestone | None = None
+
+
+@dataclasses.dataclass
+class ImportPlan:
+    """What an import would do: problems, or the rows to create, update and leave unchanged."""
+
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+    agreements: list[AgreementRow] = dataclasses.field(default_factory=list)
+    milestones: list[MilestoneRow] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def counts(self, rows) -> Counts:
+        counts = Counts()
+        for row in rows:
+            setattr(counts, row.action, getattr(counts, row.action) + 1)
+        return counts
+
+    @property
+    def agreement_counts(self) -> Counts:
+        return self.counts(self.agreements)
+
+    @property
+    def milestone_counts(self) -> Counts:
+        return self.counts(self.milestones)
+
+
+class _Collector:
+    """Gathers every problem of a file, so that one pass reports them all."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, sheet, row, column, message):
+        self.problems.append(Problem(sheet, row, column, str(message)))
+
+    def add_validation(self, sheet, row, error: ValidationError, default_column=""):
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                for message in errors:
+                    for text_ in message.messages:
+                        self.add(sheet, row, FIELD_COLUMN.get(field, field), text_)
+        else:
+            for text_ in error.messages:
+                self.add(sheet, row, default_column, text_)

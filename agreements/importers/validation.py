@@ -1,0 +1,435 @@
+"""Planning an import: every row parsed, looked up in bulk, validated and classified, nothing written.
+
+``plan_import(tables, user=...)`` returns an ``ImportPlan``: the problems (all of them, in one pass,
+each with its sheet, spreadsheet row and column) or the rows to create, update and leave unchanged.
+It runs a fixed number of queries per file: regions, affairs, then the stored agreements, their
+parties, third parties, affairs and milestones by chunks of numbers. ``apply.apply_plan`` writes it.
+"""
+
+from collections import defaultdict
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from ..access import import_regions_for, is_national
+from ..models import Agreement, AgreementParty, GovernmentAffair, Milestone, Region, ThirdParty
+from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
+from .plan import AgreementRow, ImportPlan, MilestoneRow, _Collector
+from .reading import (
+    AGREEMENT_HEADERS,
+    AGREEMENTS_SHEET,
+    DATE_COLUMNS,
+    IGNORED_HEADERS,
+    MILESTONE_HEADERS,
+    MILESTONES_SHEET,
+    Table,
+    _is_blank,
+    _key,
+    code,
+    code_list,
+    name_list,
+    parse_amount,
+    parse_date,
+    parse_progress,
+    text,
+    upper_text,
+)
+
+LOOKUP_CHUNK = 900  # below SQLite's historical 999 parameters per query
+AGREEMENT_REQUIRED = ["number", "document_type", "title", "cooperation_kind", "affair_codes"]
+MILESTONE_REQUIRED = ["agreement_number", "title"]
+# Columns that are not plain fields of the record: the keys and the relations.
+AGREEMENT_RELATIONS = ("number", "parent_number", "region_codes", "third_parties", "affair_codes")
+MILESTONE_RELATIONS = ("agreement_number", "title", "responsible_region_code")
+AGREEMENT_SCALARS = [c for c in AGREEMENT_COLUMNS if c not in AGREEMENT_RELATIONS]
+MILESTONE_SCALARS = [c for c in MILESTONE_COLUMNS if c not in MILESTONE_RELATIONS]
+# How each cell is read (``text`` when not listed; every ``..._on`` column is a date).
+AGREEMENT_PARSERS = {
+    "value_idr": parse_amount, "region_codes": code_list, "affair_codes": code_list, "third_parties": name_list,
+    "document_type": upper_text, "cooperation_kind": upper_text,
+}
+# Values of a new record whose column is absent from the file.
+AGREEMENT_DEFAULTS = {"title": "", "scope": "", "document_type": "", "cooperation_kind": ""}
+MILESTONE_DEFAULTS = {"status": Milestone.Status.SCHEDULED, "progress": 0}
+MILESTONE_PARSERS = {
+    "progress": parse_progress, "responsible_region_code": code,
+    "status": lambda value: text(value).lower() or Milestone.Status.SCHEDULED,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Planning: parse, look up in bulk, validate, classify
+
+
+def _columns(table: Table, headers: dict[str, str], required: list[str], out: _Collector) -> dict[int, str] | None:
+    """Index → column for the table's header, or None when a required column is missing."""
+    index, seen = {}, {}
+    for position, header in enumerate(table.headers):
+        if _is_blank(header):
+            continue
+        key = _key(header)
+        if key in IGNORED_HEADERS:
+            continue
+        column = headers.get(key)
+        if column is None:
+            out.add(table.name, table.header_row, header, _("Unknown column."))
+        elif column in seen:
+            out.add(table.name, table.header_row, header, _("This column appears twice."))
+        else:
+            seen[column] = position
+            index[position] = column
+    missing = [c for c in required if c not in seen]
+    for column in missing:
+        out.add(table.name, table.header_row or 1, column, _("Required column missing."))
+    return None if missing else index
+
+
+def _cells(values: list, index: dict[int, str]) -> dict[str, Any]:
+    return {column: (values[position] if position < len(values) else None) for position, column in index.items()}
+
+
+def _chunks(items, size=LOOKUP_CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _scope_region_ids(user) -> set[int] | None:
+    """Region ids a row must have a party in (``access.import_regions_for``); None: no limit (command, ministry)."""
+    if user is None or is_national(user):
+        return None
+    return set(import_regions_for(user).values_list("pk", flat=True))
+
+
+def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
+    """Validate everything in one pass with a few queries per file, and classify each row.
+
+    ``user`` None is the command line (no scope limit); otherwise ministry staff and administrators
+    import anything, provincial officers rows concerning their province.
+    """
+    out = _Collector()
+    plan = ImportPlan()
+    agreements_table = tables.get(AGREEMENTS_SHEET)
+    milestones_table = tables.get(MILESTONES_SHEET)
+
+    a_index = _columns(agreements_table, AGREEMENT_HEADERS, AGREEMENT_REQUIRED, out) if agreements_table else None
+    m_index = _columns(milestones_table, MILESTONE_HEADERS, MILESTONE_REQUIRED, out) if milestones_table else None
+    a_sheet = agreements_table.name if agreements_table else AGREEMENTS_SHEET
+    m_sheet = milestones_table.name if milestones_table else MILESTONES_SHEET
+
+    # 1. Parse the cells.
+    if a_index is not None:
+        plan.agreements = _parse_agreement_rows(agreements_table, a_index, out)
+    if m_index is not None:
+        plan.milestones = _parse_milestone_rows(milestones_table, m_index, out)
+
+    # 2. Look everything up in bulk.
+    regions = {r.code: r for r in Region.objects.all()}
+    regions_by_id = {r.pk: r for r in regions.values()}
+    affairs = {a.code: a for a in GovernmentAffair.objects.all()}
+    numbers = {r.number for r in plan.agreements} | {r.parent_number for r in plan.agreements if r.parent_number}
+    numbers |= {r.agreement_number for r in plan.milestones}
+    existing = {}
+    for chunk in _chunks(numbers):
+        existing.update({a.number: a for a in Agreement.objects.filter(number__in=chunk)})
+    ids = [a.pk for a in existing.values()]
+    parties, third_parties, affair_links, children = defaultdict(set), defaultdict(set), defaultdict(set), set()
+    milestones_by_agreement = defaultdict(dict)
+    through = Agreement.affairs.through
+    for chunk in _chunks(ids):
+        for agreement_id, region_id in AgreementParty.objects.filter(agreement_id__in=chunk).values_list(
+            "agreement_id", "region_id"
+        ):
+            parties[agreement_id].add(region_id)
+        for agreement_id, name in ThirdParty.objects.filter(agreement_id__in=chunk).values_list("agreement_id", "name"):
+            third_parties[agreement_id].add(name)
+        for agreement_id, affair_id in through.objects.filter(agreement_id__in=chunk).values_list(
+            "agreement_id", "governmentaffair_id"
+        ):
+            affair_links[agreement_id].add(affair_id)
+        children.update(Agreement.objects.filter(parent_id__in=chunk).values_list("parent_id", flat=True))
+        for milestone in Milestone.objects.filter(agreement_id__in=chunk):
+            milestones_by_agreement[milestone.agreement_id][milestone.title] = milestone
+    # Parents of stored PKS the file does not name again: their signing date still bounds the PKS's.
+    loaded = {a.pk: a for a in existing.values()}
+    parent_ids = {a.parent_id for a in existing.values() if a.parent_id and a.parent_id not in loaded}
+    for chunk in _chunks(parent_ids):
+        loaded.update({a.pk: a for a in Agreement.objects.filter(pk__in=chunk).only("number", "document_type", "signed_on")})
+    scope = _scope_region_ids(user)
+
+    # 3. Agreements: validate against the database and the rest of the file.
+    by_number = {}
+    for row in plan.agreements:
+        if row.number in by_number:
+            out.add(a_sheet, row.row, "number", _("The number %(number)s is already on row %(row)s.")
+                    % {"number": row.number, "row": by_number[row.number].row})
+        else:
+            by_number[row.number] = row
+    for row in plan.agreements:
+        row.existing = existing.get(row.number)
+        _resolve_agreement(row, a_sheet, out, regions=regions, affairs=affairs, existing=existing,
+                           by_number=by_number, parties=parties, third_parties=third_parties,
+                           affair_links=affair_links, children=children, scope=scope)
+    for row in plan.agreements:  # parent rules need every row resolved first
+        _check_parent(row, a_sheet, out, existing=existing, by_number=by_number, by_pk=loaded)
+        if row.existing is not None:
+            row.action = "updated" if row.changed else "unchanged"
+
+    # 4. Milestones.
+    seen_keys = {}
+    for row in plan.milestones:
+        key = (row.agreement_number, row.title)
+        if key in seen_keys:
+            out.add(m_sheet, row.row, "title", _("This milestone is already on row %(row)s.") % {"row": seen_keys[key]})
+            continue
+        seen_keys[key] = row.row
+        file_agreement = by_number.get(row.agreement_number)
+        db_agreement = existing.get(row.agreement_number)
+        if file_agreement is not None:
+            row.agreement_ref = file_agreement
+            party_ids = file_agreement.region_ids
+        elif db_agreement is not None:
+            row.agreement_ref = db_agreement
+            party_ids = parties[db_agreement.pk]
+            if scope is not None and not (party_ids & scope):
+                out.add(m_sheet, row.row, "agreement_number",
+                        _("This agreement does not concern your province or its kabupaten/kota."))
+                continue
+        else:
+            out.add(m_sheet, row.row, "agreement_number",
+                    _("Unknown agreement %(number)s: it is neither in the file nor in the register.")
+                    % {"number": row.agreement_number})
+            continue
+        if db_agreement is not None:
+            row.existing = milestones_by_agreement[db_agreement.pk].get(row.title)
+        _resolve_milestone(row, m_sheet, out, regions=regions, party_ids=party_ids)
+
+    # 5. Removing a party must not orphan an existing milestone the file leaves as it is.
+    overridden = {(r.agreement_number, r.title) for r in plan.milestones if r.responsible_code is not None}
+    for row in plan.agreements:
+        if row.existing is None or row.region_codes is None:
+            continue
+        for title, milestone in milestones_by_agreement[row.existing.pk].items():
+            if (
+                milestone.responsible_region_id
+                and milestone.responsible_region_id not in row.region_ids
+                and (row.number, title) not in overridden
+            ):
+                out.add(a_sheet, row.row, "region_codes",
+                        _("%(region)s is responsible for the milestone “%(title)s” and must stay a party.")
+                        % {"region": regions_by_id[milestone.responsible_region_id].name, "title": title})
+
+    plan.problems = sorted(out.problems, key=lambda p: (p.sheet != a_sheet, p.sheet, p.row or 0))
+    return plan
+
+
+def _parse_cells(table: Table, number: int, values: list, index: dict[int, str], parsers, out: _Collector) -> dict:
+    """The row's cells read by column; a cell that does not parse is left out and reported."""
+    parsed = {}
+    for column, raw in _cells(values, index).items():
+        parser = parse_date if column in DATE_COLUMNS else parsers.get(column, text)
+        try:
+            parsed[column] = parser(raw)
+        except ValueError as exc:
+            out.add(table.name, number, column, exc.args[0])
+    return parsed
+
+
+def _parse_agreement_rows(table: Table, index: dict[int, str], out: _Collector) -> list[AgreementRow]:
+    rows = []
+    for number, values in table.rows:
+        parsed = _parse_cells(table, number, values, index, AGREEMENT_PARSERS, out)
+        row = AgreementRow(row=number, number=parsed.pop("number", "") or "", values={})  # blank: clean_fields
+        row.parent_number = parsed.pop("parent_number", None) if "parent_number" in index.values() else None
+        row.region_codes = parsed.pop("region_codes", []) if "region_codes" in index.values() else None
+        row.third_parties = parsed.pop("third_parties", []) if "third_parties" in index.values() else None
+        row.affair_codes = parsed.pop("affair_codes", [])
+        row.values = {k: v for k, v in parsed.items() if k in AGREEMENT_SCALARS}
+        rows.append(row)
+    return rows
+
+
+def _parse_milestone_rows(table: Table, index: dict[int, str], out: _Collector) -> list[MilestoneRow]:
+    rows = []
+    for number, values in table.rows:
+        parsed = _parse_cells(table, number, values, index, MILESTONE_PARSERS, out)
+        row = MilestoneRow(row=number, agreement_number=parsed.pop("agreement_number", ""),
+                           title=parsed.get("title", ""), values={})
+        if not row.agreement_number:
+            out.add(table.name, number, "agreement_number", _("The agreement number is required."))
+        row.responsible_code = parsed.pop("responsible_region_code", None)
+        row.values = {k: v for k, v in parsed.items() if k in MILESTONE_SCALARS}
+        rows.append(row)
+    return rows
+
+def _final_values(row, fields: list[str], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The record's values after the import: the row's cell, else (column absent) the stored value or the default."""
+    current = row.existing
+    return {
+        field: row.values[field] if field in row.values else (
+            getattr(current, field) if current is not None else defaults.get(field))
+        for field in fields
+    }
+
+
+def _check_model(probe, exclude: list[str], sheet, row: int, out: _Collector) -> None:
+    """The model's own field and record rules (``clean_fields``, ``clean``), reported on the row."""
+    try:
+        probe.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        out.add_validation(sheet, row, exc)
+    try:
+        probe.clean()
+    except ValidationError as exc:
+        out.add_validation(sheet, row, exc)
+
+
+def _known(codes: list[str], known: dict, message: str, *, where: tuple, out: _Collector) -> list:
+    """The objects of the known codes, in order; each unknown code is reported at ``where`` (sheet, row, column)."""
+    found = []
+    for value in codes:
+        if value in known:
+            found.append(known[value])
+        else:
+            out.add(*where, message % {"code": value})
+    return found
+
+
+def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, existing, by_number, parties,
+                       third_parties, affair_links, children, scope):
+    """Final values, model validation (``clean_fields``, ``clean``, ``clean_relations``) and the change set."""
+    current = row.existing
+    final = row.final = _final_values(row, AGREEMENT_SCALARS, AGREEMENT_DEFAULTS)
+
+    # Relations: codes → ids; unknown codes reported with the column.
+    region_objs = []
+    if row.region_codes is not None:
+        region_objs = _known(row.region_codes, regions, _("Unknown region code %(code)s."),
+                             where=(sheet, row.row, "region_codes"), out=out)
+    elif current is not None:
+        region_objs = [r for r in regions.values() if r.pk in parties[current.pk]]
+    affair_objs = _known(row.affair_codes, affairs, _("Unknown affair code %(code)s."),
+                         where=(sheet, row.row, "affair_codes"), out=out)
+    if row.third_parties is not None:
+        names = row.third_parties
+        if len(set(names)) != len(names):
+            out.add(sheet, row.row, "third_parties", _("A third party is listed twice."))
+    else:
+        names = sorted(third_parties[current.pk]) if current is not None else []
+    row.region_ids = {r.pk for r in region_objs}
+    row.affair_ids = {a.pk for a in affair_objs}
+    row.third_party_names = set(names)
+
+    probe = Agreement(number=row.number, **final)
+    _check_model(probe, ["parent", "created_by", "updated_by"], sheet, row.row, out)
+    for name in names:
+        if len(name) > ThirdParty._meta.get_field("name").max_length:
+            out.add(sheet, row.row, "third_parties", _("The third party name “%(name)s…” is too long.")
+                    % {"name": name[:40]})
+    try:
+        probe.clean_relations(region_objs, names, affair_objs if row.affair_codes else [])
+    except ValidationError as exc:
+        # An unknown code is already reported; "too few regions" after dropping it would only repeat it.
+        reported = {"regions": len(region_objs) != len(row.region_codes or []),
+                    "affairs": len(affair_objs) != len(row.affair_codes)}
+        out.add_validation(sheet, row.row, ValidationError(
+            {field: errors for field, errors in exc.error_dict.items() if not reported.get(field)}
+        ) if any(reported.values()) else exc)
+
+    if scope is not None:
+        if not (row.region_ids & scope):
+            out.add(sheet, row.row, "region_codes",
+                    _("Each row must have a party in your province or one of its kabupaten/kota."))
+        if current is not None and not (parties[current.pk] & scope):
+            out.add(sheet, row.row, "number",
+                    _("The agreement with this number does not concern your province; you cannot change it."))
+    if current is not None and current.document_type == Agreement.DocumentType.KB and current.pk in children \
+            and final["document_type"] != Agreement.DocumentType.KB:
+        out.add(sheet, row.row, "document_type", _("This KB already has PKS documents: it must stay a KB."))
+
+    if current is None:
+        row.action = "created"
+        return
+    row.old_region_ids = set(parties[current.pk])
+    row.old_third_party_names = set(third_parties[current.pk])
+    row.old_affair_ids = set(affair_links[current.pk])
+    row.changed = [f for f in AGREEMENT_SCALARS if getattr(current, f) != final[f]]
+    if row.region_codes is not None and row.region_ids != parties[current.pk]:
+        row.changed.append("region_codes")
+    if row.third_parties is not None and row.third_party_names != third_parties[current.pk]:
+        row.changed.append("third_parties")
+    if row.affair_ids != affair_links[current.pk]:
+        row.changed.append("affair_codes")
+
+
+def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk):
+    """The parent of a PKS must be a KB, in the file or in the register, signed no later than the PKS."""
+    if row.parent_number is None:  # column absent: keep the current parent
+        if row.existing is not None and row.existing.parent_id:
+            row.parent_ref = row.existing.parent_id
+            if row.final["document_type"] != Agreement.DocumentType.PKS:
+                out.add(sheet, row.row, "document_type", _("Only a PKS can have a parent KB."))
+            parent = by_pk.get(row.existing.parent_id)
+            parent_row = by_number.get(parent.number) if parent is not None else None
+            parent_signed = parent_row.final["signed_on"] if parent_row is not None else getattr(parent, "signed_on", None)
+            if row.final["signed_on"] and parent is not None and (
+                parent_signed is None or row.final["signed_on"] < parent_signed
+            ):
+                out.add(sheet, row.row, "signed_on", _("A PKS cannot be signed before its parent KB."))
+    elif row.parent_number:
+        if row.final["document_type"] != Agreement.DocumentType.PKS:
+            out.add(sheet, row.row, "parent_number", _("Only a PKS can have a parent KB."))
+            return
+        parent = by_number.get(row.parent_number) or existing.get(row.parent_number)
+        if parent is None:
+            out.add(sheet, row.row, "parent_number", _("Unknown parent %(number)s: it is neither in the file nor in "
+                                                       "the register.") % {"number": row.parent_number})
+            return
+        if parent is row or parent is row.existing:
+            out.add(sheet, row.row, "parent_number", _("An agreement cannot be its own parent."))
+            return
+        parent_values = parent.final if isinstance(parent, AgreementRow) else {
+            "document_type": parent.document_type, "signed_on": parent.signed_on}
+        if parent_values["document_type"] != Agreement.DocumentType.KB:
+            out.add(sheet, row.row, "parent_number", _("The parent of a PKS must be a KB."))
+            return
+        signed, parent_signed = row.final["signed_on"], parent_values["signed_on"]
+        if signed and (parent_signed is None or signed < parent_signed):
+            out.add(sheet, row.row, "signed_on", _("A PKS cannot be signed before its parent KB."))
+        row.parent_ref = parent
+    if row.existing is not None:
+        old = row.existing.parent_id
+        new = row.parent_ref
+        new_id = new if isinstance(new, int) else (new.pk if isinstance(new, Agreement) else None)
+        if isinstance(new, AgreementRow):
+            new_id = new.existing.pk if new.existing is not None else -1
+        if old != new_id:
+            row.changed.append("parent_number")
+
+
+def _resolve_milestone(row: MilestoneRow, sheet, out, *, regions, party_ids):
+    current = row.existing
+    final = row.final = _final_values(row, MILESTONE_SCALARS, MILESTONE_DEFAULTS)
+    probe = Milestone(title=row.title, **final)
+    # No responsible region on the probe: that rule is checked below, in memory.
+    _check_model(probe, ["agreement", "responsible_region"], sheet, row.row, out)
+    region_id = current.responsible_region_id if current is not None else None
+    if row.responsible_code is not None:
+        region_id = None
+        if row.responsible_code:
+            region = regions.get(row.responsible_code)
+            if region is None:
+                out.add(sheet, row.row, "responsible_region_code",
+                        _("Unknown region code %(code)s.") % {"code": row.responsible_code})
+            else:
+                region_id = region.pk
+                if region_id not in party_ids:
+                    out.add(sheet, row.row, "responsible_region_code",
+                            _("The responsible region must be one of the agreement's parties."))
+    final["responsible_region_id"] = region_id
+    if current is None:
+        row.action = "created"
+        return
+    row.changed = [f for f in [*MILESTONE_SCALARS, "responsible_region_id"] if getattr(current, f) != final[f]]
+    row.action = "updated" if row.changed else "unchanged"
