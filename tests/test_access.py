@@ -181,3 +181,14 @@ def test_a_document_of_an_out_of_scope_agreement_answers_404_even_by_id(client, 
     assert client.get(reverse("document-download", args=[document.pk + 1000])).status_code == 404
     client.force_login(personas["local_out"])  # Kabupaten Bogor is a party
     assert client.get(reverse("document-download", args=[document.pk])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role, sees_import, sees_users",
+    [("ministry", True, True), ("province_in", True, True), ("local_in", False, False), ("admin", True, True)],
+)
+def test_navigation_shows_what_access_allows(client, personas, role, sees_import, sees_users):
+    client.force_login(personas[role])
+    html = client.get(reverse("agreement-list")).content.decode()
+    assert (f'href="{reverse("import-upload")}"' in html) is sees_import
+    assert (f'href="{reverse("user-list")}"' in html) is sees_users

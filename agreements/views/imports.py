@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from agreements import importers
+from agreements import access, importers
 
 SESSION_KEY = "import_pending"
 PREVIEW_ROWS = 200
@@ -50,7 +50,7 @@ class ImportUploadForm(forms.Form):
 
 
 def _require_importer(user):
-    if not importers.can_import(user):
+    if not access.can_import(user):
         raise PermissionDenied
 
 

@@ -3,7 +3,7 @@
 All or nothing: any problem is printed (sheet or file, row, column, message), nothing is written
 and the command exits with status 1. ``--dry-run`` validates and reports how many agreements and
 milestones would be created, updated and left unchanged. History rows carry the change reason
-``import`` and, with ``--user``, that user. See ``agreements/importers.py`` and ``docs/import.md``.
+``import`` and, with ``--user``, that user. See ``agreements/importers/`` and ``docs/import.md``.
 """
 
 from pathlib import Path
