@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, exports, stalls
-from ..filters import AgreementFilter
+from ..filters import SORTS, AgreementFilter
 from ..models import Agreement, AgreementParty, Stage, StallReason
 
 PAGE_SIZE = 50
@@ -85,23 +85,25 @@ def _page_links(request, page) -> dict:
 
 
 def _annotated_page(filterset: AgreementFilter, page) -> list:
-    """The page's agreements with their stage and stall annotations, in page order.
+    """The page's agreements with their stage and stall annotations, in page order (one query).
 
-    Two steps on purpose (issue 9): the filtered, sorted query selects only the page's ids, then
-    ``stalls.with_status`` annotates just those rows. Asking PostgreSQL for the annotations of the
-    sliced query directly makes it plan each of the stall subqueries as a hashed subplan over the
-    whole milestone table (about 40 of them), which takes seconds at 20,000 agreements whatever the
-    page size; on 50 known ids it probes the indexes instead (milliseconds).
+    On purpose (issue 9): the filtered, sorted and sliced query only selects the page's ids, in a
+    subquery, and ``stalls.with_status`` annotates the outer query of those few rows. Asking
+    PostgreSQL for the annotations of the sliced query itself makes it plan each stall subquery as a
+    hashed subplan over the whole milestone table (about 40 of them), seconds at 20,000 agreements
+    whatever the page size; on the page's ids it probes the indexes instead (milliseconds).
     """
-    ids = list(page.object_list.values_list("pk", flat=True))
-    annotated = stalls.with_status(
-        Agreement.objects.filter(pk__in=ids), as_of=filterset.as_of, thresholds=filterset.thresholds
-    ).prefetch_related(
-        Prefetch("parties", queryset=AgreementParty.objects.select_related("region").order_by("region__code")),
-        "third_parties",
+    return list(
+        stalls.with_status(
+            Agreement.objects.filter(pk__in=page.object_list.values("pk")),
+            as_of=filterset.as_of, thresholds=filterset.thresholds,
+        )
+        .order_by(*SORTS[filterset.sort_key])
+        .prefetch_related(
+            Prefetch("parties", queryset=AgreementParty.objects.select_related("region").order_by("region__code")),
+            "third_parties",
+        )
     )
-    by_id = {a.pk: a for a in annotated}
-    return [by_id[pk] for pk in ids]
 
 
 @login_required

@@ -1,0 +1,511 @@
+"""A deterministic national-scale dataset for the performance benchmark (``scripts/bench.py``, issue 9).
+
+``seed(n=20_000)`` replaces every agreement in the configured database with ``n`` agreements (KBs and
+PKSs, most PKSs following a KB) spread over all autonomous regions, ``5 n`` milestones and ``15 n``
+milestone updates, with their django-simple-history "created" rows. Dates are relative to ``as_of``
+(default today) and to the default stall thresholds, so the stage and stall shares are the same
+whatever the day: roughly a third of the signed agreements are stalled, each reason present.
+
+It writes in bulk: ``COPY`` on PostgreSQL (20,000 agreements in well under a minute), plain
+``executemany`` elsewhere (small sizes only, for the tests). Not for production data: it TRUNCATEs the
+agreement tables first. Same ``n``, ``seed`` and ``as_of`` give the same rows.
+"""
+
+import dataclasses
+import datetime
+import io
+import random
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import (
+    Agreement,
+    AgreementParty,
+    GovernmentAffair,
+    Milestone,
+    MilestoneUpdate,
+    Region,
+    StallSettings,
+    ThirdParty,
+)
+
+# Tables this module fills (children after parents); all are emptied before seeding.
+TABLES = [
+    Agreement._meta.db_table,
+    AgreementParty._meta.db_table,
+    Agreement.affairs.through._meta.db_table,
+    ThirdParty._meta.db_table,
+    Milestone._meta.db_table,
+    MilestoneUpdate._meta.db_table,
+    Agreement.history.model._meta.db_table,
+    AgreementParty.history.model._meta.db_table,
+    ThirdParty.history.model._meta.db_table,
+    Milestone.history.model._meta.db_table,
+]
+# Emptied as well, since they point at agreements or milestones (no rows are seeded there).
+EXTRA_TABLES = ["agreements_document"]
+
+MILESTONES_PER_AGREEMENT = 5
+UPDATES_PER_MILESTONE = 3  # on average: 1, 4, 2, 5, 3 in turn
+BIG_PKS_MILESTONES = 20  # one PKS has exactly this many (the benchmark's agreement page)
+
+THEMES = [
+    ("Pengelolaan Sampah Regional", ["2.11", "1.03"]),
+    ("Pengembangan Kawasan Wisata Terpadu", ["3.26", "2.22"]),
+    ("Penanganan Banjir Lintas Daerah", ["1.03", "1.05"]),
+    ("Pengembangan Transportasi Aglomerasi", ["2.15"]),
+    ("Penyediaan Air Minum Regional", ["1.03", "1.04"]),
+    ("Pelayanan Kesehatan Rujukan Wilayah Perbatasan", ["1.02"]),
+    ("Peningkatan Mutu Pendidikan dan Pertukaran Guru", ["1.01"]),
+    ("Ketahanan Pangan dan Distribusi Beras", ["2.09", "3.27"]),
+    ("Pengembangan Sentra Industri Kecil dan Menengah", ["3.31", "2.17"]),
+    ("Pengelolaan Daerah Aliran Sungai", ["2.11", "3.28"]),
+    ("Integrasi Data Kependudukan", ["2.12", "2.16"]),
+    ("Promosi Investasi Bersama", ["2.18", "3.30"]),
+    ("Pengembangan Perikanan Tangkap", ["3.25"]),
+    ("Pelatihan Tenaga Kerja dan Pemagangan", ["2.07"]),
+    ("Pelestarian Cagar Budaya", ["2.22", "2.23"]),
+    ("Pengembangan Energi Terbarukan Desa", ["3.29", "2.13"]),
+]
+THIRD_PARTIES = [
+    "PT Sarana Multi Infrastruktur",
+    "Universitas Gadjah Mada",
+    "PT Pelabuhan Indonesia",
+    "Yayasan Pembangunan Desa Mandiri",
+    "Institut Teknologi Bandung",
+    "PT Bank Pembangunan Daerah",
+    "Pemerintah Kota Kitakyushu",
+    "Japan International Cooperation Agency",
+]
+KB_SCENARIOS = {"draft": 4, "followed": 50, "stalled": 28, "recent": 14, "terminated": 4}
+PKS_SCENARIOS = {
+    "draft": 4, "recent": 8, "not_started": 14, "overdue": 20, "implementing": 36, "completed": 10,
+    "expired": 4, "terminated": 4,
+}
+KINDS = {"KSDD-SUKARELA": 55, "KSDD-WAJIB": 25, "KSDPK": 15, "KSDPL": 3, "KSDLL": 2}
+STEP_NAMES = ["Penyusunan rencana kerja", "Pelaksanaan kegiatan", "Monitoring dan evaluasi", "Pelaporan"]
+NEEDS_MILESTONES = ("overdue", "implementing", "completed")  # at least two milestones each
+
+
+@dataclasses.dataclass
+class Result:
+    """What was written, and the handles the benchmark needs."""
+
+    agreements: int
+    milestones: int
+    updates: int
+    big_pks_id: int
+    as_of: datetime.date
+    kbs: int = 0
+    pks: int = 0
+
+
+def _cell(value) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return str(value)
+
+
+class _Plan:
+    """Every row to insert, drawn from one ``random.Random(seed)``, with explicit ids."""
+
+    def __init__(self, *, n: int, seed: int, as_of: datetime.date):
+        self.n, self.as_of, self.rng = n, as_of, random.Random(seed)
+        self.rows: dict[str, list[tuple]] = {t: [] for t in TABLES}
+        self.ids = {t: 0 for t in TABLES}
+        regions = list(Region.objects.filter(is_autonomous=True).order_by("code").values_list("pk", "code", "name",
+                                                                                            "province_id"))
+        self.regions = regions
+        self.rng.shuffle(self.regions)
+        self.by_province: dict[int, list[tuple]] = {}
+        for r in regions:
+            self.by_province.setdefault(r[3] or r[0], []).append(r)
+        self.affairs = dict(GovernmentAffair.objects.values_list("code", "pk"))
+
+    def next_id(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]
+
+    def ago(self, low: int, high: int) -> datetime.date:
+        return self.as_of - datetime.timedelta(days=self.rng.randint(low, high))
+
+    def at(self, day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(9, self.rng.randint(0, 59)), tzinfo=datetime.UTC)
+
+    def pick(self, weights: dict[str, int]) -> str:
+        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def partner(self, primary: tuple, taken: set) -> tuple:
+        """A neighbour in the same province where there is one, any region otherwise."""
+        same = [r for r in self.by_province.get(primary[3] or primary[0], []) if r[0] not in taken]
+        pool = same if same and self.rng.random() < 0.85 else [r for r in self.rng.sample(self.regions, 5)
+                                                               if r[0] not in taken]
+        return self.rng.choice(pool or [r for r in self.regions if r[0] not in taken])
+
+    # -- agreements ------------------------------------------------------------------------------
+
+    def build(self) -> Result:
+        n, rng, as_of = self.n, self.rng, self.as_of
+        n_kb = n * 9 // 20
+        n_pks = n - n_kb
+        kb_scen = [self.pick(KB_SCENARIOS) for _ in range(n_kb)]
+        pks_scen = [self.pick(PKS_SCENARIOS) for _ in range(n_pks)]
+        # The benchmark's agreement page: an implementing PKS with exactly BIG_PKS_MILESTONES milestones.
+        pks_scen[0] = "implementing"
+
+        # PKS signing dates first: a followed KB is signed before its earliest PKS.
+        pks_signed = [self._pks_signed_on(s) for s in pks_scen]
+        followed = [i for i, s in enumerate(kb_scen) if s == "followed"] or [0]
+        if kb_scen[followed[0]] != "followed":
+            kb_scen[followed[0]] = "followed"
+        pks_parent: list[int | None] = []
+        earliest_child: dict[int, datetime.date] = {}
+        turn = 0
+        for j in range(n_pks):
+            if j > 0 and rng.random() < 0.08:
+                pks_parent.append(None)  # a PKS with a third party, without a KB
+                continue
+            if pks_signed[j] is not None:
+                kb = followed[turn % len(followed)]
+                turn += 1
+                earliest_child[kb] = min(earliest_child.get(kb, pks_signed[j]), pks_signed[j])
+            else:
+                kb = rng.choice(followed)
+            pks_parent.append(kb)
+        for kb in followed:  # a followed KB whose PKSs are all drafts is "KB signed" instead
+            if kb not in earliest_child:
+                kb_scen[kb] = "recent"
+
+        kb_ids, kb_info = [], []
+        for i, scen in enumerate(kb_scen):
+            if scen == "followed":
+                signed = earliest_child[i] - datetime.timedelta(days=rng.randint(20, 400))
+            else:
+                signed = {
+                    "draft": None,
+                    "stalled": self.ago(366, 2900),
+                    "recent": self.ago(0, 365),
+                    "terminated": self.ago(200, 2500),
+                }[scen]
+            primary = self.regions[i % len(self.regions)]
+            kind = self.pick(KINDS)
+            aid, info = self._agreement("KB", i, scen, signed, primary, kind, parent=None)
+            kb_ids.append(aid)
+            kb_info.append(info)
+
+        milestone_counts = self._milestone_counts(pks_scen)
+        big_pks_id = None
+        for j, scen in enumerate(pks_scen):
+            parent = pks_parent[j]
+            if parent is None:
+                primary, kind, parent_info = self.regions[(n_kb + j) % len(self.regions)], "KSDPK", None
+            else:
+                parent_info = kb_info[parent]
+                primary, kind = parent_info["primary"], parent_info["kind"]
+            aid, info = self._agreement("PKS", n_kb + j, scen, pks_signed[j], primary, kind,
+                                        parent=kb_ids[parent] if parent is not None else None, parent_info=parent_info)
+            if j == 0:
+                big_pks_id = aid
+            self._milestones(aid, info, scen, milestone_counts[j])
+
+        return Result(
+            agreements=n, milestones=len(self.rows[Milestone._meta.db_table]),
+            updates=len(self.rows[MilestoneUpdate._meta.db_table]), big_pks_id=big_pks_id, as_of=as_of,
+            kbs=n_kb, pks=n_pks,
+        )
+
+    def _pks_signed_on(self, scen: str) -> datetime.date | None:
+        return {
+            "draft": lambda: None,
+            "recent": lambda: self.ago(0, 180),
+            "not_started": lambda: self.ago(181, 2200),
+            "overdue": lambda: self.ago(200, 2000),
+            "implementing": lambda: self.ago(120, 1000),
+            "completed": lambda: self.ago(400, 2500),
+            "expired": lambda: self.ago(1200, 3000),
+            "terminated": lambda: self.ago(200, 2500),
+        }[scen]()
+
+    def _agreement(self, doc_type, seq, scen, signed, primary, kind, *, parent, parent_info=None):
+        rng, as_of = self.rng, self.as_of
+        table = Agreement._meta.db_table
+        aid = self.next_id(table)
+        theme, affair_codes = THEMES[rng.randrange(len(THEMES))] if parent_info is None else parent_info["theme"]
+        if parent_info is not None:
+            regions, third = parent_info["regions"], parent_info["third"]
+        else:
+            regions, third = [primary], []
+            if kind.startswith("KSDD"):
+                taken = {primary[0]}
+                for _ in range(2 if rng.random() < 0.2 else 1):
+                    other = self.partner(primary, taken)
+                    taken.add(other[0])
+                    regions.append(other)
+            else:
+                third = [THIRD_PARTIES[rng.randrange(len(THIRD_PARTIES))]]
+        year = (signed or as_of).year
+        number = f"{seq + 1:05d}/{doc_type}/{primary[1]}/{year}"
+        names = " dan ".join(r[2] for r in regions + [(None, None, t) for t in third])
+        title = f"{theme} antara {names}"[:300]
+        scope = f"{theme}: perencanaan, pelaksanaan, dan pelaporan kegiatan bersama {names}."
+        created = signed - datetime.timedelta(days=rng.randint(10, 90)) if signed else self.ago(0, 300)
+        starts = signed
+        ends = None
+        if signed:
+            ends = signed + datetime.timedelta(days=(5 if doc_type == "KB" else 3) * 365)
+            if scen == "expired":
+                ends = min(ends, as_of - datetime.timedelta(days=rng.randint(1, 300)))
+                ends = max(ends, signed)
+        terminated = None
+        if scen == "terminated" and signed:
+            terminated = min(as_of, signed + datetime.timedelta(days=rng.randint(30, 600)))
+        created_at = self.at(created)
+        value = rng.randint(1, 500) * 10_000_000 if doc_type == "PKS" and rng.random() < 0.7 else None
+        dprd = signed + datetime.timedelta(days=rng.randint(10, 60)) if signed and rng.random() < 0.15 else None
+        if dprd and dprd > as_of:
+            dprd = None
+        row = (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, value,
+               created_at, created_at, 1, None, parent, None)
+        self.rows[table].append(row)
+        self.rows[Agreement.history.model._meta.db_table].append(
+            (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, value, created_at,
+             self.next_id(Agreement.history.model._meta.db_table), created_at, None, "+", None, None, parent, None)
+        )
+        for r in regions:
+            pid = self.next_id(AgreementParty._meta.db_table)
+            doc_number = f"{seq + 1:05d}/{r[1]}/{year}"
+            party = (doc_number, f"Kepala Daerah {r[2]}", "Kepala Daerah", "Bagian Kerja Sama Setda", "")
+            self.rows[AgreementParty._meta.db_table].append((pid, *party, aid, r[0]))
+            self.rows[AgreementParty.history.model._meta.db_table].append(
+                (pid, *party, self.next_id(AgreementParty.history.model._meta.db_table), created_at, None, "+",
+                 aid, None, r[0])
+            )
+        for name in third:
+            tid = self.next_id(ThirdParty._meta.db_table)
+            self.rows[ThirdParty._meta.db_table].append((tid, name, aid))
+            self.rows[ThirdParty.history.model._meta.db_table].append(
+                (tid, name, self.next_id(ThirdParty.history.model._meta.db_table), created_at, None, "+", aid, None)
+            )
+        through = Agreement.affairs.through._meta.db_table
+        for code in affair_codes:
+            self.rows[through].append((self.next_id(through), aid, self.affairs[code]))
+        info = {"primary": primary, "kind": kind, "regions": regions, "third": third, "theme": (theme, affair_codes),
+                "signed": signed, "ends": ends}
+        return aid, info
+
+    # -- milestones ------------------------------------------------------------------------------
+
+    def _milestone_counts(self, pks_scen: list[str]) -> list[int]:
+        """Milestones per PKS, summing to exactly ``5 n``: none for some not yet started, 20 for the first."""
+        rng = self.rng
+        total = MILESTONES_PER_AGREEMENT * self.n - BIG_PKS_MILESTONES
+        minimum = [2 if s in NEEDS_MILESTONES else 0 for s in pks_scen]
+        raw = [0] + [
+            0 if s in ("not_started", "recent", "draft") and rng.random() < 0.3 else rng.randint(3, 16)
+            for s in pks_scen[1:]
+        ]
+        raw = [max(r, m) for r, m in zip(raw, minimum, strict=True)]
+        scale = total / max(sum(raw), 1)
+        counts = [max(minimum[i], int(r * scale)) if r else 0 for i, r in enumerate(raw)]
+        counts[0] = 0
+        diff = total - sum(counts)
+        active = [i for i in range(1, len(counts)) if counts[i] > 0] or list(range(1, len(counts)))
+        k = 0
+        while diff != 0 and k < 10 * (len(active) + abs(diff)):  # bounded: spreads ±1 over the PKSs with milestones
+            i = active[k % len(active)]
+            if diff > 0:
+                counts[i] += 1
+                diff -= 1
+            elif counts[i] > max(minimum[i], 1):
+                counts[i] -= 1
+                diff += 1
+            k += 1
+        counts[0] = BIG_PKS_MILESTONES
+        return counts
+
+    def _milestones(self, aid: int, info: dict, scen: str, count: int) -> None:
+        rng, as_of = self.rng, self.as_of
+        signed = info["signed"] or (as_of - datetime.timedelta(days=rng.randint(0, 60)))
+        day = datetime.timedelta
+        table, htable = Milestone._meta.db_table, Milestone.history.model._meta.db_table
+        responsible = info["regions"][0][0]
+        met_part = {"implementing": 0.4, "overdue": 0.4, "completed": 1.0, "expired": 0.6, "terminated": 0.3}.get(scen, 0)
+        n_met = min(count, int(round(count * met_part))) if count else 0
+        if scen in ("implementing", "overdue") and count:
+            n_met = max(1, min(n_met, count - 1))
+        overdue_at = n_met if scen == "overdue" else None
+        for k in range(count):
+            started = completed = None
+            progress = 0
+            status = Milestone.Status.SCHEDULED
+            if scen in ("not_started", "recent", "draft"):
+                # Not started; a third of the old ones have due dates long past (also overdue).
+                due = signed + day(200 + 60 * k) if scen == "not_started" and rng.random() < 0.33 else (
+                    as_of + day(30 + 45 * k))
+            elif k < n_met:
+                due = min(signed + day(60 * (k + 1)), as_of - day(1))
+                started = min(signed + day(15 * k), due)
+                completed = min(due, as_of - day(1))
+                if completed < started:
+                    started = completed
+                status, progress = Milestone.Status.MET, 100
+                if scen == "completed" and k == count - 1 and count > 2 and rng.random() < 0.1:
+                    status, progress, completed = Milestone.Status.CANCELLED, 0, None
+            elif k == overdue_at:
+                due = as_of - day(rng.randint(31, 700))
+                due = max(due, signed)
+                if due >= as_of - day(30):
+                    due = as_of - day(31)
+                started = min(signed + day(10), as_of)
+                if started > due:
+                    started = due
+                status, progress = Milestone.Status.IN_PROGRESS, rng.randint(10, 80)
+            elif scen in ("implementing", "overdue"):
+                due = as_of + day(rng.randint(-25, 400))
+                if k == n_met and rng.random() < 0.7:
+                    started = min(as_of, max(signed, as_of - day(rng.randint(0, 90))))
+                    status, progress = Milestone.Status.IN_PROGRESS, rng.randint(10, 90)
+            else:  # expired or terminated, not met: past due (an expired one stays overdue)
+                due = signed + day(90 * (k + 1))
+                if rng.random() < 0.3:
+                    status = Milestone.Status.CANCELLED
+            mid = self.next_id(table)
+            title = f"Tahap {k + 1}: {STEP_NAMES[k % len(STEP_NAMES)]}"
+            created_at = self.at(signed)
+            self.rows[table].append((mid, title, "", due, started, completed, status, progress, created_at, created_at,
+                                     1, aid, responsible))
+            self.rows[htable].append((mid, title, "", due, started, completed, status, progress, created_at,
+                                      self.next_id(htable), created_at, None, "+", aid, None, responsible))
+            self._updates(mid, status, progress, signed)
+
+    def _updates(self, mid: int, status: str, progress: int, since: datetime.date) -> None:
+        table = MilestoneUpdate._meta.db_table
+        count = 1 + (3 * (self.ids[Milestone._meta.db_table] - 1)) % 5  # 1, 4, 2, 5, 3: three on average
+        span = max((self.as_of - since).days, 1)
+        before = Milestone.Status.SCHEDULED
+        for u in range(count):
+            last = u == count - 1
+            after = status if last or status == Milestone.Status.SCHEDULED else Milestone.Status.IN_PROGRESS
+            p = progress if last else min(progress, 10 * (u + 1)) if status != Milestone.Status.SCHEDULED else 0
+            when = self.at(since + datetime.timedelta(days=span * (u + 1) // (count + 1)))
+            self.rows[table].append((self.next_id(table), when, before, after, p,
+                                     f"Laporan perkembangan ke-{u + 1}: rapat koordinasi dan verifikasi lapangan.",
+                                     mid, None))
+            before = after
+
+
+_HISTORY = ["history_id", "history_date", "history_change_reason", "history_type"]
+_AGREEMENT = ["id", "number", "document_type", "title", "scope", "cooperation_kind", "signed_on", "dprd_approved_on",
+              "starts_on", "ends_on", "terminated_on", "value_idr", "created_at"]
+_PARTY = ["id", "document_number", "signatory_name", "signatory_position", "agency", "contact_person"]
+_MILESTONE = ["id", "title", "description", "due_on", "started_on", "completed_on", "status", "progress", "created_at"]
+# The seed rows' column order, table by table (checked against the database before writing).
+COLUMNS = {
+    TABLES[0]: _AGREEMENT + ["updated_at", "version", "created_by_id", "parent_id", "updated_by_id"],
+    TABLES[1]: _PARTY + ["agreement_id", "region_id"],
+    TABLES[2]: ["id", "agreement_id", "governmentaffair_id"],
+    TABLES[3]: ["id", "name", "agreement_id"],
+    TABLES[4]: _MILESTONE + ["updated_at", "version", "agreement_id", "responsible_region_id"],
+    TABLES[5]: ["id", "created_at", "status_before", "status_after", "progress", "note", "milestone_id", "user_id"],
+    TABLES[6]: _AGREEMENT + _HISTORY + ["created_by_id", "history_user_id", "parent_id", "updated_by_id"],
+    TABLES[7]: _PARTY + _HISTORY + ["agreement_id", "history_user_id", "region_id"],
+    TABLES[8]: ["id", "name"] + _HISTORY + ["agreement_id", "history_user_id"],
+    TABLES[9]: _MILESTONE + _HISTORY + ["agreement_id", "history_user_id", "responsible_region_id"],
+}
+
+
+def _check_columns(table: str) -> list[str]:
+    """The seed's columns for ``table``, after checking the database has exactly these (a model changed?)."""
+    with connection.cursor() as cursor:
+        actual = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+    columns = COLUMNS[table]
+    if actual != set(columns):
+        raise RuntimeError(f"{table}: the seed writes {sorted(columns)} but the table has {sorted(actual)}; "
+                           "update agreements/benchdata.py to the model")
+    return columns
+
+
+def _adapt(value):
+    """A value for a non-PostgreSQL cursor (dates and datetimes as the backend stores them)."""
+    if isinstance(value, datetime.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, datetime.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def _empty_tables() -> None:
+    tables = TABLES + EXTRA_TABLES
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(connection.ops.quote_name(t) for t in tables)
+            cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in reversed(tables):
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+def _write(table: str, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    columns = _check_columns(table)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            for row in rows:
+                buffer.write("\t".join(_cell(v) for v in row))
+                buffer.write("\n")
+            buffer.seek(0)
+            cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN", buffer)
+            # Explicit ids were written: move the id sequences past them.
+            for column in ("id", "history_id"):
+                if column in columns:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence(%s, %s), (SELECT MAX({column}) FROM "
+                        f"{connection.ops.quote_name(table)}))",
+                        [table, column],
+                    )
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
+            for start in range(0, len(rows), 5000):
+                cursor.executemany(sql, [[_adapt(v) for v in row] for row in rows[start:start + 5000]])
+
+
+def _skip_fk_triggers() -> None:
+    """Skip the row-by-row foreign-key checks for this transaction when allowed (superuser): the plan's ids
+    are consistent by construction, and a million deferred checks would take most of the seeding time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if cursor.fetchone()[0]:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+
+
+def seed(*, n: int = 20_000, seed: int = 2026, as_of: datetime.date | None = None) -> Result:
+    """Replace every agreement with the benchmark dataset of ``n`` agreements (see the module docstring)."""
+    as_of = as_of or timezone.localdate()
+    plan = _Plan(n=n, seed=seed, as_of=as_of)
+    result = plan.build()
+    with transaction.atomic():
+        _empty_tables()
+        if connection.vendor == "postgresql":
+            _skip_fk_triggers()
+        StallSettings.objects.update_or_create(
+            pk=1, defaults={"kb_follow_up_days": 365, "implementation_start_days": 180, "overdue_grace_days": 30}
+        )
+        for table in TABLES:
+            _write(table, plan.rows[table])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in TABLES:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return result

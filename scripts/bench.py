@@ -1,0 +1,589 @@
+"""Performance benchmark at national scale (issue 9): ``make bench``.
+
+For each size (default 2,000 then 20,000 agreements) it seeds the deterministic dataset of
+``agreements.benchdata`` into a dedicated PostgreSQL database, serves the app with gunicorn
+(2 workers, DEBUG off, HTTPS redirect/HSTS/secure cookies switched off through the environment) and
+measures over real HTTP, logged in with a session cookie, the median and p95 latency of every page
+(``--requests`` timed requests after ``--warmup`` untimed ones), plus each page's SQL query count
+measured in-process (``django.test.Client`` + ``CaptureQueriesContext``, same database). It also
+times ``manage.py stalled --format json`` (a subprocess, Django start-up included) and the CSV export
+of every agreement, served by a separate single-worker gunicorn whose peak resident memory
+(``VmHWM`` of the worker in /proc) is read after the download. At the largest size it runs locust
+headless (50 users, 1–3 s waits, 60 s). It prints a table with both sizes, their ratio and the
+budgets, and writes everything to ``bench-results.json``.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kerjasama_bench .venv/bin/python scripts/bench.py
+
+DATABASE_URL defaults to that URL; the database is created when missing, migrated, TRUNCATEd and
+reseeded, so the script refuses a database whose name does not contain "bench" (``--force`` to
+override) and refuses SQLite. Every process it starts is stopped by pid at the end, also on error.
+"""
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kerjasama_bench"
+HOST = "127.0.0.1"
+PASSWORD = "bench-" + secrets.token_hex(8)
+MINISTRY_USER, ADMIN_USER = "bench-ministry", "bench-admin"
+PROVINCE = "35"  # Jawa Timur: the province with the most kabupaten/kota
+SEARCH = "sampah"
+
+# name -> (p95 budget in ms, kind of page); the budgets of issue 9 §2.
+PAGES = {
+    "dashboard": 250,
+    "dashboard_province": 250,
+    "list": 150,
+    "list_province": 150,
+    "list_search": 150,
+    "agreement": 100,
+    "region": 150,
+    "affairs_map": 250,
+    "admin_changelist": 300,
+}
+STALLED_BUDGET_S = 3.0
+EXPORT_BUDGET_S = 10.0
+EXPORT_BUDGET_MB = 250.0
+LOAD_P95_BUDGET_MS = 500
+
+
+def page_paths(big_pks_id: int) -> dict[str, str]:
+    return {
+        "dashboard": "/",
+        "dashboard_province": f"/?province={PROVINCE}",
+        "list": "/agreements/",
+        "list_province": f"/agreements/?province={PROVINCE}",
+        "list_search": f"/agreements/?q={SEARCH}",
+        "agreement": f"/agreements/{big_pks_id}/",
+        "region": f"/regions/{PROVINCE}/",
+        "affairs_map": "/affairs/",
+        "admin_changelist": "/admin/agreements/agreement/",
+    }
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def check_database_url(url: str, force: bool = False) -> str:
+    """The database name; SystemExit with a clear message for SQLite or a name without "bench"."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql"):
+        raise SystemExit(
+            f"bench: DATABASE_URL must be a PostgreSQL URL (postgres://...), not {parsed.scheme or url!r}: the "
+            "budgets are for PostgreSQL and SQLite cannot hold the national dataset meaningfully."
+        )
+    name = parsed.path.lstrip("/")
+    if not name:
+        raise SystemExit("bench: DATABASE_URL has no database name")
+    if "bench" not in name and not force:
+        raise SystemExit(
+            f"bench: refusing to TRUNCATE and reseed database {name!r}: its name does not contain 'bench'. "
+            "Use a dedicated database (default kerjasama_bench) or pass --force."
+        )
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1", None):
+        raise SystemExit("bench: only a local PostgreSQL (127.0.0.1) is benchmarked")
+    return name
+
+
+def ensure_database(url: str, name: str) -> None:
+    import psycopg2
+
+    parsed = urllib.parse.urlparse(url)
+    conn = psycopg2.connect(
+        dbname="postgres", user=parsed.username or "postgres", password=parsed.password,
+        host=parsed.hostname or HOST, port=parsed.port or 5432,
+    )
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+                print(f"created database {name}", flush=True)
+    finally:
+        conn.close()
+
+
+def server_env(url: str, static_root: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": f"{HOST},testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "STATIC_ROOT": static_root,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "kerjasama.settings",
+    })
+    return env
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+class Processes:
+    """Processes started here, stopped by pid (SIGTERM, then SIGKILL after a bounded wait)."""
+
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, args, env, log_path) -> subprocess.Popen:
+        log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc._bench_log = log
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        proc._bench_log.close()
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in list(self.procs):
+            self.stop(proc)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(procs: Processes, env, workers: int, log_path: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = procs.start(
+        [str(VENV_BIN / "gunicorn"), "kerjasama.wsgi:application", "--bind", f"{HOST}:{port}",
+         "--workers", str(workers), "--timeout", "120", "--access-logfile", "-"],
+        env, log_path,
+    )
+    base = f"http://{HOST}:{port}"
+    for _ in range(150):  # up to 30 s
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: gunicorn exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"bench: gunicorn did not answer /healthz in 30 s; see {log_path}")
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    path = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def vm_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+class Browser:
+    """A logged-in HTTP client: urllib with a cookie jar (session cookie, CSRF cookie)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str, timeout: float = 120) -> tuple[int, bytes]:
+        try:
+            with self.opener.open(self.base + path, timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def login(self, username: str, password: str) -> None:
+        status, body = self.get("/accounts/login/")
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if status != 200 or not match:
+            raise SystemExit(f"bench: the login page answered {status} without a CSRF token")
+        data = urllib.parse.urlencode({
+            "username": username, "password": password, "csrfmiddlewaretoken": match.group(1).decode(),
+        }).encode()
+        request = urllib.request.Request(self.base + "/accounts/login/", data=data,
+                                         headers={"Referer": self.base + "/accounts/login/"})
+        with self.opener.open(request, timeout=60) as r:
+            r.read()
+        if not self.cookie("sessionid"):
+            raise SystemExit(f"bench: could not log in as {username}")
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile by linear interpolation (as numpy's default)."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+class PageError(SystemExit):
+    """A page did not answer 200: the message carries the end of the server's log."""
+
+
+def fail(path: str, status: int, log_path: str | None) -> None:
+    tail = ""
+    if log_path and os.path.exists(log_path):
+        tail = "\n".join(Path(log_path).read_text(errors="replace").splitlines()[-40:])
+    raise PageError(f"bench: GET {path} answered {status}\n{tail}")
+
+
+def time_page(browser: Browser, path: str, warmup: int, requests: int, max_seconds: float,
+              log_path: str | None = None) -> dict:
+    """``warmup`` untimed requests, then ``requests`` timed ones, or fewer when they take more than
+    ``max_seconds`` in all (a page far over budget would otherwise hold the run for an hour; the
+    result then says how many requests were timed and ``capped`` is true)."""
+    for _ in range(warmup):
+        status, _body = browser.get(path)
+        if status != 200:
+            fail(path, status, log_path)
+    times = []
+    deadline = time.monotonic() + max_seconds
+    for i in range(requests):
+        if i >= 10 and time.monotonic() > deadline:
+            break
+        start = time.perf_counter()
+        status, body = browser.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        if status != 200:
+            fail(path, status, log_path)
+    return {
+        "path": path, "requests": len(times), "capped": len(times) < requests,
+        "median_ms": round(statistics.median(times), 1),
+        "p95_ms": round(percentile(times, 95), 1), "max_ms": round(max(times), 1), "bytes": len(body),
+    }
+
+
+# --- in-process (query counts, users) ----------------------------------------------------------
+
+
+def django_setup(env: dict) -> None:
+    for key in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+                "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "STATIC_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE"):
+        os.environ[key] = env[key]
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def ensure_users() -> None:
+    from agreements.models import User
+
+    for username, role, staff in ((MINISTRY_USER, User.Role.MINISTRY, False), (ADMIN_USER, User.Role.ADMIN, True)):
+        user, _created = User.objects.get_or_create(username=username, defaults={"role": role})
+        user.role, user.is_staff, user.is_superuser, user.is_active = role, staff, staff, True
+        user.set_password(PASSWORD)
+        user.save()
+
+
+def query_counts(paths: dict[str, str]) -> dict[str, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from agreements.models import User
+
+    clients = {}
+    for username in (MINISTRY_USER, ADMIN_USER):
+        client = Client(SERVER_NAME=HOST)
+        client.force_login(User.objects.get(username=username))
+        clients[username] = client
+    counts = {}
+    for name, path in paths.items():
+        client = clients[ADMIN_USER if name.startswith("admin") else MINISTRY_USER]
+        client.get(path)  # warm caches (thresholds, content types) as a served page would be
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: in-process GET {path} answered {response.status_code}")
+        counts[name] = len(ctx.captured_queries)
+    return counts
+
+
+# --- one size -----------------------------------------------------------------------------------
+
+
+def run_size(n: int, args, env: dict, procs: Processes, workdir: str, load: bool) -> dict:
+    from agreements import benchdata
+    from agreements.models import Agreement
+
+    print(f"\n== {n:,} agreements: seeding", flush=True)
+    start = time.perf_counter()
+    seeded = benchdata.seed(n=n, seed=args.seed)
+    seed_s = time.perf_counter() - start
+    print(f"   seeded {seeded.agreements:,} agreements, {seeded.milestones:,} milestones, "
+          f"{seeded.updates:,} updates in {seed_s:.1f} s", flush=True)
+    ensure_users()
+    paths = page_paths(seeded.big_pks_id)
+    result = {
+        "agreements": Agreement.objects.count(), "milestones": seeded.milestones, "updates": seeded.updates,
+        "seed_s": round(seed_s, 1), "pages": {},
+    }
+    result["queries"] = query_counts(paths)
+
+    # Static files again: a template may reference a file added since (the manifest storage would answer 500).
+    from django.core.management import call_command
+
+    call_command("collectstatic", verbosity=0, interactive=False)
+    log_path = os.path.join(workdir, f"gunicorn-{n}.log")
+    if os.path.exists(log_path):
+        os.remove(log_path)
+    proc, base = start_gunicorn(procs, env, 2, log_path)
+    try:
+        ministry, admin = Browser(base), Browser(base)
+        ministry.login(MINISTRY_USER, PASSWORD)
+        admin.login(ADMIN_USER, PASSWORD)
+        for name, path in paths.items():
+            browser = admin if name.startswith("admin") else ministry
+            result["pages"][name] = time_page(browser, path, args.warmup, args.requests, args.max_page_seconds,
+                                              log_path)
+            result["pages"][name]["queries"] = result["queries"][name]
+            p = result["pages"][name]
+            print(f"   {name:<20} median {p['median_ms']:>7.1f} ms  p95 {p['p95_ms']:>7.1f} ms  "
+                  f"{p['queries']:>3} queries  ({p['requests']} requests{', capped' if p['capped'] else ''})",
+                  flush=True)
+        if load:
+            result["load"] = run_locust(args, base, ministry, seeded, workdir)
+    finally:
+        procs.stop(proc)
+
+    # The stalled command, as an operator runs it (Python and Django start-up included).
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "manage.py", "stalled", "--format", "json"], cwd=ROOT, env=env, capture_output=True,
+        timeout=600, check=True,
+    )
+    result["stalled"] = {"seconds": round(time.perf_counter() - start, 2), "rows": len(json.loads(out.stdout))}
+    print(f"   stalled --format json: {result['stalled']['seconds']} s, {result['stalled']['rows']:,} rows", flush=True)
+
+    # The export of every agreement, served by a single-worker gunicorn whose peak RSS is read afterwards.
+    proc, base = start_gunicorn(procs, env, 1, os.path.join(workdir, f"gunicorn-export-{n}.log"))
+    try:
+        browser = Browser(base)
+        browser.login(MINISTRY_USER, PASSWORD)
+        browser.get("/")  # a worker that has served a page, as in production
+        (worker,) = worker_pids(proc.pid)
+        rss_before = vm_kib(worker, "VmRSS") / 1024
+        start = time.perf_counter()
+        status, body = browser.get("/agreements/export.csv", timeout=600)
+        seconds = time.perf_counter() - start
+        if status != 200:
+            raise SystemExit(f"bench: the CSV export answered {status}")
+        rows = body.count(b"\r\n") - 1
+        result["export"] = {
+            "seconds": round(seconds, 2), "rows": rows, "bytes": len(body),
+            "peak_rss_mb": round(vm_kib(worker, "VmHWM") / 1024, 1), "rss_before_mb": round(rss_before, 1),
+        }
+        print(f"   export.csv: {rows:,} rows in {seconds:.2f} s, worker peak RSS "
+              f"{result['export']['peak_rss_mb']} MB (before: {rss_before:.1f} MB)", flush=True)
+    finally:
+        procs.stop(proc)
+    return result
+
+
+# --- load test ----------------------------------------------------------------------------------
+
+
+def run_locust(args, base: str, browser: Browser, seeded, workdir: str) -> dict:
+    from agreements.models import Agreement
+
+    ids = list(Agreement.objects.order_by("?").values_list("pk", flat=True)[:200])
+    env = dict(os.environ)
+    env.update({
+        "BENCH_SESSIONID": browser.cookie("sessionid"),
+        "BENCH_AGREEMENT_IDS": ",".join(str(i) for i in ids + [seeded.big_pks_id]),
+        "BENCH_PROVINCE": PROVINCE,
+    })
+    prefix = os.path.join(workdir, "locust")
+    print(f"   locust: {args.users} users for {args.load_seconds} s ...", flush=True)
+    subprocess.run(
+        [str(VENV_BIN / "locust"), "-f", str(ROOT / "scripts" / "locustfile.py"), "--headless",
+         "-u", str(args.users), "-r", "10", "-t", f"{args.load_seconds}s", "--host", base,
+         "--csv", prefix, "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0"],
+        cwd=ROOT, env=env, capture_output=True, timeout=args.load_seconds + 120, check=True,
+    )
+    import csv
+
+    with open(prefix + "_stats.csv", encoding="utf-8") as fh:
+        stats = {row["Name"]: row for row in csv.DictReader(fh)}
+    agg = stats["Aggregated"]
+    load = {
+        "users": args.users, "seconds": args.load_seconds,
+        "requests": int(agg["Request Count"]), "failures": int(agg["Failure Count"]),
+        "median_ms": float(agg["Median Response Time"]), "p95_ms": float(agg["95%"]),
+        "rps": round(float(agg["Requests/s"]), 1),
+        "by_page": {name: {"requests": int(r["Request Count"]), "failures": int(r["Failure Count"]),
+                           "p95_ms": float(r["95%"])} for name, r in stats.items() if name != "Aggregated"},
+    }
+    print(f"   locust: {load['requests']:,} requests, {load['failures']} failures, p95 {load['p95_ms']} ms, "
+          f"{load['rps']} req/s", flush=True)
+    return load
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    return {"nproc": os.cpu_count(), "memory_gb": round(mem_kib / 1024 / 1024, 1), "postgresql": pg,
+            "python": sys.version.split()[0], "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()]}
+
+
+def verdicts(small: dict, large: dict) -> list[str]:
+    """Each budget of issue 9 §2, met or missed, at the largest size."""
+    lines = []
+
+    def check(ok: bool, text: str):
+        lines.append(f"{'OK  ' if ok else 'MISS'} {text}")
+
+    for name, budget in PAGES.items():
+        p95 = large["pages"][name]["p95_ms"]
+        timed = large["pages"][name]["requests"]
+        check(p95 <= budget, f"{name}: p95 {p95} ms (budget {budget} ms; {timed} requests timed)")
+        ratio = p95 / max(small["pages"][name]["p95_ms"], 0.1)
+        check(ratio <= 2, f"{name}: p95 ratio {ratio:.2f} (budget 2)")
+        q_small, q_large = small["queries"][name], large["queries"][name]
+        check(q_small == q_large, f"{name}: queries {q_small} -> {q_large} (must not grow)")
+    check(large["stalled"]["seconds"] <= STALLED_BUDGET_S,
+          f"stalled --format json: {large['stalled']['seconds']} s (budget {STALLED_BUDGET_S} s)")
+    check(large["export"]["seconds"] <= EXPORT_BUDGET_S,
+          f"export.csv: {large['export']['seconds']} s (budget {EXPORT_BUDGET_S} s)")
+    check(large["export"]["peak_rss_mb"] <= EXPORT_BUDGET_MB,
+          f"export.csv: peak RSS {large['export']['peak_rss_mb']} MB (budget {EXPORT_BUDGET_MB} MB)")
+    if "load" in large:
+        load = large["load"]
+        check(load["failures"] == 0, f"load: {load['failures']} failed requests (budget 0)")
+        check(load["p95_ms"] <= LOAD_P95_BUDGET_MS, f"load: p95 {load['p95_ms']} ms (budget {LOAD_P95_BUDGET_MS} ms)")
+    return lines
+
+
+def table(results: dict) -> str:
+    sizes = sorted(results, key=int)
+    small, large = results[sizes[0]], results[sizes[-1]]
+    head = f"{'page':<20}{'budget':>8}" + "".join(
+        f"{'med@' + s:>11}{'p95@' + s:>11}{'q@' + s:>8}" for s in sizes) + f"{'p95 ratio':>11}"
+    lines = [head, "-" * len(head)]
+    for name, budget in PAGES.items():
+        cells = "".join(
+            f"{results[s]['pages'][name]['median_ms']:>11.1f}{results[s]['pages'][name]['p95_ms']:>11.1f}"
+            f"{results[s]['queries'][name]:>8}" for s in sizes)
+        ratio = large["pages"][name]["p95_ms"] / max(small["pages"][name]["p95_ms"], 0.1)
+        lines.append(f"{name:<20}{budget:>6}ms{cells}{ratio:>11.2f}")
+    lines.append("")
+    for s in sizes:
+        r = results[s]
+        lines.append(f"{int(s):>6,} agreements: stalled json {r['stalled']['seconds']} s ({r['stalled']['rows']:,} rows); "
+                     f"export.csv {r['export']['seconds']} s, {r['export']['rows']:,} rows, "
+                     f"peak RSS {r['export']['peak_rss_mb']} MB; seeded in {r['seed_s']} s")
+    if "load" in large:
+        lo = large["load"]
+        lines.append(f"load ({lo['users']} users, {lo['seconds']} s, at {int(sizes[-1]):,}): {lo['requests']:,} requests, "
+                     f"{lo['failures']} failures, median {lo['median_ms']} ms, p95 {lo['p95_ms']} ms, {lo['rps']} req/s")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="2000,20000", help="agreement counts, comma-separated (default 2000,20000)")
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page (default 50)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed requests per page first (default 5)")
+    parser.add_argument("--max-page-seconds", type=float, default=90,
+                        help="stop timing a page after this many seconds, once 10 requests are in (default 90)")
+    parser.add_argument("--users", type=int, default=50, help="locust users (default 50)")
+    parser.add_argument("--load-seconds", type=int, default=60, help="locust run time (default 60)")
+    parser.add_argument("--no-load", action="store_true", help="skip the locust load test")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed of the dataset (default 2026)")
+    parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
+    parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    if args.requests < 1 or args.warmup < 0:
+        parser.error("--requests must be at least 1")
+
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    name = check_database_url(url, args.force)
+    ensure_database(url, name)
+    procs = Processes()
+    logdir = ROOT / "artifacts" / "bench"  # gitignored; the servers' logs stay there for a post-mortem
+    logdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kerjasama-bench-") as workdir:
+        static_root = os.path.join(workdir, "static")
+        workdir = str(logdir)
+        env = server_env(url, static_root)
+        django_setup(env)
+        from django.core.management import call_command
+
+        print(f"database {name}: migrating; collecting static files into {static_root}", flush=True)
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("collectstatic", verbosity=0, interactive=False)
+        results = {}
+        load_before = [round(x, 1) for x in os.getloadavg()]
+        try:
+            for n in sizes:
+                results[str(n)] = run_size(n, args, env, procs, workdir, load=(n == sizes[-1] and not args.no_load))
+        finally:
+            procs.stop_all()
+        report = {"machine": {**machine(), "load_average_at_start": load_before}, "database": name,
+                  "requests_per_page": args.requests, "warmup": args.warmup, "results": results}
+        small, large = results[str(sizes[0])], results[str(sizes[-1])]
+        report["verdicts"] = verdicts(small, large)
+        print("\n" + table(results))
+        m = report["machine"]
+        print(f"\nmachine: {m['nproc']} CPUs, {m['memory_gb']} GB, PostgreSQL {m['postgresql']}, Python {m['python']}; "
+              f"load average at start {m['load_average_at_start']}, at end {m['load_average_1_5_15']} (1/5/15 min)")
+        print("\n".join(report["verdicts"]))
+        Path(args.output).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"\nwritten: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
