@@ -19,6 +19,7 @@ import random
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -427,7 +428,9 @@ def _check_columns(table: str) -> list[str]:
     with connection.cursor() as cursor:
         actual = {c.name for c in connection.introspection.get_table_description(cursor, table)}
     columns = COLUMNS[table]
-    if actual != set(columns):
+    # The stored stall facts are not seeded: ``stalls.refresh_facts`` computes them after the copy.
+    derived = set(stalls.FACT_FIELDS) if table == TABLES[0] else set()
+    if actual - derived != set(columns):
         raise RuntimeError(f"{table}: the seed writes {sorted(columns)} but the table has {sorted(actual)}; "
                            "update agreements/benchdata.py to the model")
     return columns
@@ -504,6 +507,7 @@ def seed(*, n: int = 20_000, seed: int = 2026, as_of: datetime.date | None = Non
         )
         for table in TABLES:
             _write(table, plan.rows[table])
+        stalls.refresh_facts()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for table in TABLES:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from . import stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -628,5 +629,6 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         users = ensure_demo_users(password)
         plan = build_plan(n=n, seed=seed, as_of=as_of)
         counts = write_plan(plan, as_of=as_of, users=users)
+        stalls.refresh_facts()  # bulk_create sends no signals
     counts["users"] = [u.username for u in users]
     return counts

@@ -249,7 +249,23 @@ class Agreement(models.Model):
         on_delete=models.SET_NULL, related_name="+",
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    history = HistoricalRecords(excluded_fields=["updated_at", "version"])
+    # Facts about this agreement's milestones and PKSs, kept by ``stalls.refresh_facts`` after every
+    # write (signals, and the bulk paths call it). They hold for every as-of date, so the stage and
+    # stall rules in ``stalls.with_status`` read columns instead of re-scanning milestones per row.
+    first_pks_signed_on = models.DateField(_("first PKS signed on"), null=True, blank=True, editable=False)
+    first_started_on = models.DateField(_("first milestone started on"), null=True, blank=True, editable=False)
+    live_milestones = models.PositiveIntegerField(
+        _("milestones not cancelled"), default=0, db_default=0, editable=False
+    )
+    open_milestones = models.PositiveIntegerField(
+        _("milestones not cancelled and not met"), default=0, db_default=0, editable=False
+    )
+    last_met_on = models.DateField(_("last milestone met on"), null=True, blank=True, editable=False)
+    first_open_due_on = models.DateField(_("earliest due date not met"), null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=[
+        "updated_at", "version", "first_pks_signed_on", "first_started_on", "live_milestones", "open_milestones",
+        "last_met_on", "first_open_due_on",
+    ])
 
     class Meta:
         verbose_name = _("agreement")

@@ -27,10 +27,11 @@ import datetime
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateField,
-    Exists,
     F,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -39,6 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from .models import STAGE_ORDER, Agreement, Milestone, Stage, StallReason, StallSettings
@@ -105,20 +107,31 @@ def with_status(
     as_of = as_of or today()
     t = thresholds or Thresholds.current()
     qs = Agreement.objects.all() if queryset is None else queryset
-    milestones = Milestone.objects.filter(agreement=OuterRef("pk"))
-    live = milestones.exclude(status=Milestone.Status.CANCELLED)
-
+    cutoff = as_of - _days(t.overdue_grace_days)
+    # Overdue: not cancelled, not met as of D, due before D − grace. The stored facts give the earliest
+    # due date among milestones not met at all; a milestone met *after* D was still open at D, which
+    # only matters when D is before the agreement's last completion (a past as-of date): only then is
+    # the milestone table read, for that agreement.
+    open_overdue = Case(When(first_open_due_on__lt=cutoff, then=F("first_open_due_on")), output_field=DateField())
+    met_after = Subquery(
+        Milestone.objects.filter(
+            agreement=OuterRef("pk"), status=Milestone.Status.MET, completed_on__gt=as_of, due_on__lt=cutoff
+        )
+        .order_by()
+        .values("agreement")
+        .annotate(first=Min("due_on"))
+        .values("first")[:1],
+        output_field=DateField(),
+    )
     qs = qs.annotate(
-        has_signed_pks=Exists(Agreement.objects.filter(parent=OuterRef("pk"), signed_on__lte=as_of)),
-        has_started_milestone=Exists(milestones.filter(started_as_of(as_of))),
-        _has_live=Exists(live),
-        _live_unmet=Exists(live.exclude(met_as_of(as_of))),
-        overdue_since=Subquery(
-            milestones.filter(overdue_as_of(as_of, t.overdue_grace_days))
-            .order_by()
-            .values("agreement")
-            .annotate(first=Min("due_on"))
-            .values("first")[:1],
+        has_signed_pks=Case(When(first_pks_signed_on__lte=as_of, then=Value(True)), default=Value(False)),
+        has_started_milestone=Case(When(first_started_on__lte=as_of, then=Value(True)), default=Value(False)),
+        overdue_since=Case(
+            When(
+                last_met_on__gt=as_of,
+                then=Least(Coalesce(open_overdue, met_after), Coalesce(met_after, open_overdue)),
+            ),
+            default=open_overdue,
             output_field=DateField(),
         ),
     )
@@ -126,7 +139,8 @@ def with_status(
     terminated = Q(terminated_on__lte=as_of)
     is_pks = Q(document_type=Agreement.DocumentType.PKS)
     is_kb = Q(document_type=Agreement.DocumentType.KB)
-    completed = is_pks & Q(_has_live=True, _live_unmet=False)
+    # Completed: a PKS with milestones not cancelled, every one of them met on or before D.
+    completed = is_pks & Q(live_milestones__gt=0, open_milestones=0, last_met_on__lte=as_of)
     # In order of precedence: the first condition that holds gives the stage.
     precedence = [
         (terminated, Stage.TERMINATED),
@@ -226,3 +240,65 @@ def days_stalled(agreement, as_of: datetime.date) -> int | None:
     if agreement.stalled_since is None:
         return None
     return (as_of - agreement.stalled_since).days
+
+
+# --- the stored facts the rules read --------------------------------------------------------------
+
+
+def fact_expressions(agreement_model=Agreement, milestone_model=Milestone) -> dict:
+    """One correlated subquery per fact column of ``Agreement`` (models passed in for the migration).
+
+    The facts hold for every as-of date: "started on or before D" is "the earliest start ≤ D", and so on.
+    """
+    milestones = milestone_model.objects.filter(agreement=OuterRef("pk")).order_by().values("agreement")
+    live = milestones.exclude(status="cancelled")
+    not_met = live.exclude(status="met")
+
+    def one(qs, aggregate):
+        return Subquery(qs.annotate(value=aggregate).values("value")[:1])
+
+    # Started: its start date, or (met without one) its completion date; completed_on ≥ started_on.
+    started = Coalesce(F("started_on"), Case(When(status="met", then=F("completed_on"))))
+    return {
+        "first_pks_signed_on": one(
+            agreement_model.objects.filter(parent=OuterRef("pk"), signed_on__isnull=False).order_by().values("parent"),
+            Min("signed_on"),
+        ),
+        "first_started_on": one(milestones, Min(started)),
+        "live_milestones": Coalesce(one(live, Count("pk")), 0),
+        "open_milestones": Coalesce(one(not_met, Count("pk")), 0),
+        "last_met_on": one(live.filter(status="met"), Max("completed_on")),
+        "first_open_due_on": one(not_met, Min("due_on")),
+    }
+
+
+FACT_FIELDS = (
+    "first_pks_signed_on", "first_started_on", "live_milestones", "open_milestones", "last_met_on",
+    "first_open_due_on",
+)
+
+
+def refresh_facts(agreement_ids=None) -> None:
+    """Recompute the stored facts of these agreements (all when None), in one UPDATE.
+
+    Called by the signals in ``agreements.signals`` after every save or delete of a milestone or an
+    agreement with a parent, and by the bulk paths (import, demo data, benchmark seeding).
+    """
+    qs = Agreement.objects.all()
+    if agreement_ids is not None:
+        ids = {pk for pk in agreement_ids if pk is not None}
+        if not ids:
+            return
+        qs = qs.filter(pk__in=ids)
+    qs.update(**fact_expressions())
+
+
+def stale_facts() -> list[int]:
+    """Agreements whose stored facts differ from their milestones and PKSs (should be none; for tests
+    and the ``refresh_stall_facts --check`` command)."""
+    fresh = Agreement.objects.annotate(**{f"fresh_{name}": expr for name, expr in fact_expressions().items()})
+    columns = [*FACT_FIELDS, *(f"fresh_{name}" for name in FACT_FIELDS)]
+    n = len(FACT_FIELDS)
+    return sorted(
+        row[0] for row in fresh.values_list("pk", *columns).order_by("pk") if row[1 : 1 + n] != row[1 + n :]
+    )

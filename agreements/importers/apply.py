@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import stalls
 from ..models import Agreement, AgreementParty, Milestone, MilestoneUpdate, ThirdParty
 from .plan import AgreementRow, ImportPlan
 from .validation import AGREEMENT_SCALARS, MILESTONE_SCALARS, _chunks
@@ -135,6 +136,9 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON) -> I
                  for row, before in changed],
                 batch_size=BATCH,
             )
+        # Bulk writes send no signals: recompute the stall facts. All of them, in one UPDATE (a second or
+        # two at national scale), because a changed parent number moves facts between KBs.
+        stalls.refresh_facts()
     return plan
 
 

@@ -1,0 +1,22 @@
+"""Recompute the stored stall facts of every agreement (after a restore or a raw SQL change)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from agreements import stalls
+
+
+class Command(BaseCommand):
+    help = "Recompute the milestone and PKS facts the stall rules read; --check only reports stale ones."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Report agreements with stale facts; exit 1 if any.")
+
+    def handle(self, *args, check, **options):
+        stale = stalls.stale_facts()
+        if check:
+            if stale:
+                raise CommandError(f"{len(stale)} agreements have stale stall facts: {stale[:20]}")
+            self.stdout.write("Stall facts are up to date.")
+            return
+        stalls.refresh_facts()
+        self.stdout.write(f"Recomputed the stall facts ({len(stale)} were stale).")
