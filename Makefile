@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install venv lint check browser-tests messages serve bench backup
+.PHONY: run test install venv lint check browser-tests messages messages-check serve bench backup
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,30 @@ check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: install lint check
-	$(PY) -m pytest
+# The Indonesian catalogue: `make messages` extracts new strings into locale/id/LC_MESSAGES/django.po and
+# compiles django.mo (kept in the repository, so installing needs no gettext); translate, then run it again.
+# `make messages-check` fails on an untranslated or fuzzy entry, a string not extracted yet, or a stale .mo.
+messages: install
+	$(PY) manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=staticfiles \
+	  --ignore=media --ignore=artifacts --ignore=backups --ignore=build
+	msgfmt --check-format -o locale/id/LC_MESSAGES/django.mo locale/id/LC_MESSAGES/django.po
+
+messages-check: install
+	$(PY) scripts/check_catalogue.py
+
+test: install lint check messages-check
+	$(PY) -m pytest -m "not browser"
+	@$(RUN_BROWSER_TESTS)
+
+# The browser tests (tests/browser/, issue 8): Playwright on Debian's Chromium against the live test server.
+# Without /usr/bin/chromium they are not run, and this says so plainly (.ci/run installs chromium, so CI runs them).
+RUN_BROWSER_TESTS = if [ -x /usr/bin/chromium ]; then \
+	  echo "== browser tests (tests/browser/, /usr/bin/chromium)"; $(PY) -m pytest -m browser tests/browser; \
+	else \
+	  echo "== BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed (apt-get install chromium to run them)."; \
+	fi
+browser-tests: install
+	@$(RUN_BROWSER_TESTS)
 
 # Production: gunicorn on PostgreSQL with DEBUG off, static files collected for whitenoise (compressed,
 # hashed names). Needs DATABASE_URL (postgres://...), SECRET_KEY and ALLOWED_HOSTS; see docs/deploy.md.
@@ -46,3 +68,9 @@ serve: install
 # A pg_dump of DATABASE_URL to backups/kerjasama-YYYYmmdd-HHMMSS.dump (restore steps: docs/deploy.md).
 backup:
 	scripts/backup.sh
+
+# Performance benchmark at national scale (issue 9; README "Performance"): seeds 2,000 then 20,000 agreements
+# into a dedicated PostgreSQL database (default postgres://postgres@127.0.0.1:5432/kerjasama_bench, created if
+# missing, TRUNCATEd and reseeded), serves it with gunicorn and measures every page; writes bench-results.json.
+bench: install
+	$(PY) scripts/bench.py $(BENCH_ARGS)

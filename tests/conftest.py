@@ -1,6 +1,21 @@
 import pytest
+from django.utils import translation
 
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(request, settings):
+    """The app speaks Indonesian by default (LANGUAGE_CODE "id" and the locale/id catalogue), but the assertions
+    read the English msgids: tests run in English, both in the test itself and in the pages the test client
+    gets. tests/test_i18n.py overrides this fixture to test the Indonesian default and the switcher; the browser
+    tests (marked ``browser``) see the app as users do, Indonesian first."""
+    if request.node.get_closest_marker("browser") is not None:
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
