@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from agreements.i18n import set_language
+
 
 def admin_only_for_administrators(request):
     """The Django admin is for administrators only (role ``admin`` with ``is_staff``); everyone else uses the app."""
@@ -16,6 +18,8 @@ handler500 = "agreements.views.health.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Before Django's own: the same view, and a signed-in user's choice saved on the account (agreements/i18n.py).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("agreements.urls")),
 ]

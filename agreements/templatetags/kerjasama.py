@@ -1,6 +1,7 @@
 """Template helpers shared by the pages: links to the filtered agreement list, Indonesian numbers."""
 
 from django import template
+from django.utils.formats import number_format
 
 from ..dashboard import Figure, list_href
 
@@ -19,3 +20,15 @@ def percent(value) -> str:
     if value is None:
         return "–"
     return f"{round(value * 100)}%"
+
+
+@register.filter
+def rupiah(value) -> str:
+    """1234567 → "Rp 1.234.567" (grouped the way the active language writes numbers); None or "" → "–"."""
+    if value is None or value == "":
+        return "–"
+    try:
+        amount = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "Rp " + number_format(amount, decimal_pos=0, force_grouping=True)
