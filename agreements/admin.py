@@ -535,3 +535,8 @@ class SentDigestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+admin.site.site_header = _("Kerjasama administration")
+admin.site.site_title = _("Kerjasama administration")
+admin.site.index_title = _("Regional cooperation agreements")

@@ -21,7 +21,6 @@ class Bar:
     value: int
     href: str = ""
     stalled: int | None = None
-    stalled_href: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,9 +87,11 @@ def bar_chart(bars: list[Bar], title: str, width: int = 560, label_width: int = 
         value = total
         if bar.stalled is not None:
             value += f" ({bar.stalled:,})".replace(",", ".")
+        # The label links where the bar does (all agreements at the stage); the stalled subset links
+        # from the table beside the chart.
         parts.append(
             _link(
-                bar.stalled_href or bar.href,
+                bar.href,
                 f'<text x="{label_width + w + 6}" y="{y + row_h * 0.7:.1f}" font-size="13" '
                 f'fill="#1b2430">{escape(value)}</text>',
                 f"{bar.label}: {value}",

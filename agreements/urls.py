@@ -5,6 +5,7 @@ from .views import affairs, dashboard, followups, health, imports, officer, page
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", health.favicon, name="favicon"),
     path("agreements/", register.agreement_list, name="agreement-list"),
     re_path(r"^agreements/export\.(?P<fmt>csv|xlsx)$", register.agreement_export, name="agreement-export"),
     path("agreements/<int:pk>/", pages.agreement_detail, name="agreement-detail"),

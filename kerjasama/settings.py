@@ -162,7 +162,6 @@ STORAGES = {
 }
 # Uploaded scans and evidence live outside static/ and are served only through an access-checked view.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-MEDIA_URL = None
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

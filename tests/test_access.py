@@ -32,6 +32,7 @@ NEEDOFFER_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 DJANGO_ADMIN = row(302, 302, 302, 302, 302, 302, 200)
 PUBLIC = row(200, 200, 200, 200, 200, 200, 200)
 REDIRECT = row(302, 302, 302, 302, 302, 302, 302)
+PERMANENT_REDIRECT = row(301, 301, 301, 301, 301, 301, 301)
 FOLLOWUP = row(302, 200, 200, 404, 403, 404, 200)
 FOLLOWUP_REGION = row(302, 200, 200, 403, 403, 403, 200)
 
@@ -39,6 +40,7 @@ FOLLOWUP_REGION = row(302, 200, 200, 403, 403, 403, 200)
 MATRIX = [
     ("home", (), EVERYONE),
     ("healthz", (), PUBLIC),
+    ("favicon", (), PERMANENT_REDIRECT),
     ("login", (), PUBLIC),
     ("password_reset", (), PUBLIC),
     ("after-login", (), REDIRECT),

@@ -4,6 +4,7 @@ from django import template
 from django.utils.formats import number_format
 
 from ..dashboard import Figure, list_href
+from ..models import Stage
 
 register = template.Library()
 
@@ -32,3 +33,12 @@ def rupiah(value) -> str:
     except (TypeError, ValueError):
         return str(value)
     return "Rp " + number_format(amount, decimal_pos=0, force_grouping=True)
+
+
+@register.filter
+def stage_label(value) -> str:
+    """A stage code ("implementing") as its translated label ("Dilaksanakan")."""
+    try:
+        return Stage(value).label
+    except ValueError:
+        return value

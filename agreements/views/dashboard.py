@@ -73,7 +73,6 @@ def home(request):
                     value=row["total"].value,
                     href=dashboard.list_href(base_params, row["total"]),
                     stalled=row["stalled"].value,
-                    stalled_href=dashboard.list_href(base_params, row["stalled"]),
                 )
                 for row in pipeline
             ],

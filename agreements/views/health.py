@@ -5,8 +5,9 @@ Both answer without a login and without exposing data, and neither needs the dat
 
 import sys
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
 
@@ -43,3 +44,8 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], DATABASE_DOWN_ERRORS):
         return database_unavailable_response(request)
     return HttpResponseServerError(loader.get_template("500.html").render({}))
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; point them at the served icon."""
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("favicon.svg"))
