@@ -38,8 +38,10 @@ messages: install
 messages-check: install
 	$(PY) scripts/check_catalogue.py
 
+# The suite runs on every core (pytest-xdist; each worker gets its own test database).
+PYTEST_WORKERS ?= auto
 test: install lint check messages-check
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser" -n $(PYTEST_WORKERS)
 	@$(RUN_BROWSER_TESTS)
 
 # The browser tests (tests/browser/, issue 8): Playwright on Debian's Chromium against the live test server.
