@@ -235,6 +235,22 @@ def reasons_of(agreement) -> list[str]:
     return sorted(str(code) for code, flag in flags.items() if flag)
 
 
+def reason_details(agreement, as_of: datetime.date, thresholds: Thresholds | None = None) -> list[dict]:
+    """Each stall reason of an annotated agreement: code, label, the date it counts from, its days
+    and (when ``thresholds`` is given) the threshold in force."""
+    rows = []
+    for code in reasons_of(agreement):
+        since = agreement.overdue_since if code == StallReason.MILESTONE_OVERDUE else agreement.signed_on
+        rows.append({
+            "code": code,
+            "label": StallReason(code).label,
+            "since": since,
+            "days": (as_of - since).days if since else None,
+            "threshold": thresholds.for_reason(code) if thresholds else None,
+        })
+    return rows
+
+
 def days_stalled(agreement, as_of: datetime.date) -> int | None:
     """D − ``stalled_since`` for an annotated agreement; None when it is not stalled."""
     if agreement.stalled_since is None:

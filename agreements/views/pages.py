@@ -5,7 +5,6 @@ stalls as of today, the timeline selector gives the history. Every query here is
 whatever the number of parties, milestones, updates or agreements.
 """
 
-import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
@@ -18,21 +17,6 @@ from ..models import Agreement, AgreementParty, Document, Region, Stage, StallRe
 from ..timeline import agreement_timeline
 
 REGION_PAGE_AGREEMENTS = 25
-
-
-def _reason_rows(agreement, as_of: datetime.date, thresholds: stalls.Thresholds) -> list[dict]:
-    """The stall reasons of an annotated agreement with their days and the threshold in force."""
-    rows = []
-    for code in stalls.reasons_of(agreement):
-        since = agreement.overdue_since if code == StallReason.MILESTONE_OVERDUE else agreement.signed_on
-        rows.append({
-            "code": code,
-            "label": StallReason(code).label,
-            "since": since,
-            "days": (as_of - since).days if since else None,
-            "threshold": thresholds.for_reason(code),
-        })
-    return rows
 
 
 @login_required
@@ -71,7 +55,7 @@ def agreement_detail(request, pk):
         "stage_label": Stage(agreement.stage).label,
         "as_of": today,
         "thresholds": thresholds,
-        "reasons": _reason_rows(agreement, today, thresholds),
+        "reasons": stalls.reason_details(agreement, today, thresholds),
         "days_stalled": stalls.days_stalled(agreement, today),
         "parties": parties,
         "third_parties": list(agreement.third_parties.all()),

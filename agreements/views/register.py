@@ -4,7 +4,6 @@ Both start from what the user may see (``access.agreements_visible_to``) and app
 ``AgreementFilter``, so an export is exactly the list on screen (all pages of it).
 """
 
-import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,11 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import access, exports, stalls
 from ..filters import SORTS, AgreementFilter
-from ..models import Agreement, AgreementParty, Stage, StallReason
+from ..models import Agreement, AgreementParty, Stage
 
 PAGE_SIZE = 50
 STAGE_LABELS = dict(Stage.choices)
-REASON_LABELS = dict(StallReason.choices)
 
 # Sortable columns: (sort key, header). The other columns are not sortable.
 SORTABLE = {
@@ -47,15 +45,6 @@ def _query(request, **changes) -> str:
         if value is not None:
             params[key] = value
     return params.urlencode()
-
-
-def _reasons(agreement, as_of: datetime.date) -> list[dict]:
-    """Each stall reason with the days it counts, for display (the rules are in ``stalls``)."""
-    result = []
-    for code in stalls.reasons_of(agreement):
-        since = agreement.overdue_since if code == StallReason.MILESTONE_OVERDUE else agreement.signed_on
-        result.append({"code": code, "label": REASON_LABELS[code], "days": (as_of - since).days})
-    return result
 
 
 def _sort_headers(request, current: str) -> dict:
@@ -116,7 +105,7 @@ def agreement_list(request):
         {
             "agreement": a,
             "stage_label": STAGE_LABELS.get(a.stage, a.stage),
-            "reasons": _reasons(a, as_of),
+            "reasons": stalls.reason_details(a, as_of),
             "days_stalled": stalls.days_stalled(a, as_of),
         }
         for a in page.object_list
