@@ -2,11 +2,21 @@
 through ``agreements.access``; the rules are enforced by the services (``agreements.services``)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import access
 from .models import Agreement, Document, FollowUp, GovernmentAffair, Milestone, NeedOffer, Region, User
 from .services import NEEDOFFER_FIELDS
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form: to the named field when the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 class DateInput(forms.DateInput):

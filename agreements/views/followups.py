@@ -22,14 +22,6 @@ from ..models import FollowUp, Region
 REGION_FOLLOWUPS_SHOWN = 50
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _record(request, *, agreement=None, region=None, back: str):
     if request.method == "POST":
         form = forms.FollowUpForm(request.POST, request.FILES)
@@ -41,7 +33,7 @@ def _record(request, *, agreement=None, region=None, back: str):
                     note=data["note"], attachment=data["attachment"] or None,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The follow-up was recorded."))
                 return redirect(back)

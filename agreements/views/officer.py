@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, followups, services, stalls
+from .. import access, followups, forms, services, stalls
 from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate
 
@@ -26,15 +26,6 @@ DUE_SOON_DAYS = 30
 MY_PAGE_SIZE = 25
 ATTENTION_LIMIT = 50
 OPEN_STATUSES = [s for s in Milestone.Status.values if s not in (Milestone.Status.MET, Milestone.Status.CANCELLED)]
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: to the named field when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _stale(form, current_version: int) -> None:
@@ -97,7 +88,7 @@ def agreement_create(request):
             try:
                 agreement = services.agreement_create(user=request.user, **form.service_kwargs())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The draft agreement was saved."))
                 return redirect(agreement.get_absolute_url())
@@ -124,7 +115,7 @@ def agreement_edit(request, pk):
                 current = exc.current
                 _stale(form, current.version)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The agreement was saved."))
                 return redirect(agreement.get_absolute_url())
@@ -153,7 +144,7 @@ def agreement_sign(request, pk):
                 current = exc.current
                 _stale(form, current.version)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The signing was recorded."))
                 return redirect(agreement.get_absolute_url())
@@ -173,7 +164,7 @@ def milestone_create(request, pk):
             try:
                 services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The milestone was added."))
                 return redirect(agreement.get_absolute_url())
@@ -202,7 +193,7 @@ def milestone_update(request, pk):
                 current = exc.current
                 _stale(form, current.version)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The milestone was updated."))
                 return redirect(agreement.get_absolute_url())
@@ -232,7 +223,7 @@ def document_upload(request, pk):
                     milestone=data["milestone"], dated_on=data["dated_on"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The document was uploaded."))
                 return redirect(agreement.get_absolute_url())

@@ -16,9 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, services
+from .. import access, forms, services
 from ..forms import UserForm
-from .officer import _add_errors
 
 USERS_PAGE_SIZE = 50
 
@@ -59,7 +58,7 @@ def user_create(request):
                 account = services.user_create(actor=request.user, username=form.cleaned_data["username"],
                                                **form.service_kwargs())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 _send_password_email(request, account.email)
                 messages.success(request, _("The account was created; an e-mail to set the password was sent."))
@@ -84,7 +83,7 @@ def user_edit(request, pk):
             try:
                 services.user_update(actor=request.user, account=account, **form.service_kwargs())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                forms.add_service_errors(form, exc)
             else:
                 messages.success(request, _("The account was saved."))
                 return redirect("user-list")
