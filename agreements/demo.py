@@ -27,6 +27,7 @@ from .models import (
     GovernmentAffair,
     Milestone,
     MilestoneUpdate,
+    NeedOffer,
     Region,
     StallSettings,
     ThirdParty,
@@ -622,6 +623,60 @@ def write_plan(plan: list[PlannedAgreement], *, as_of: datetime.date, users: lis
     }
 
 
+# Needs and offers (issue 6): what a region lacks or can share, per affair, as its RPJMD/RKPD states it.
+NEED_TEXTS = {
+    "need": [
+        "Kekurangan tenaga ahli untuk {affair}; perlu pendampingan dari daerah yang berpengalaman.",
+        "Belum memiliki sarana {affair} yang memadai untuk melayani warga di wilayah perbatasan.",
+        "Membutuhkan mitra untuk berbagi biaya layanan {affair} secara regional.",
+    ],
+    "offer": [
+        "Berpengalaman menjalankan program {affair} dan siap berbagi praktik baik serta pelatihan.",
+        "Memiliki kapasitas lebih pada layanan {affair} yang dapat dimanfaatkan daerah tetangga.",
+        "Menawarkan kerja sama {affair} dengan skema berbagi biaya.",
+    ],
+}
+
+
+def seed_needs_offers(*, seed: int, as_of: datetime.date, users: list) -> int:
+    """A few needs and offers per region around the demo officers, and some elsewhere, deterministically."""
+    rng = random.Random(seed * 7919 + 17)
+    ministry = next(u for u in users if u.role == User.Role.MINISTRY)
+    affairs = list(GovernmentAffair.objects.order_by("code"))
+    autonomous = list(Region.objects.filter(is_autonomous=True).order_by("code"))
+    near = [r for r in autonomous if r.code.split(".")[0] in ("32", "33", "36")]
+    regions = near + rng.sample([r for r in autonomous if r not in near], 60)
+    by_code = {r.code: r for r in autonomous}
+    by_affair = {a.code: a for a in affairs}
+    # The demo officers' regions each declare a need that partners nearby offer (for the suggestions).
+    fixed = [("32.73", "2.11", "need"), ("32.77", "2.11", "offer"), ("33.74", "2.11", "offer"),
+             ("32.01", "1.03", "need"), ("32.71", "1.03", "offer"), ("32", "3.26", "need"), ("51", "3.26", "offer")]
+    entries, seen = [], set()
+    for code, affair_code, kind in fixed:
+        region, affair = by_code[code], by_affair[affair_code]
+        seen.add((region.pk, affair.pk, kind))
+        entries.append(NeedOffer(
+            region=region, affair=affair, kind=kind, priority="high",
+            description=NEED_TEXTS[kind][0].format(affair=affair.name.lower()),
+            planning_reference=f"RPJMD {as_of.year - 1}–{as_of.year + 3}", created_by=ministry, updated_by=ministry,
+        ))
+    for region in regions:
+        for _i in range(rng.randint(1, 3)):
+            affair, kind = rng.choice(affairs), rng.choice(["need", "offer"])
+            if (region.pk, affair.pk, kind) in seen:
+                continue
+            seen.add((region.pk, affair.pk, kind))
+            entries.append(NeedOffer(
+                region=region, affair=affair, kind=kind,
+                description=rng.choice(NEED_TEXTS[kind]).format(affair=affair.name.lower()),
+                priority=rng.choice(["high", "medium", "medium", "low"]),
+                planning_reference=f"RPJMD {as_of.year - rng.randint(0, 3)}–{as_of.year + 2}",
+                created_by=ministry, updated_by=ministry,
+            ))
+    NeedOffer.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
+
+
 def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str = DEMO_PASSWORD) -> dict:
     """Create the demo users and ``n`` agreements anchored on ``as_of``, in one transaction."""
     with transaction.atomic():
@@ -630,5 +685,6 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         plan = build_plan(n=n, seed=seed, as_of=as_of)
         counts = write_plan(plan, as_of=as_of, users=users)
         stalls.refresh_facts()  # bulk_create sends no signals
+        counts["needs_offers"] = seed_needs_offers(seed=seed, as_of=as_of, users=users)
     counts["users"] = [u.username for u in users]
     return counts

@@ -229,3 +229,14 @@ def test_stalled_command_agrees_with_the_dashboard_on_the_demo_data(seeded, clie
     assert sum(row["stalled"].value for row in ctx["pipeline"]) == len(rows)
     longest = ctx["longest"]
     assert [a.number for a in longest] == [row["number"] for row in rows[: len(longest)]]
+
+
+def test_demo_has_needs_and_offers_with_partner_suggestions(seeded):
+    from agreements.affairs import suggest_partners
+    from agreements.models import GovernmentAffair, NeedOffer, Region
+
+    assert NeedOffer.objects.count() > 100
+    bandung = Region.objects.get(code="32.73")
+    assert NeedOffer.objects.filter(region=bandung, kind="need", affair__code="2.11").exists()
+    suggestions = suggest_partners(bandung, GovernmentAffair.objects.get(code="2.11"), as_of=AS_OF)
+    assert "32.77" in [s.region.code for s in suggestions]
