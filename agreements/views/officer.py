@@ -51,11 +51,12 @@ def _my_agreements(user):
 def my_agreements(request):
     """The region's agreements, what needs attention first: overdue milestones, stalls, due in 30 days."""
     today = stalls.today()
+    thresholds = stalls.Thresholds.current()
     soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
     mine = _my_agreements(request.user)
     open_milestones = Milestone.objects.filter(agreement=OuterRef("pk"), status__in=OPEN_STATUSES)
     agreements = (
-        stalls.with_status(mine, as_of=today)
+        stalls.with_status(mine, as_of=today, thresholds=thresholds)
         .annotate(
             has_overdue=Exists(open_milestones.filter(due_on__lt=today)),
             has_due_soon=Exists(open_milestones.filter(due_on__gte=today, due_on__lte=soon)),
@@ -73,6 +74,7 @@ def my_agreements(request):
         "attention": attention,
         "today": today,
         "due_soon_days": DUE_SOON_DAYS,
+        "thresholds": thresholds,
         "can_create": access.is_national(request.user) or access.is_officer(request.user),
     })
 

@@ -47,3 +47,17 @@ def test_stalled_figure_leads_to_the_matching_list_and_its_export(live, demo_dat
     numbers_in_list = set(page.locator("table.agreement-list tbody td:first-child > a").all_inner_texts())
     numbers_in_export = {row[rows[0].index("number")] for row in rows[1:]}
     assert numbers_in_list and numbers_in_list <= numbers_in_export
+
+
+def test_province_table_sorts_by_a_column(live, demo_data, open_page):
+    page = open_page()
+    log_in(page, live, "kemendagri")
+    page.locator("details.province-table summary").click()
+    stalled_header = page.locator("table.sortable thead th").nth(4)
+    stalled_header.locator("button").click()
+    assert stalled_header.get_attribute("aria-sort") == "ascending"
+    values = [_number(cell) for cell in page.locator("table.sortable tbody tr td:nth-child(5)").all_inner_texts()]
+    assert values == sorted(values)
+    stalled_header.locator("button").click()
+    values = [_number(cell) for cell in page.locator("table.sortable tbody tr td:nth-child(5)").all_inner_texts()]
+    assert values == sorted(values, reverse=True) and values[0] > 0
