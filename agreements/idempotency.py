@@ -37,6 +37,7 @@ even on two gunicorn workers, are serialised and only one wins. Other session ba
 in-memory session, which catches resubmissions but not two requests arriving within the same instant.
 """
 
+import contextlib
 import uuid
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -86,3 +87,43 @@ def claim_form_token(request) -> bool:
         # Write now, under the lock, rather than when the response leaves: a parallel submission then sees it.
         request.session.save()
     return True
+
+
+class AlreadySubmitted(Exception):
+    """The form's token was claimed by an earlier submission."""
+
+
+@contextlib.contextmanager
+def single_submission(request):
+    """Claim the posted token and run the write in one transaction; raise ``AlreadySubmitted`` when the
+    token is gone. A write that raises (a ``ValidationError``) rolls the claim back with it, so the form
+    re-shown with its errors can be sent again::
+
+        try:
+            with idempotency.single_submission(request):
+                obj = services.thing_create(...)
+        except idempotency.AlreadySubmitted:
+            messages.info(request, idempotency.ALREADY_SUBMITTED)
+            return redirect(...)
+        except ValidationError as exc:
+            forms.add_service_errors(form, exc)
+    """
+    token = request.POST.get(FORM_TOKEN_FIELD)
+    claimed = False
+    try:
+        with transaction.atomic():
+            # A post without the field (a script, not one of our forms, which always carry it) is not
+            # deduplicated; a post with a token already claimed, or never issued, is refused.
+            if token is not None:
+                if not claim_form_token(request):
+                    raise AlreadySubmitted
+                claimed = True
+            yield
+    except AlreadySubmitted:
+        raise
+    except Exception:
+        # The write failed and rolled back: the token is unused again (the session in memory, which
+        # the middleware saves after this response, must say so too).
+        if claimed:
+            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), token][-MAX_PENDING_TOKENS:]
+        raise

@@ -84,6 +84,26 @@ def test_officer_creates_a_draft(client, personas):
     assert agreement.signed_on is None
 
 
+def test_a_create_form_submitted_twice_creates_one_record(client, personas):
+    client.force_login(personas["local_in"])
+    token = client.get(reverse("agreement-create")).context["form_token"]
+    first = client.post(reverse("agreement-create"), {**agreement_post(), "form_token": token})
+    again = client.post(reverse("agreement-create"), {**agreement_post(), "form_token": token}, follow=True)
+    assert first.status_code == 302
+    assert Agreement.objects.filter(number="KB/100/2025").count() == 1
+    assert "already submitted" in again.content.decode()
+
+
+def test_a_refused_create_keeps_its_token_for_the_corrected_submission(client, personas):
+    client.force_login(personas["local_in"])
+    token = client.get(reverse("agreement-create")).context["form_token"]
+    wrong = agreement_post(regions=[region("32.01").pk, region("32.77").pk], form_token=token)
+    refused = client.post(reverse("agreement-create"), wrong)
+    assert refused.status_code == 200 and refused.context["form_token"] == token
+    assert client.post(reverse("agreement-create"), {**agreement_post(), "form_token": token}).status_code == 302
+    assert Agreement.objects.count() == 1
+
+
 def test_create_without_own_region_names_the_field_and_keeps_the_input(client, personas):
     client.force_login(personas["local_in"])
     response = client.post(reverse("agreement-create"), agreement_post(regions=[region("32.01").pk, region("32.77").pk]))

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .. import access, affairs, forms, services, stalls
+from .. import access, affairs, forms, idempotency, services, stalls
 from ..models import GovernmentAffair, NeedOffer, Region
 
 
@@ -111,7 +111,8 @@ def needoffer_list(request):
 
 
 def _form_page(request, form, entry=None):
-    return render(request, "agreements/needoffer_form.html", {"form": form, "entry": entry})
+    token = idempotency.issue_form_token(request) if entry is None else ""
+    return render(request, "agreements/needoffer_form.html", {"form": form, "entry": entry, "form_token": token})
 
 
 @login_required
@@ -122,7 +123,12 @@ def needoffer_create(request):
     if request.method == "POST":
         form = forms.NeedOfferForm(request.POST, user=request.user)
         if form.is_valid():
-            entry = services.needoffer_create(user=request.user, **form.cleaned_data)
+            try:
+                with idempotency.single_submission(request):
+                    entry = services.needoffer_create(user=request.user, **form.cleaned_data)
+            except idempotency.AlreadySubmitted:
+                messages.info(request, idempotency.ALREADY_SUBMITTED)
+                return redirect("needoffer-list")
             messages.success(request, _("Saved: %(entry)s.") % {"entry": entry})
             return redirect(f"{reverse('needoffer-list')}?region={entry.region.code}")
     else:

@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, forms, services, stalls
+from .. import access, forms, idempotency, services, stalls
 from ..models import FollowUp, Region
 
 REGION_FOLLOWUPS_SHOWN = 50
@@ -28,10 +28,14 @@ def _record(request, *, agreement=None, region=None, back: str):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.followup_record(
-                    user=request.user, agreement=agreement, region=region, kind=data["kind"], date=data["date"],
-                    note=data["note"], attachment=data["attachment"] or None,
-                )
+                with idempotency.single_submission(request):
+                    services.followup_record(
+                        user=request.user, agreement=agreement, region=region, kind=data["kind"],
+                        date=data["date"], note=data["note"], attachment=data["attachment"] or None,
+                    )
+            except idempotency.AlreadySubmitted:
+                messages.info(request, idempotency.ALREADY_SUBMITTED)
+                return redirect(back)
             except ValidationError as exc:
                 forms.add_service_errors(form, exc)
             else:
@@ -41,6 +45,7 @@ def _record(request, *, agreement=None, region=None, back: str):
         form = forms.FollowUpForm(initial={"date": stalls.today()})
     return render(request, "agreements/followup_form.html", {
         "form": form, "agreement": agreement, "region": region, "back": back,
+        "form_token": idempotency.issue_form_token(request),
     })
 
 

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, followups, forms, services, stalls
+from .. import access, followups, forms, idempotency, services, stalls
 from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate
 
@@ -88,7 +88,11 @@ def agreement_create(request):
         form = AgreementForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                agreement = services.agreement_create(user=request.user, **form.service_kwargs())
+                with idempotency.single_submission(request):
+                    agreement = services.agreement_create(user=request.user, **form.service_kwargs())
+            except idempotency.AlreadySubmitted:
+                messages.info(request, idempotency.ALREADY_SUBMITTED)
+                return redirect("my-agreements")
             except ValidationError as exc:
                 forms.add_service_errors(form, exc)
             else:
@@ -97,7 +101,9 @@ def agreement_create(request):
     else:
         initial = {"regions": [request.user.region]} if access.is_officer(request.user) else {}
         form = AgreementForm(initial=initial, user=request.user)
-    return render(request, "agreements/officer/agreement_form.html", {"form": form, "agreement": None})
+    return render(request, "agreements/officer/agreement_form.html", {
+        "form": form, "agreement": None, "form_token": idempotency.issue_form_token(request),
+    })
 
 
 @login_required
@@ -164,7 +170,11 @@ def milestone_create(request, pk):
         form = MilestoneForm(request.POST, agreement=agreement)
         if form.is_valid():
             try:
-                services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data)
+                with idempotency.single_submission(request):
+                    services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data)
+            except idempotency.AlreadySubmitted:
+                messages.info(request, idempotency.ALREADY_SUBMITTED)
+                return redirect(agreement.get_absolute_url())
             except ValidationError as exc:
                 forms.add_service_errors(form, exc)
             else:
@@ -172,7 +182,9 @@ def milestone_create(request, pk):
                 return redirect(agreement.get_absolute_url())
     else:
         form = MilestoneForm(agreement=agreement)
-    return render(request, "agreements/officer/milestone_form.html", {"form": form, "agreement": agreement})
+    return render(request, "agreements/officer/milestone_form.html", {
+        "form": form, "agreement": agreement, "form_token": idempotency.issue_form_token(request),
+    })
 
 
 @login_required
@@ -220,10 +232,14 @@ def document_upload(request, pk):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.document_upload(
-                    agreement=agreement, user=request.user, uploaded=data["file"], doc_type=data["doc_type"],
-                    milestone=data["milestone"], dated_on=data["dated_on"],
-                )
+                with idempotency.single_submission(request):
+                    services.document_upload(
+                        agreement=agreement, user=request.user, uploaded=data["file"], doc_type=data["doc_type"],
+                        milestone=data["milestone"], dated_on=data["dated_on"],
+                    )
+            except idempotency.AlreadySubmitted:
+                messages.info(request, idempotency.ALREADY_SUBMITTED)
+                return redirect(agreement.get_absolute_url())
             except ValidationError as exc:
                 forms.add_service_errors(form, exc)
             else:
@@ -231,7 +247,9 @@ def document_upload(request, pk):
                 return redirect(agreement.get_absolute_url())
     else:
         form = DocumentForm(agreement=agreement)
-    return render(request, "agreements/officer/document_form.html", {"form": form, "agreement": agreement})
+    return render(request, "agreements/officer/document_form.html", {
+        "form": form, "agreement": agreement, "form_token": idempotency.issue_form_token(request),
+    })
 
 
 @login_required

@@ -94,7 +94,12 @@ def region_detail(request, code):
 
     # The agreements of the region (a province: with its kabupaten/kota) that the user may see.
     # The same set the list shows for ``?province=PP`` or ``?region=PP.KK``.
-    own = Q(region=region) | Q(region__province=region) if is_province else Q(region=region)
+    # A province: ``region IN (it and its kabupaten/kota)``, which probes the party index (an OR across the
+    # party and region tables made PostgreSQL scan every party in each of the page's queries; issue 9).
+    own = (
+        Q(region__in=Region.objects.filter(Q(pk=region.pk) | Q(province=region)).values("pk"))
+        if is_province else Q(region=region)
+    )
     base = Agreement.objects.filter(Exists(AgreementParty.objects.filter(own, agreement=OuterRef("pk"))))
     visible = access.agreements_visible_to(request.user, base)
     annotated = stalls.with_status(visible, as_of=today, thresholds=thresholds)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, forms, services
+from .. import access, forms, idempotency, services
 from ..forms import UserForm
 
 USERS_PAGE_SIZE = 50
@@ -55,8 +55,12 @@ def user_create(request):
         form = UserForm(request.POST, actor=request.user)
         if form.is_valid():
             try:
-                account = services.user_create(actor=request.user, username=form.cleaned_data["username"],
-                                               **form.service_kwargs())
+                with idempotency.single_submission(request):
+                    account = services.user_create(actor=request.user, username=form.cleaned_data["username"],
+                                                   **form.service_kwargs())
+            except idempotency.AlreadySubmitted:
+                messages.info(request, idempotency.ALREADY_SUBMITTED)
+                return redirect("user-list")
             except ValidationError as exc:
                 forms.add_service_errors(form, exc)
             else:
@@ -66,7 +70,9 @@ def user_create(request):
     else:
         initial = {"role": "local"} if not access.is_national(request.user) else {}
         form = UserForm(initial=initial, actor=request.user)
-    return render(request, "agreements/officer/user_form.html", {"form": form, "account": None})
+    return render(request, "agreements/officer/user_form.html", {
+        "form": form, "account": None, "form_token": idempotency.issue_form_token(request),
+    })
 
 
 @login_required
