@@ -134,8 +134,9 @@ def affair_matrix(
 ) -> Matrix:
     """Provinces × affairs, each province with its kabupaten/kota rows (filled only when in ``expand``).
 
-    Five queries whatever the data size: affairs, regions, counts by party region, counts by
-    province, needs and offers.
+    Five queries whatever the data size: affairs, regions, counts by party region (only the
+    kabupaten/kota of the expanded provinces; skipped when none is), counts by province, needs and
+    offers.
     """
     default_as_of = stalls.today()
     as_of = as_of or default_as_of
@@ -145,10 +146,11 @@ def affair_matrix(
     active = active_agreements(user, as_of=as_of, kinds=kinds, thresholds=thresholds)
     active_ids = active.values("pk")
     stalled_ids = active.filter(is_stalled=True).values("pk")
-    def tally(group_field):
+    def tally(group_field, parties_q=None):
+        parties = AgreementParty.objects.filter(parties_q) if parties_q is not None else AgreementParty.objects
         return {
             (row["key"], row["agreement__affairs__id"]): (row["n"], row["s"])
-            for row in AgreementParty.objects.filter(agreement_id__in=active_ids)
+            for row in parties.filter(agreement_id__in=active_ids)
             .annotate(key=group_field)
             .values("key", "agreement__affairs__id")
             .annotate(
@@ -158,7 +160,12 @@ def affair_matrix(
             .order_by()
         }
 
-    by_region = tally(F("region_id"))
+    # Kabupaten/kota rows are shown only under an expanded province: count only those (issue 9: the
+    # per-region tally over every party was half of the map's time at 20,000 agreements).
+    expand = set(expand)
+    by_region = (
+        tally(F("region_id"), Q(region__province__code__in=expand)) if expand else {}
+    )
     by_province = tally(Coalesce("region__province_id", "region_id"))
     declared = defaultdict(int)
     province_of = {r.pk: (r.province_id or r.pk) for r in regions}
@@ -172,6 +179,9 @@ def affair_matrix(
         needs_base = reverse("needoffer-list")
     except NoReverseMatch:
         needs_base = "/needs/"
+
+    # The list's address once, not per cell (a ``reverse`` for each of 1,200 cells was a tenth of the page).
+    list_base = agreement_list_url([])
 
     def make_row(region: Region, is_province: bool) -> Row:
         counts = by_province if is_province else by_region
@@ -188,13 +198,12 @@ def affair_matrix(
                     stalled=s,
                     needs=decl[(region.pk, a.pk, NeedOffer.Kind.NEED)],
                     offers=decl[(region.pk, a.pk, NeedOffer.Kind.OFFER)],
-                    url=agreement_list_url([(scope, region.code), ("affair", a.code), *params]),
+                    url=f"{list_base}?{urlencode([(scope, region.code), ('affair', a.code), *params])}",
                     needs_url=f"{needs_base}?{urlencode(needs_params)}",
                 )
             )
         return Row(region=region, cells=cells, is_province=is_province)
 
-    expand = set(expand)
     rows = []
     children = defaultdict(list)
     for r in regions:

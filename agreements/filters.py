@@ -236,7 +236,10 @@ class AgreementFilter(django_filters.FilterSet):
         return queryset.filter(stalls.age_bucket_q(value, self.as_of, self.thresholds))
 
     def filter_province(self, queryset, name, value: Region):
-        parties = AgreementParty.objects.filter(Q(region=value) | Q(region__province=value), agreement=OuterRef("pk"))
+        # ``region IN (the province and its kabupaten/kota)`` rather than ``region = p OR region.province = p``:
+        # the OR spans two tables, so PostgreSQL scanned every party; the IN probes the region index (issue 9).
+        regions = Region.objects.filter(Q(pk=value.pk) | Q(province=value)).values("pk")
+        parties = AgreementParty.objects.filter(region__in=regions, agreement=OuterRef("pk"))
         return queryset.filter(Exists(parties))
 
     def filter_region(self, queryset, name, value: Region):

@@ -400,6 +400,8 @@ def run_size(n: int, args, env: dict, procs: Processes, workdir: str, load: bool
     print(f"   stalled --format json: {result['stalled']['seconds']} s, {result['stalled']['rows']:,} rows", flush=True)
 
     # The export of every agreement, served by a single-worker gunicorn whose peak RSS is read afterwards.
+    # Static files again: the working tree is shared, a template may reference a file added during the run.
+    call_command("collectstatic", verbosity=0, interactive=False)
     proc, base = start_gunicorn(procs, env, 1, os.path.join(workdir, f"gunicorn-export-{n}.log"))
     try:
         browser = Browser(base)
