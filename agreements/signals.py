@@ -9,7 +9,7 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from .models import Agreement, Milestone
-from .stalls import refresh_facts
+from .stalls import FACT_FIELDS, refresh_facts
 
 
 # ``__dict__`` and not the attribute: reading a deferred field (``.only()``) would cost a query per row.
@@ -29,8 +29,15 @@ def _milestone_changed(sender, instance, **kwargs):
     instance._loaded_agreement_id = instance.agreement_id
 
 
-@receiver([post_save, post_delete], sender=Agreement)
-def _agreement_changed(sender, instance, **kwargs):
-    # Only a PKS's own signing date and parent feed a fact (its KB's first_pks_signed_on).
-    refresh_facts({instance.parent_id, getattr(instance, "_loaded_parent_id", None)})
+@receiver(post_save, sender=Agreement)
+def _agreement_saved(sender, instance, **kwargs):
+    # A PKS's signing date and parent feed its KB's first_pks_signed_on. The agreement itself too: save()
+    # writes every column, so an instance loaded before its milestones changed wrote stale facts back.
+    refresh_facts({instance.pk, instance.parent_id, getattr(instance, "_loaded_parent_id", None)})
     instance._loaded_parent_id = instance.parent_id
+    instance.refresh_from_db(fields=list(FACT_FIELDS))
+
+
+@receiver(post_delete, sender=Agreement)
+def _agreement_deleted(sender, instance, **kwargs):
+    refresh_facts({instance.parent_id, getattr(instance, "_loaded_parent_id", None)})

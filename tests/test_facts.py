@@ -93,3 +93,15 @@ def test_refresh_stall_facts_command():
         call_command("refresh_stall_facts", check=True, stdout=io.StringIO())
     call_command("refresh_stall_facts", stdout=io.StringIO())
     call_command("refresh_stall_facts", check=True, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_saving_an_agreement_loaded_before_its_milestones_changed_keeps_the_facts():
+    pks = PksFactory(signed_on=D(2024, 1, 1))
+    stale_copy = Agreement.objects.get(pk=pks.pk)  # loaded with no milestone
+    MilestoneFactory(agreement=pks, title="Tahap 1", due_on=D(2024, 2, 1), started_on=D(2024, 1, 20),
+                     status=Milestone.Status.IN_PROGRESS)
+    stale_copy.title = "Judul baru"
+    stale_copy.save()
+    assert stalls.stale_facts() == []
+    assert stale_copy.live_milestones == 1
