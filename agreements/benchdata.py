@@ -19,7 +19,7 @@ import random
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import stalls
+from . import demo, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -51,24 +51,8 @@ MILESTONES_PER_AGREEMENT = 5
 UPDATES_PER_MILESTONE = 3  # on average: 1, 4, 2, 5, 3 in turn
 BIG_PKS_MILESTONES = 20  # one PKS has exactly this many (the benchmark's agreement page)
 
-THEMES = [
-    ("Pengelolaan Sampah Regional", ["2.11", "1.03"]),
-    ("Pengembangan Kawasan Wisata Terpadu", ["3.26", "2.22"]),
-    ("Penanganan Banjir Lintas Daerah", ["1.03", "1.05"]),
-    ("Pengembangan Transportasi Aglomerasi", ["2.15"]),
-    ("Penyediaan Air Minum Regional", ["1.03", "1.04"]),
-    ("Pelayanan Kesehatan Rujukan Wilayah Perbatasan", ["1.02"]),
-    ("Peningkatan Mutu Pendidikan dan Pertukaran Guru", ["1.01"]),
-    ("Ketahanan Pangan dan Distribusi Beras", ["2.09", "3.27"]),
-    ("Pengembangan Sentra Industri Kecil dan Menengah", ["3.31", "2.17"]),
-    ("Pengelolaan Daerah Aliran Sungai", ["2.11", "3.28"]),
-    ("Integrasi Data Kependudukan", ["2.12", "2.16"]),
-    ("Promosi Investasi Bersama", ["2.18", "3.30"]),
-    ("Pengembangan Perikanan Tangkap", ["3.25"]),
-    ("Pelatihan Tenaga Kerja dan Pemagangan", ["2.07"]),
-    ("Pelestarian Cagar Budaya", ["2.22", "2.23"]),
-    ("Pengembangan Energi Terbarukan Desa", ["3.29", "2.13"]),
-]
+# The demo data's titles and their affairs (one list for both datasets).
+THEMES = demo.THEMES
 THIRD_PARTIES = [
     "PT Sarana Multi Infrastruktur",
     "Universitas Gadjah Mada",

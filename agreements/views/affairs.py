@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from .. import access, affairs, forms, idempotency, services, stalls
 from ..models import GovernmentAffair, NeedOffer, Region
+from .common import create_once
 
 
 def _filters(form_class, request):
@@ -123,14 +124,14 @@ def needoffer_create(request):
     if request.method == "POST":
         form = forms.NeedOfferForm(request.POST, user=request.user)
         if form.is_valid():
-            try:
-                with idempotency.single_submission(request):
-                    entry = services.needoffer_create(user=request.user, **form.cleaned_data)
-            except idempotency.AlreadySubmitted:
-                messages.info(request, idempotency.ALREADY_SUBMITTED)
-                return redirect("needoffer-list")
-            messages.success(request, _("Saved: %(entry)s.") % {"entry": entry})
-            return redirect(f"{reverse('needoffer-list')}?region={entry.region.code}")
+            response = create_once(
+                request, form, lambda: services.needoffer_create(user=request.user, **form.cleaned_data),
+                success=lambda entry: _("Saved: %(entry)s.") % {"entry": entry},
+                done=lambda entry: f"{reverse('needoffer-list')}?region={entry.region.code}",
+                repeated="needoffer-list",
+            )
+            if response:
+                return response
     else:
         initial = {}
         own = regions.first() if regions.count() == 1 else None

@@ -8,7 +8,6 @@ role that may not record), then a form, then the ``followup_record`` service.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import access, forms, idempotency, services, stalls
 from ..models import FollowUp, Region
+from .common import create_once
 
 REGION_FOLLOWUPS_SHOWN = 50
 
@@ -27,20 +27,16 @@ def _record(request, *, agreement=None, region=None, back: str):
         form = forms.FollowUpForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                with idempotency.single_submission(request):
-                    services.followup_record(
-                        user=request.user, agreement=agreement, region=region, kind=data["kind"],
-                        date=data["date"], note=data["note"], attachment=data["attachment"] or None,
-                    )
-            except idempotency.AlreadySubmitted:
-                messages.info(request, idempotency.ALREADY_SUBMITTED)
-                return redirect(back)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The follow-up was recorded."))
-                return redirect(back)
+            response = create_once(
+                request, form,
+                lambda: services.followup_record(
+                    user=request.user, agreement=agreement, region=region, kind=data["kind"],
+                    date=data["date"], note=data["note"], attachment=data["attachment"] or None,
+                ),
+                success=_("The follow-up was recorded."), done=back,
+            )
+            if response:
+                return response
     else:
         form = forms.FollowUpForm(initial={"date": stalls.today()})
     return render(request, "agreements/followup_form.html", {

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from .. import access, followups, forms, idempotency, services, stalls
 from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate
+from .common import create_once
 
 DUE_SOON_DAYS = 30
 MY_PAGE_SIZE = 25
@@ -87,17 +88,13 @@ def agreement_create(request):
     if request.method == "POST":
         form = AgreementForm(request.POST, user=request.user)
         if form.is_valid():
-            try:
-                with idempotency.single_submission(request):
-                    agreement = services.agreement_create(user=request.user, **form.service_kwargs())
-            except idempotency.AlreadySubmitted:
-                messages.info(request, idempotency.ALREADY_SUBMITTED)
-                return redirect("my-agreements")
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The draft agreement was saved."))
-                return redirect(agreement.get_absolute_url())
+            response = create_once(
+                request, form, lambda: services.agreement_create(user=request.user, **form.service_kwargs()),
+                success=_("The draft agreement was saved."), done=lambda a: a.get_absolute_url(),
+                repeated="my-agreements",
+            )
+            if response:
+                return response
     else:
         initial = {"regions": [request.user.region]} if access.is_officer(request.user) else {}
         form = AgreementForm(initial=initial, user=request.user)
@@ -169,17 +166,13 @@ def milestone_create(request, pk):
     if request.method == "POST":
         form = MilestoneForm(request.POST, agreement=agreement)
         if form.is_valid():
-            try:
-                with idempotency.single_submission(request):
-                    services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data)
-            except idempotency.AlreadySubmitted:
-                messages.info(request, idempotency.ALREADY_SUBMITTED)
-                return redirect(agreement.get_absolute_url())
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The milestone was added."))
-                return redirect(agreement.get_absolute_url())
+            response = create_once(
+                request, form,
+                lambda: services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data),
+                success=_("The milestone was added."), done=agreement.get_absolute_url(),
+            )
+            if response:
+                return response
     else:
         form = MilestoneForm(agreement=agreement)
     return render(request, "agreements/officer/milestone_form.html", {
@@ -231,20 +224,16 @@ def document_upload(request, pk):
         form = DocumentForm(request.POST, request.FILES, agreement=agreement)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                with idempotency.single_submission(request):
-                    services.document_upload(
-                        agreement=agreement, user=request.user, uploaded=data["file"], doc_type=data["doc_type"],
-                        milestone=data["milestone"], dated_on=data["dated_on"],
-                    )
-            except idempotency.AlreadySubmitted:
-                messages.info(request, idempotency.ALREADY_SUBMITTED)
-                return redirect(agreement.get_absolute_url())
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The document was uploaded."))
-                return redirect(agreement.get_absolute_url())
+            response = create_once(
+                request, form,
+                lambda: services.document_upload(
+                    agreement=agreement, user=request.user, uploaded=data["file"], doc_type=data["doc_type"],
+                    milestone=data["milestone"], dated_on=data["dated_on"],
+                ),
+                success=_("The document was uploaded."), done=agreement.get_absolute_url(),
+            )
+            if response:
+                return response
     else:
         form = DocumentForm(agreement=agreement)
     return render(request, "agreements/officer/document_form.html", {

@@ -1,0 +1,30 @@
+"""What the create views share: run a service once per form, then say so and move on."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+
+from .. import forms, idempotency
+
+
+def create_once(request, form, write, *, success, done, repeated=None):
+    """Run ``write()`` (a service call) once per form token.
+
+    ``success`` is the message, or a function of what ``write`` returned. Returns: after a success,
+    the redirect to ``done`` (a URL, a URL name, or a function of what ``write`` returned); when the
+    form had already been submitted, a notice and the redirect to ``repeated`` (default: ``done``);
+    when the service refused, None, with its errors on the form's fields.
+    """
+    if repeated is None and callable(done):
+        raise TypeError("create_once needs `repeated` when `done` depends on the created object")
+    try:
+        with idempotency.single_submission(request):
+            result = write()
+    except idempotency.AlreadySubmitted:
+        messages.info(request, idempotency.ALREADY_SUBMITTED)
+        return redirect(repeated if repeated is not None else done)
+    except ValidationError as exc:
+        forms.add_service_errors(form, exc)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(done(result) if callable(done) else done)
