@@ -193,7 +193,7 @@ def by_signing_year(qs: QuerySet) -> list[dict]:
             {
                 "year": row["year"],
                 "total": Figure(row["total"], p_signed),
-                "followed": Figure(row["followed"], p + [("has_pks", "yes")]),
+                "followed": Figure(row["followed"], p_signed + [("has_pks", "yes")]),
                 "share": row["followed"] / row["total"] if row["total"] else None,
             }
         )

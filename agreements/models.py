@@ -318,6 +318,16 @@ class Agreement(models.Model):
                 errors["parent"] = _("The parent of a PKS must be a KB.")
             elif self.signed_on and (parent.signed_on is None or self.signed_on < parent.signed_on):
                 errors["signed_on"] = _("A PKS cannot be signed before its parent KB.")
+        if self.pk:
+            # The same rules seen from the KB: its PKSs stay under a KB signed no later than they were.
+            children = Agreement.objects.filter(parent_id=self.pk)
+            if self.document_type != self.DocumentType.KB and children.exists():
+                errors["document_type"] = _("This KB has PKSs under it; it cannot become a PKS.")
+            signed_children = children.filter(signed_on__isnull=False)
+            if self.signed_on is None and signed_children.exists():
+                errors["signed_on"] = _("A PKS under this KB is signed; the KB's signing date cannot be removed.")
+            elif self.signed_on and signed_children.filter(signed_on__lt=self.signed_on).exists():
+                errors["signed_on"] = _("A PKS under this KB was signed before this date.")
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The end date cannot be before the start date.")
         if self.terminated_on and self.signed_on and self.terminated_on < self.signed_on:

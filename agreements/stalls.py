@@ -24,6 +24,7 @@ Definitions (see the foundation and stall issues):
 import dataclasses
 import datetime
 
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -306,7 +307,12 @@ def refresh_facts(agreement_ids=None) -> None:
         if not ids:
             return
         qs = qs.filter(pk__in=ids)
-    qs.update(**fact_expressions())
+    with transaction.atomic():
+        # Lock the rows first (in a stable order), so that the UPDATE is a new statement with a fresh
+        # snapshot: on PostgreSQL two transactions changing two milestones of one agreement would
+        # otherwise each compute the facts without the other's change, and the last one would win.
+        list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
+        qs.update(**fact_expressions())
 
 
 def stale_facts() -> list[int]:

@@ -138,3 +138,38 @@ if ON_POSTGRESQL:
         assert milestone.version == 2
         assert MilestoneUpdate.objects.count() == 1
         assert milestone.progress == MilestoneUpdate.objects.get().progress
+
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    def test_two_milestones_of_one_agreement_met_at_once_keep_the_stall_facts_true():
+        """Each save refreshes the agreement's stored facts; the second refresh must see the first's
+        milestone (it waits for the agreement row's lock and then reads afresh)."""
+        from agreements import stalls
+        from tests.factories import PksFactory
+
+        pks = PksFactory(signed_on=datetime.date(2024, 1, 1))
+        first = MilestoneFactory(agreement=pks, title="Tahap 1", due_on=datetime.date(2024, 3, 1))
+        second = MilestoneFactory(agreement=pks, title="Tahap 2", due_on=datetime.date(2024, 3, 1))
+        a_saved, a_may_commit = threading.Event(), threading.Event()
+        results = {}
+
+        def meet(milestone_pk):
+            milestone = Milestone.objects.get(pk=milestone_pk)
+            milestone.status, milestone.completed_on = Milestone.Status.MET, datetime.date(2024, 2, 1)
+            milestone.save()
+
+        def save_a():
+            with transaction.atomic():
+                meet(first.pk)
+                a_saved.set()
+                assert a_may_commit.wait(10)
+
+        thread_a = _in_thread(save_a, results, "a")
+        assert a_saved.wait(10)
+        thread_b = _in_thread(lambda: meet(second.pk), results, "b")
+        thread_b.join(1.0)
+        a_may_commit.set()
+        thread_a.join(10)
+        thread_b.join(10)
+        assert stalls.stale_facts() == []
+        row = stalls.with_status(Agreement.objects.filter(pk=pks.pk), as_of=datetime.date(2024, 6, 1)).get()
+        assert row.stage == "completed"

@@ -291,3 +291,21 @@ def test_milestone_title_unique_within_agreement_in_full_clean():
     with pytest.raises(ValidationError):
         MilestoneFactory.build(agreement=pks, title="Sosialisasi").full_clean()
     assert errors_of(MilestoneFactory.build(agreement=PksFactory(), title="Sosialisasi").full_clean) == {}
+
+
+@pytest.mark.django_db
+def test_a_kb_keeps_its_pks_rules_from_its_own_side():
+    kb = AgreementFactory(signed_on=datetime.date(2024, 1, 1))
+    PksFactory(parent=kb, signed_on=datetime.date(2024, 2, 1))
+    kb.signed_on = datetime.date(2024, 3, 1)  # re-signed after its PKS
+    with pytest.raises(ValidationError) as exc:
+        kb.full_clean()
+    assert "signed_on" in exc.value.message_dict
+    kb.signed_on = None
+    with pytest.raises(ValidationError) as exc:
+        kb.full_clean()
+    assert "signed_on" in exc.value.message_dict
+    kb.signed_on, kb.document_type = datetime.date(2024, 1, 1), "PKS"
+    with pytest.raises(ValidationError) as exc:
+        kb.full_clean()
+    assert "document_type" in exc.value.message_dict
