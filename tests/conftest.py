@@ -34,6 +34,12 @@ def _axes_off_unless_asked(request, settings):
 
 
 @pytest.fixture
+def staff(db):
+    """Ministry staff who reads the pages in English (the assertions read the msgids)."""
+    return UserFactory(language="en", username="kemendagri", role="ministry")
+
+
+@pytest.fixture
 def ministry_user(db):
     return UserFactory(username="staf", role="ministry")
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from agreements import stalls
 from agreements.models import Agreement, AgreementParty, Document, Milestone, MilestoneUpdate, StallSettings
@@ -32,19 +32,6 @@ def url(agreement):
 
 def aware(year, month, day, hour=12):
     return timezone.make_aware(datetime.datetime(year, month, day, hour, 0))
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """The assertions read English text: the pages and the timeline render in English whatever the catalogue."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(language="en", username="kemendagri", role="ministry")
 
 
 @pytest.fixture

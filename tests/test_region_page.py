@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 
 from agreements import stalls
 from agreements.models import AgreementParty, Milestone, Region, StallReason
@@ -20,19 +19,6 @@ OLD = datetime.date(2020, 1, 15)  # stalled under any default threshold
 
 def url(code):
     return reverse("region-detail", args=[code])
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """The assertions read English text: the pages and the timeline render in English whatever the catalogue."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def staff(db):
-    return UserFactory(language="en", username="kemendagri", role="ministry")
 
 
 @pytest.fixture
