@@ -198,7 +198,25 @@ class StallSettings(models.Model):
         return obj
 
 
-class Agreement(models.Model):
+class Recorded(models.Model):
+    """When and by whom a record was created and last changed (the audit history keeps the rest)."""
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Agreement(Recorded):
     """A Kesepakatan Bersama (KB) or a Perjanjian Kerja Sama (PKS)."""
 
     class DocumentType(models.TextChoices):
@@ -238,16 +256,6 @@ class Agreement(models.Model):
     ends_on = models.DateField(_("end date"), null=True, blank=True)
     terminated_on = models.DateField(_("termination date"), null=True, blank=True)
     value_idr = models.PositiveBigIntegerField(_("value (Rp)"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # Facts about this agreement's milestones and PKSs, kept by ``stalls.refresh_facts`` after every
     # write (signals, and the bulk paths call it). They hold for every as-of date, so the stage and
@@ -568,7 +576,7 @@ class Document(models.Model):
             raise ValidationError({"milestone": _("This milestone does not belong to that agreement.")})
 
 
-class NeedOffer(models.Model):
+class NeedOffer(Recorded):
     """What a region needs from, or can offer to, other regions on one government affair.
 
     The identification and mapping step that comes before any offer (penawaran) or KB. The
@@ -598,16 +606,6 @@ class NeedOffer(models.Model):
         help_text=_("Where the region's plan states it, for example an RPJMD or RKPD chapter."),
     )
     planning_url = models.URLField(_("planning document link"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
-    )
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
