@@ -164,6 +164,7 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+UPLOAD_MAX_IMAGE_PIXELS = 40_000_000  # uploaded JPEG/PNG: width × height above this is refused (agreements/uploads.py)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -53,7 +53,7 @@ def test_accepted_types_are_detected_by_content(name, content, expected_type, ex
     [
         (HTML_BYTES, "none of them"),  # an HTML page renamed .pdf
         (b"%PDF-1.4\n<html><script>alert(1)</script></html>", "HTML or script"),  # a polyglot
-        (b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj", "HTML or script"),
+        (b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj", "active content"),
         (b"MZ\x90\x00 an executable", "none of them"),
         (image_bytes("PNG")[:40], "none of them"),  # a truncated PNG does not decode
         (image_bytes("GIF"), "none of them"),  # a real image, but not an accepted type
