@@ -64,6 +64,22 @@ def can_write_agreement(user, agreement: Agreement) -> bool:
     return agreements_writable_by(user, Agreement.objects.filter(pk=agreement.pk)).exists()
 
 
+def may_write_parties(user, party_region_ids) -> bool:
+    """``agreements_writable_by`` for an agreement whose regional parties are ``party_region_ids`` (in memory,
+    for the importer, which checks thousands of rows against parties it loaded in bulk)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_national(user):
+        return True
+    return user.region_id is not None and user.region_id in set(party_region_ids)
+
+
+def may_remove_parties(user, *, signed: bool) -> bool:
+    """Once an agreement is signed, only ministry staff or an administrator remove a party from it: the
+    region removed would lose its access to an agreement it signed."""
+    return not signed or is_national(user)
+
+
 def get_agreement_for_user(user, pk, write: bool = False, queryset: QuerySet | None = None) -> Agreement:
     """The agreement, or 404 when outside the user's scope, or 403 when ``write`` and read-only."""
     qs = agreements_visible_to(user, queryset)
@@ -95,19 +111,55 @@ def party_choices_for(user) -> QuerySet:
     return Region.objects.filter(is_autonomous=True)
 
 
+def is_administrator(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_administrator
+
+
 def can_manage_users(user) -> bool:
-    return is_national(user) or (user.is_authenticated and user.role == User.Role.PROVINCE)
+    return user.is_authenticated and user.is_active and (
+        is_national(user) or (user.role == User.Role.PROVINCE and user.region_id is not None)
+    )
+
+
+def _privileged(role: str, is_staff: bool, is_superuser: bool) -> bool:
+    """Administrator accounts, and any account that can open Django admin or holds every permission."""
+    return role == User.Role.ADMIN or is_staff or is_superuser
+
+
+def may_manage_account(actor, *, role: str, region: Region | None, is_staff: bool, is_superuser: bool) -> bool:
+    """Whether ``actor`` may manage an account with these values: checked on the account as it is and as it
+    will be, so nobody edits an account into or out of their reach.
+
+    Administrators manage every account. Ministry staff manage ministry staff and officers, never an
+    administrator nor an ``is_staff``/``is_superuser`` account. Provincial officers manage the kabupaten/kota
+    officers of their own province. ``users_manageable_by`` is the same rule as a queryset.
+    """
+    if not can_manage_users(actor):
+        return False
+    if is_administrator(actor):
+        return True
+    if _privileged(role, is_staff, is_superuser):
+        return False
+    if is_national(actor):
+        return True
+    return role == User.Role.LOCAL and region is not None and region.province_id == actor.region_id
+
+
+def can_manage_account(actor, account: User) -> bool:
+    return may_manage_account(actor, role=account.role, region=account.region, is_staff=account.is_staff,
+                              is_superuser=account.is_superuser)
 
 
 def users_manageable_by(user) -> QuerySet:
-    """Ministry staff manage every account; provincial officers their kabupaten/kota officers."""
-    if not user.is_authenticated:
+    """The accounts ``user`` may see on /users/ and change: ``may_manage_account`` as a queryset."""
+    if not can_manage_users(user):
         return User.objects.none()
-    if is_national(user):
+    if is_administrator(user):
         return User.objects.all()
-    if user.role == User.Role.PROVINCE:
-        return User.objects.filter(role=User.Role.LOCAL, region__province_id=user.region_id)
-    return User.objects.none()
+    ordinary = User.objects.exclude(role=User.Role.ADMIN).filter(is_staff=False, is_superuser=False)
+    if is_national(user):
+        return ordinary
+    return ordinary.filter(role=User.Role.LOCAL, region__province_id=user.region_id)
 
 
 def needoffer_regions_for(user) -> QuerySet:

@@ -7,7 +7,8 @@ command line. It must stay responsive with 50,000 agreements; see ``EstimatedCou
 
 import datetime
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import stalls
+from . import services, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -108,8 +109,23 @@ class GovernmentAffairAdmin(admin.ModelAdmin):
         return actions
 
 
+class NoDeleteMixin:
+    """Records that are ended, never deleted: no delete button, no bulk delete action."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin):
+    """Accounts are deactivated, never deleted (deleting would erase authorship from the audit trail). Every
+    change is in the account's history (without the password hash or last_login)."""
+
     fieldsets = BaseUserAdmin.fieldsets + (
         (_("Role and region"), {"fields": ("role", "region", "language", "reminders_enabled")}),
     )
@@ -120,10 +136,11 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_active", "is_staff", "is_superuser"]
     list_select_related = ["region"]
     autocomplete_fields = ["region"]
+    history_list_display = ["email", "role", "region", "is_active", "is_staff", "is_superuser"]
 
 
 @admin.register(StallSettings)
-class StallSettingsAdmin(admin.ModelAdmin):
+class StallSettingsAdmin(SimpleHistoryAdmin):
     """A single editable row: the list view goes straight to it; it can be neither added nor deleted."""
 
     fields = ["kb_follow_up_days", "implementation_start_days", "overdue_grace_days", "updated_at"]
@@ -263,6 +280,50 @@ class AgreementChangeList(ChangeList):
         self.result_list = [by_pk[pk] for pk in pks if pk in by_pk]
 
 
+class VersionedAdminForm(forms.ModelForm):
+    """The version the change form was opened at travels with it: a save over a newer version (an officer's
+    save meanwhile) is refused, as on the pages (``services._claim_version``)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            current = type(self.instance).objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            if cleaned.get("expected_version") != current:
+                raise ValidationError(
+                    _("This record was changed by someone else while you were editing it. Nothing was saved: "
+                      "open it again to see the changes.")
+                )
+        return cleaned
+
+
+class VersionedAdmin(SimpleHistoryAdmin):
+    """Admin saves go through the services' checked save: lock, rules, version claim and history as the pages.
+    A save that loses a race after the form was validated is refused with a message, never a 500."""
+
+    form = VersionedAdminForm
+
+    def save_checked(self, obj, user, expected_version):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        self.save_checked(obj, request.user, form.cleaned_data.get("expected_version"))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (services.StaleVersionError, ValidationError) as exc:
+            message = exc if isinstance(exc, services.StaleVersionError) else "; ".join(exc.messages)
+            self.message_user(request, str(message), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class RelationRulesFormSet(BaseInlineFormSet):
     """Runs the agreement's cross-row rule on the rows an inline is about to save, so the admin
     refuses what the services refuse (``Agreement.party_errors`` / ``third_party_errors``)."""
@@ -307,11 +368,17 @@ class ThirdPartyInline(admin.TabularInline):
 
 
 class MilestoneInline(admin.TabularInline):
+    """Read-only here: a milestone is changed on its own page, which takes part in optimistic locking."""
+
     model = Milestone
     extra = 0
-    autocomplete_fields = ["responsible_region"]
     fields = ["title", "responsible_region", "due_on", "started_on", "completed_on", "status", "progress"]
+    readonly_fields = fields
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class DocumentInline(admin.TabularInline):
@@ -329,7 +396,7 @@ class DocumentInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(VersionedAdmin):
     list_display = [
         "number", "title", "document_type", "cooperation_kind", "stage_label", "stall_reasons", "days_stalled",
         "signed_on",
@@ -347,7 +414,8 @@ class AgreementAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["parent", "affairs"]
     readonly_fields = ["created_at", "updated_at", "created_by", "updated_by", "version"]
     fieldsets = [
-        (None, {"fields": ["number", "document_type", "parent", "title", "scope", "cooperation_kind", "affairs"]}),
+        (None, {"fields": ["number", "document_type", "parent", "title", "scope", "cooperation_kind", "affairs",
+                           "expected_version"]}),
         (_("Dates"), {"fields": ["signed_on", "dprd_approved_on", "starts_on", "ends_on", "terminated_on"]}),
         (_("Value"), {"fields": ["value_idr"]}),
         (_("Record"), {"fields": readonly_fields}),
@@ -388,11 +456,8 @@ class AgreementAdmin(SimpleHistoryAdmin):
     def days_stalled(self, obj):
         return stalls.days_stalled(obj, stalls.today())
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+    def save_checked(self, obj, user, expected_version):
+        services.agreement_save_edited(agreement=obj, user=user, expected_version=expected_version)
 
     def has_delete_permission(self, request, obj=None):
         # Agreements with milestones or documents are terminated, never deleted.
@@ -421,7 +486,7 @@ class MilestoneUpdateInline(admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(VersionedAdmin):
     list_display = ["title", "agreement", "responsible_region", "due_on", "status", "progress"]
     list_filter = ["status"]
     search_fields = ["title", "agreement__number", "agreement__title"]
@@ -430,6 +495,9 @@ class MilestoneAdmin(SimpleHistoryAdmin):
     readonly_fields = ["created_at", "updated_at", "version"]
     inlines = [MilestoneUpdateInline]
     show_full_result_count = False
+
+    def save_checked(self, obj, user, expected_version):
+        services.milestone_save_edited(milestone=obj, user=user, expected_version=expected_version)
 
 
 @admin.register(MilestoneUpdate)
@@ -443,8 +511,23 @@ class MilestoneUpdateAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class DocumentAdminForm(forms.ModelForm):
+    """An upload here passes the pages' checks (``services.document_check``: content, active content, size)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None and "file" in self.changed_data and cleaned.get("doc_type"):
+            try:
+                self.checked_upload = services.document_check(upload, doc_type=cleaned["doc_type"])
+            except ValidationError as exc:
+                self.add_error(None, exc)  # the error names the field ("file")
+        return cleaned
+
+
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(SimpleHistoryAdmin):
+    form = DocumentAdminForm
     list_display = ["__str__", "agreement", "doc_type", "dated_on", "size", "uploaded_at"]
     list_filter = ["doc_type"]
     search_fields = ["original_name", "agreement__number"]
@@ -469,11 +552,13 @@ class DocumentAdmin(admin.ModelAdmin):
         return obj.file.name
 
     def save_model(self, request, obj, form, change):
-        upload = form.cleaned_data.get("file")
-        if upload is not None and "file" in form.changed_data:
-            obj.original_name = getattr(upload, "name", "")[:200]
-            obj.content_type = (getattr(upload, "content_type", "") or "")[:60]
-            obj.size = getattr(upload, "size", 0) or 0
+        checked = getattr(form, "checked_upload", None)
+        if checked is not None:
+            upload = form.cleaned_data["file"]
+            obj.original_name = checked.original_name
+            obj.content_type = checked.content_type
+            obj.size = checked.size
+            upload.name = f"upload{checked.extension}"  # stored under a generated name with the checked extension
         if not change:
             obj.uploaded_by = request.user
         super().save_model(request, obj, form, change)

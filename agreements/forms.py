@@ -64,12 +64,14 @@ class AgreementForm(VersionedForm):
     ends_on = forms.DateField(label=_("End date"), required=False, widget=DateInput())
     value_idr = forms.IntegerField(label=_("Value (Rp)"), required=False, min_value=0)
 
-    def __init__(self, *args, user, editing: bool = False, **kwargs):
+    def __init__(self, *args, user, editing: bool = False, agreement: Agreement | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["regions"].queryset = access.party_choices_for(user)
-        self.fields["parent"].queryset = access.agreements_visible_to(
-            user, Agreement.objects.filter(document_type=Agreement.DocumentType.KB)
-        ).order_by("number")
+        # A PKS goes under a KB the user may write (services._check_parent); an existing PKS keeps its KB.
+        kbs = access.agreements_writable_by(user, Agreement.objects.filter(document_type=Agreement.DocumentType.KB))
+        if agreement is not None and agreement.parent_id:
+            kbs = kbs | Agreement.objects.filter(pk=agreement.parent_id)
+        self.fields["parent"].queryset = kbs.order_by("number")
         if editing:
             self.fields["terminated_on"] = forms.DateField(label=_("Termination date"), required=False,
                                                            widget=DateInput())

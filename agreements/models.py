@@ -121,6 +121,12 @@ class User(AbstractUser):
     objects = UserManager()
 
     reminders_enabled = models.BooleanField(_("receive reminder e-mails"), default=True)
+    # Every change to an account is recorded (who, when, before/after); never the password hash, nor
+    # last_login, which changes at every sign-in and says nothing about who changed the account.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    # A save that touches only these fields writes no history row (a sign-in updates last_login).
+    UNAUDITED_FIELDS = frozenset({"last_login"})
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -131,6 +137,21 @@ class User(AbstractUser):
                 name="user_officer_has_region",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= self.UNAUDITED_FIELDS:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
+
+    @property
+    def is_administrator(self) -> bool:
+        """An administrator: the role, or Django's superuser flag."""
+        return self.is_superuser or self.role == self.Role.ADMIN
 
     def clean(self):
         super().clean()
@@ -180,6 +201,7 @@ class StallSettings(models.Model):
         help_text=_("OVERDUE_GRACE_DAYS: days after a milestone's due date."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("stall thresholds")
@@ -320,22 +342,11 @@ class Agreement(Recorded):
         errors = {}
         if self.parent_id:
             parent = self.parent
-            if self.document_type != self.DocumentType.PKS:
-                errors["parent"] = _("Only a PKS can have a parent KB.")
-            elif parent.document_type != self.DocumentType.KB:
-                errors["parent"] = _("The parent of a PKS must be a KB.")
-            elif self.signed_on and (parent.signed_on is None or self.signed_on < parent.signed_on):
-                errors["signed_on"] = _("A PKS cannot be signed before its parent KB.")
+            errors.update(self.parent_errors(parent.document_type, parent.signed_on))
         if self.pk:
-            # The same rules seen from the KB: its PKSs stay under a KB signed no later than they were.
-            children = Agreement.objects.filter(parent_id=self.pk)
-            if self.document_type != self.DocumentType.KB and children.exists():
-                errors["document_type"] = _("This KB has PKSs under it; it cannot become a PKS.")
-            signed_children = children.filter(signed_on__isnull=False)
-            if self.signed_on is None and signed_children.exists():
-                errors["signed_on"] = _("A PKS under this KB is signed; the KB's signing date cannot be removed.")
-            elif self.signed_on and signed_children.filter(signed_on__lt=self.signed_on).exists():
-                errors["signed_on"] = _("A PKS under this KB was signed before this date.")
+            errors.update(self.children_errors(
+                list(Agreement.objects.filter(parent_id=self.pk).values_list("signed_on", flat=True))
+            ))
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The end date cannot be before the start date.")
         if self.terminated_on and self.signed_on and self.terminated_on < self.signed_on:
@@ -344,6 +355,58 @@ class Agreement(Recorded):
             errors["terminated_on"] = _("An agreement that is not signed cannot be terminated.")
         if errors:
             raise ValidationError(errors)
+
+    def parent_errors(self, parent_document_type: str, parent_signed_on) -> dict:
+        """The rules between a PKS and its parent KB, from the parent's values as given.
+
+        One function for every door: ``clean`` passes the stored parent, the importer the parent's values
+        after the file (which may re-sign the KB in the same import).
+        """
+        if self.document_type != self.DocumentType.PKS:
+            return {"parent": _("Only a PKS can have a parent KB.")}
+        if parent_document_type != self.DocumentType.KB:
+            return {"parent": _("The parent of a PKS must be a KB.")}
+        if self.signed_on and (parent_signed_on is None or self.signed_on < parent_signed_on):
+            return {"signed_on": _("A PKS cannot be signed before its parent KB.")}
+        return {}
+
+    def children_errors(self, children_signed_on) -> dict:
+        """The same rules seen from the KB: the signing dates of the PKSs under it (None: not signed).
+
+        A KB with PKSs stays a KB, and stays signed no later than each of its signed PKSs.
+        """
+        children_signed_on = list(children_signed_on)
+        if not children_signed_on:
+            return {}
+        errors = {}
+        if self.document_type != self.DocumentType.KB:
+            errors["document_type"] = _("This KB has PKSs under it; it cannot become a PKS.")
+        signed = [d for d in children_signed_on if d is not None]
+        if self.signed_on is None and signed:
+            errors["signed_on"] = _("A PKS under this KB is signed; the KB's signing date cannot be removed.")
+        elif self.signed_on and any(d < self.signed_on for d in signed):
+            errors["signed_on"] = _("A PKS under this KB was signed before this date.")
+        return errors
+
+    @staticmethod
+    def parent_party_errors(regions, parent_regions) -> dict:
+        """A PKS's regional parties are parties of its KB (the PKS carries out what they agreed)."""
+        parent_ids = {r.pk for r in parent_regions}
+        outside = sorted(r.name for r in regions if r.pk not in parent_ids)
+        if outside:
+            return {"regions": _("The regional parties of a PKS must be parties of its KB; not parties of the KB: "
+                                 "%(names)s.") % {"names": ", ".join(outside)}}
+        return {}
+
+    @staticmethod
+    def children_party_errors(regions, children_regions) -> dict:
+        """Seen from the KB: a region that is a party of a PKS under it cannot be removed from the KB."""
+        kept = {r.pk for r in regions}
+        needed = sorted({r.name for r in children_regions if r.pk not in kept})
+        if needed:
+            return {"regions": _("These regions are parties of a PKS under this KB and must stay parties: "
+                                 "%(names)s.") % {"names": ", ".join(needed)}}
+        return {}
 
     def clean_relations(self, regions, third_party_names, affairs):
         """Cross-row rules on the parties and affairs about to be saved with this agreement."""
@@ -371,7 +434,20 @@ class Agreement(Recorded):
                 errors.setdefault("regions", _("Cooperation between regions (KSDD) needs at least two regions."))
         elif len(regions) < 1:
             errors.setdefault("regions", _("At least one region is needed as a party."))
+        if "regions" not in errors:
+            errors.update(self.stored_family_party_errors(regions))
         return errors
+
+    def stored_family_party_errors(self, regions) -> dict:
+        """``parent_party_errors`` and ``children_party_errors`` against the parent and PKSs in the database."""
+        if self.parent_id and self.document_type == self.DocumentType.PKS:
+            errors = self.parent_party_errors(regions, Region.objects.filter(parties__agreement_id=self.parent_id))
+            if errors:
+                return errors
+        if self.pk and self.document_type == self.DocumentType.KB:
+            children = Region.objects.filter(parties__agreement__parent_id=self.pk).distinct()
+            return self.children_party_errors(regions, children)
+        return {}
 
     def third_party_errors(self, names) -> dict:
         """KSDPK, KSDPL and KSDLL need at least one third party."""
@@ -561,6 +637,7 @@ class Document(models.Model):
         on_delete=models.SET_NULL, related_name="+",
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("document")
@@ -708,3 +785,22 @@ class SentDigest(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.kind} {self.iso_year}-W{self.iso_week:02d}"
+
+
+class ThrottleHit(models.Model):
+    """One counted attempt (a password-reset request, a password-reset mail), kept in the database so that
+    every worker and every server sees the same counters (like django-axes' attempts). The key is a hash of
+    the address or e-mail, never the value itself; rows older than the longest window are deleted as new
+    ones come (``agreements.throttle``)."""
+
+    scope = models.CharField(_("scope"), max_length=30)
+    key = models.CharField(_("key (hashed)"), max_length=64)
+    at = models.DateTimeField(_("time"), db_index=True)
+
+    class Meta:
+        verbose_name = _("throttle counter")
+        verbose_name_plural = _("throttle counters")
+        indexes = [models.Index(fields=["scope", "key", "at"])]
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:8]} {self.at:%Y-%m-%d %H:%M}"

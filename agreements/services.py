@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -65,7 +65,7 @@ def _max_bytes(doc_type: str) -> int:
 
 def _build_document(*, agreement, user, uploaded, doc_type, milestone=None, dated_on=None, field="file") -> Document:
     """Check the file by content and return an unsaved Document; raise ValidationError naming ``field``."""
-    checked = uploads.check_upload(uploaded, max_bytes=_max_bytes(doc_type), field=field)
+    checked = document_check(uploaded, doc_type=doc_type, field=field)
     uploaded.seek(0)
     document = Document(
         agreement=agreement,
@@ -95,6 +95,36 @@ def _check_own_region(user, regions: list[Region]) -> None:
         raise ValidationError(
             {"regions": _("Your own region (%(region)s) must be one of the parties.") % {"region": user.region}}
         )
+
+
+def _lock_family(agreement: Agreement) -> None:
+    """Inside the transaction: lock the agreement and its parent KB, in primary-key order, and read the parent
+    again under the lock. The KB/PKS signing-date rules compare two rows; without the lock two concurrent
+    saves each read the other's old date and both pass (a PKS signed before its KB). Every save of a PKS
+    locks its KB first, so it waits for a concurrent save of that KB, and the other way round."""
+    ids = sorted({pk for pk in (agreement.pk, agreement.parent_id) if pk})
+    if not ids:
+        return
+    locked = {row.pk: row for row in Agreement.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if agreement.parent_id in locked:
+        agreement.parent = locked[agreement.parent_id]
+
+
+def _check_parent(user, parent: Agreement | None, previous_parent_id: int | None = None) -> None:
+    """Whoever puts a PKS under a KB must be allowed to write that KB (else a provincial officer could clear
+    another region's stalled KB by filing a PKS of its own under it)."""
+    if parent is not None and parent.pk != previous_parent_id and not access.can_write_agreement(user, parent):
+        raise ValidationError({"parent": _("You may only add a PKS under a KB your region is a party to.")})
+
+
+def _check_party_removal(user, agreement: Agreement, regions) -> None:
+    """Once signed, only ministry staff (or an administrator) remove a party (``access.may_remove_parties``)."""
+    kept = {r.pk for r in regions}
+    removed = [p.region for p in agreement.parties.select_related("region") if p.region_id not in kept]
+    if removed and not access.may_remove_parties(user, signed=agreement.signed_on is not None):
+        raise ValidationError({"regions": _(
+            "The agreement is signed: only ministry staff can remove a party (%(names)s)."
+        ) % {"names": ", ".join(sorted(r.name for r in removed))}})
 
 
 def _validate_agreement(agreement: Agreement, *, regions, third_party_names, affairs) -> None:
@@ -155,14 +185,17 @@ def agreement_create(
     """Create an agreement as a draft (not signed) with its parties, third parties and affairs."""
     regions, affairs, third_party_names = list(regions), list(affairs), list(third_party_names)
     _check_own_region(user, regions)
+    _check_parent(user, parent)
     agreement = Agreement(
         number=number, document_type=document_type, title=title, cooperation_kind=cooperation_kind,
         parent=parent, scope=scope, dprd_approved_on=dprd_approved_on, starts_on=starts_on, ends_on=ends_on,
         value_idr=value_idr, created_by=user, updated_by=user,
     )
-    _validate_agreement(agreement, regions=regions, third_party_names=third_party_names, affairs=affairs)
     with transaction.atomic():
-        _save(agreement, user)
+        _lock_family(agreement)
+        _validate_agreement(agreement, regions=regions, third_party_names=third_party_names, affairs=affairs)
+        agreement._history_user = user
+        _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
         _set_relations(agreement, user=user, regions=regions, third_party_names=third_party_names, affairs=affairs)
     return agreement
 
@@ -194,16 +227,57 @@ def agreement_update(
     orphaned = agreement.milestones.exclude(responsible_region__isnull=True).exclude(responsible_region__in=kept)
     if orphaned.exists():
         raise ValidationError({"regions": _("A region responsible for a milestone cannot be removed from the parties.")})
+    _check_party_removal(user, agreement, regions)
+    if "parent" in fields:
+        _check_parent(user, fields["parent"], agreement.parent_id)
     for name, value in fields.items():
         setattr(agreement, name, value)
     agreement.updated_by = user
-    _validate_agreement(agreement, regions=regions, third_party_names=third_party_names, affairs=affairs)
     with transaction.atomic():
+        _lock_family(agreement)
+        _validate_agreement(agreement, regions=regions, third_party_names=third_party_names, affairs=affairs)
         _claim_version(Agreement, agreement.pk, expected_version)
         agreement.version = expected_version + 1
-        _save(agreement, user)
+        agreement._history_user = user
+        _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
         _set_relations(agreement, user=user, regions=regions, third_party_names=third_party_names, affairs=affairs)
     return agreement
+
+
+def agreement_save_edited(*, agreement: Agreement, user: User, expected_version: int | None) -> Agreement:
+    """Save an agreement edited field by field (Django admin) with the pages' guarantees: the KB/PKS rules read
+    under the family lock, the version claimed (a form opened before another save is refused with
+    StaleVersionError), the number's uniqueness, and the audit history with the user. Relations are saved
+    afterwards by the caller (the admin's inlines, whose formsets run ``Agreement.party_errors``)."""
+    agreement.updated_by = user
+    if agreement.pk is None:
+        agreement.created_by = user
+    with transaction.atomic():
+        _lock_family(agreement)
+        agreement.full_clean(exclude=["regions", "affairs"])
+        if agreement.pk is not None:
+            _claim_version(Agreement, agreement.pk, expected_version if expected_version is not None else -1)
+            agreement.version = expected_version + 1
+        agreement._history_user = user
+        _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
+    return agreement
+
+
+def milestone_save_edited(*, milestone: Milestone, user: User, expected_version: int | None) -> Milestone:
+    """Save a milestone edited field by field (Django admin): validation, version claim and history, as the pages."""
+    with transaction.atomic():
+        milestone.full_clean()
+        if milestone.pk is not None:
+            _claim_version(Milestone, milestone.pk, expected_version if expected_version is not None else -1)
+            milestone.version = expected_version + 1
+        milestone._history_user = user
+        _save_unique(milestone, ("agreement", "title"), _("This agreement already has a milestone with this title."))
+    return milestone
+
+
+def document_check(uploaded, *, doc_type: str, field: str = "file") -> uploads.CheckedUpload:
+    """The pages' upload check for a document of this type (content, size limit by type): Django admin uses it too."""
+    return uploads.check_upload(uploaded, max_bytes=_max_bytes(doc_type), field=field)
 
 
 def agreement_sign(
@@ -213,12 +287,14 @@ def agreement_sign(
     doc_type = Document.Type.KB_SCAN if agreement.document_type == Agreement.DocumentType.KB else Document.Type.PKS_SCAN
     agreement.signed_on = signed_on
     agreement.updated_by = user
-    agreement.full_clean(exclude=["regions", "affairs"])
+    agreement.clean_fields(exclude=["regions", "affairs"])
     new_document = _build_document(
         agreement=agreement, user=user, uploaded=document, doc_type=doc_type, dated_on=signed_on, field="document"
     )
     try:
         with transaction.atomic():
+            _lock_family(agreement)
+            agreement.full_clean(exclude=["regions", "affairs"])  # the KB/PKS dates, read under the lock
             _claim_version(Agreement, agreement.pk, expected_version)
             agreement.version = expected_version + 1
             _save(agreement, user, update_fields=["signed_on", "updated_by", "version", "updated_at"])
@@ -244,8 +320,8 @@ def milestone_create(
         agreement=agreement, title=title, description=description, responsible_region=responsible_region, due_on=due_on
     )
     milestone.full_clean()
-    with transaction.atomic():
-        _save(milestone, user)
+    milestone._history_user = user
+    _save_unique(milestone, ("agreement", "title"), _("This agreement already has a milestone with this title."))
     return milestone
 
 
@@ -320,19 +396,32 @@ def document_upload(
     return document
 
 
-def _check_account(actor: User, account: User) -> None:
-    """Provincial officers may only create kabupaten/kota officers of their own province."""
+def _check_account(actor: User, account: User, *, before: User | None = None) -> None:
+    """``access.may_manage_account`` on the account as it will be and, for a change, as it is now."""
+    if not access.can_manage_users(actor):
+        raise ValidationError(_("You may not manage accounts."))
+    if before is not None and not access.can_manage_account(actor, before):
+        raise ValidationError(_("Only an administrator can change this account."))
+    if access.can_manage_account(actor, account):
+        return
     if access.is_national(actor):
-        if account.role == User.Role.ADMIN and not (actor.is_superuser or actor.role == User.Role.ADMIN):
-            raise ValidationError({"role": _("Only an administrator can create administrators.")})
-        return
-    if actor.role == User.Role.PROVINCE:
-        if account.role != User.Role.LOCAL:
-            raise ValidationError({"role": _("You can manage kabupaten/kota officers only.")})
-        if account.region_id is None or account.region.province_id != actor.region_id:
-            raise ValidationError({"region": _("Choose a kabupaten or kota of your province.")})
-        return
-    raise ValidationError(_("You may not manage accounts."))
+        raise ValidationError({"role": _("Only an administrator can create or change administrators.")})
+    if account.role != User.Role.LOCAL:
+        raise ValidationError({"role": _("You can manage kabupaten/kota officers only.")})
+    raise ValidationError({"region": _("Choose a kabupaten or kota of your province.")})
+
+
+def _save_unique(instance, fields: tuple[str, ...], message: str, **kwargs) -> None:
+    """Save; a unique value taken by a concurrent save since validation is an error on the last of ``fields``
+    (a form error for the user who came second), not a 500."""
+    try:
+        with transaction.atomic():
+            instance.save(**kwargs)
+    except IntegrityError as exc:
+        taken = type(instance)._default_manager.filter(**{f: getattr(instance, f) for f in fields})
+        if taken.exclude(pk=instance.pk).exists():
+            raise ValidationError({fields[-1]: message}) from exc
+        raise
 
 
 def user_create(
@@ -353,8 +442,8 @@ def user_create(
     account.set_password(secrets.token_urlsafe(32))
     _check_account(actor, account)
     account.full_clean()
-    with transaction.atomic():
-        account.save()
+    account._history_user = actor
+    _save_unique(account, ("username",), _("A user with that username already exists."))
     return account
 
 
@@ -369,14 +458,22 @@ def user_update(
     last_name: str = "",
     is_active: bool = True,
 ) -> User:
-    """Change an account; deactivate instead of deleting (mutasi). You cannot deactivate yourself."""
+    """Change an account; deactivate instead of deleting (mutasi). You cannot deactivate yourself.
+
+    Checked against the account as it is (read again under a row lock) and as it will be: ministry staff
+    cannot take over an administrator's account by changing its e-mail, nor edit an officer into an
+    administrator.
+    """
     if account.pk == actor.pk and not is_active:
         raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
-    account.email, account.role, account.region = email, role, region
-    account.first_name, account.last_name, account.is_active = first_name, last_name, is_active
-    _check_account(actor, account)
-    account.full_clean()
     with transaction.atomic():
+        before = User.objects.select_for_update(of=("self",)).select_related("region").get(pk=account.pk)
+        account.email, account.role, account.region = email, role, region
+        account.first_name, account.last_name, account.is_active = first_name, last_name, is_active
+        account.is_staff, account.is_superuser = before.is_staff, before.is_superuser
+        _check_account(actor, account, before=before)
+        account.full_clean()
+        account._history_user = actor
         account.save(update_fields=["email", "role", "region", "first_name", "last_name", "is_active"])
     return account
 

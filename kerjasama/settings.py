@@ -207,6 +207,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# Password reset (agreements/views/accounts.py): requests per client address and mails per e-mail address, an
+# hour; every reset request takes at least this long, so known and unknown addresses answer in the same time.
+PASSWORD_RESET_REQUESTS_PER_IP = 20
+PASSWORD_RESET_MAILS_PER_ADDRESS = 5
+PASSWORD_RESET_MIN_SECONDS = 1.5
+
 # Login throttling (django-axes): 5 failures for one username from one address lock that pair for 15 minutes.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = 5

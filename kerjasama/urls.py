@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agreements.i18n import set_language
+from agreements.views import accounts
 
 
 def admin_only_for_administrators(request):
@@ -17,6 +18,9 @@ handler500 = "agreements.views.health.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before Django's own: the same pages, throttled (agreements/views/accounts.py).
+    path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_change/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Before Django's own: the same view, and a signed-in user's choice saved on the account (agreements/i18n.py).
     path("i18n/setlang/", set_language, name="set_language"),

@@ -45,7 +45,7 @@ def test_stale_milestone_save_is_refused_with_the_newer_row(personas):
 
 @pytest.mark.django_db
 def test_stale_agreement_save_is_refused_with_the_newer_row(personas):
-    agreement = AgreementFactory(title="Asli")
+    agreement = AgreementFactory(title="Asli", signed_on=None)  # a draft: its officer may change the parties
     relations = {"regions": [region("32.73"), region("32.04")], "affairs": [affair("3.26")]}
     services.agreement_update(agreement=Agreement.objects.get(pk=agreement.pk), user=personas["ministry"],
                               expected_version=1, title="Versi kementerian", **relations)

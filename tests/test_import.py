@@ -446,17 +446,45 @@ def test_workbook_without_an_agreements_sheet_is_refused():
 
 # -- scope of provincial officers ------------------------------------------------------------------------------
 
-def test_provincial_officer_rows_must_concern_the_province():
+def test_provincial_officer_imports_only_rows_the_pages_let_it_write():
+    """The province reads its kabupaten/kota's agreements and does not write them: the import uses the pages'
+    rule (``access.may_write_parties``), row by row."""
     officer = UserFactory(username="jabar", role="province", region=region("32"))
     AgreementFactory(number="KB/JATENG", regions=["33.74", "33.01"])
+    AgreementFactory(number="KB/KAB", regions=["32.73", "32.04"])  # its kabupaten/kota: read, not written
     plan = run([
-        agreement_row(),  # Kota and Kabupaten Bandung: in Jawa Barat
-        agreement_row(number="KB/LAIN", region_codes="33.74;33.01"),  # Jawa Tengah only
-        agreement_row(number="KB/JATENG", region_codes="33.74;32.73"),  # exists outside the province
-    ], [milestone_row(agreement_number="KB/JATENG", title="T", responsible_region_code="")], user=officer)
-    assert problems_of(plan) == {("agreements", 3, "region_codes"), ("agreements", 4, "number")}
-    plan = run([agreement_row()], user=officer)
+        agreement_row(region_codes="32;32.73"),  # the province itself is a party
+        agreement_row(number="KB/LAIN", region_codes="32.73;32.04"),  # its kabupaten/kota only
+        agreement_row(number="KB/JATENG", region_codes="33.74;33.01;32"),  # exists outside the province
+        agreement_row(number="KB/KAB", region_codes="32.73;32.04;32", title="Ditulis ulang"),  # re-partied
+    ], user=officer)
+    assert problems_of(plan) == {("agreements", 3, "region_codes"), ("agreements", 4, "number"),
+                                 ("agreements", 5, "number")}
+    assert Agreement.objects.get(number="KB/KAB").title != "Ditulis ulang"
+    plan = run([agreement_row(region_codes="32;32.73")], user=officer)
     assert plan.ok and Agreement.objects.filter(number="KB/001/2024").exists()
+
+
+def test_provincial_officer_cannot_terminate_or_change_milestones_of_its_kabupaten_kota_agreements():
+    officer = UserFactory(username="jabar", role="province", region=region("32"))
+    kab = AgreementFactory(number="KB/KAB", regions=["32.73", "32.04"])
+    MilestoneFactory(agreement=kab, title="Tahap", responsible_region=None)
+    plan = run([agreement_row(number="KB/KAB", terminated_on="2024-06-01")],
+               [milestone_row(agreement_number="KB/KAB", title="Tahap", responsible_region_code="",
+                              status="met", completed_on="2024-05-01")], user=officer)
+    assert problems_of(plan) == {("agreements", 2, "number")}  # the milestone row follows its agreement's row
+    milestones_only = importers.plan_import(
+        {"milestones": importers.read_spreadsheet(
+            csv_bytes([["agreement_number", "title", "status", "completed_on"], ["KB/KAB", "Tahap", "met", "2024-05-01"]]),
+            "m.csv", default_sheet="milestones",
+        )["milestones"]},
+        user=officer,
+    )
+    assert problems_of(milestones_only) == {("m.csv", 2, "agreement_number")}
+    kab.refresh_from_db()
+    assert kab.terminated_on is None and kab.milestones.get().status == "scheduled"
+    # Ministry staff may (the same rows, the national role).
+    assert run([agreement_row(number="KB/KAB", terminated_on="2024-06-01")], user=UserFactory(role="ministry")).ok
 
 
 def test_provincial_officer_cannot_add_milestones_to_an_agreement_outside_the_province():

@@ -184,7 +184,9 @@ def test_provincial_officer_rows_outside_the_province_are_reported(client):
     login(client, "province")
     response = upload(client, workbook([agreement_row(region_codes="33.74;33.01")]))
     assert [p.column for p in response.context["problems"]] == ["region_codes"]
-    response = upload(client, workbook([agreement_row()]))
+    response = upload(client, workbook([agreement_row()]))  # its kabupaten/kota only: read, not written
+    assert [p.column for p in response.context["problems"]] == ["region_codes"]
+    response = upload(client, workbook([agreement_row(region_codes="32;32.73")]))
     assert "token" in response.context
 
 

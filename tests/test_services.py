@@ -85,7 +85,7 @@ def test_model_rules_are_enforced_with_the_field_named(personas, overrides, fiel
 
 def test_update_changes_fields_and_relations_and_bumps_the_version(personas):
     officer = personas["local_in"]
-    agreement = AgreementFactory(third_parties=["PT Lama"])
+    agreement = AgreementFactory(third_parties=["PT Lama"], signed_on=None)  # a draft: its officer removes parties
     services.agreement_update(
         agreement=agreement, user=officer, expected_version=1, regions=[region("32.73"), region("32.77")],
         affairs=[affair("3.26"), affair("2.15")], third_party_names=["PT Baru"], title="Judul baru",

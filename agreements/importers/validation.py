@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..access import import_regions_for, is_national
+from ..access import may_remove_parties, may_write_parties
 from ..models import Agreement, AgreementParty, GovernmentAffair, Milestone, Region, ThirdParty
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
 from .plan import AgreementRow, ImportPlan, MilestoneRow, _Collector
@@ -95,13 +95,6 @@ def _chunks(items, size=LOOKUP_CHUNK):
         yield items[start:start + size]
 
 
-def _scope_region_ids(user) -> set[int] | None:
-    """Region ids a row must have a party in (``access.import_regions_for``); None: no limit (command, ministry)."""
-    if user is None or is_national(user):
-        return None
-    return set(import_regions_for(user).values_list("pk", flat=True))
-
-
 def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
     """Validate everything in one pass with a few queries per file, and classify each row.
 
@@ -151,12 +144,30 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
         children.update(Agreement.objects.filter(parent_id__in=chunk).values_list("parent_id", flat=True))
         for milestone in Milestone.objects.filter(agreement_id__in=chunk):
             milestones_by_agreement[milestone.agreement_id][milestone.title] = milestone
-    # Parents of stored PKS the file does not name again: their signing date still bounds the PKS's.
+    # Parents of stored PKS the file does not name again: their signing date and parties still bound the PKS's.
     loaded = {a.pk: a for a in existing.values()}
     parent_ids = {a.parent_id for a in existing.values() if a.parent_id and a.parent_id not in loaded}
     for chunk in _chunks(parent_ids):
         loaded.update({a.pk: a for a in Agreement.objects.filter(pk__in=chunk).only("number", "document_type", "signed_on")})
-    scope = _scope_region_ids(user)
+        for agreement_id, region_id in AgreementParty.objects.filter(agreement_id__in=chunk).values_list(
+            "agreement_id", "region_id"
+        ):
+            parties[agreement_id].add(region_id)
+    # Stored PKSs under the file's KBs: the KB's rules on them (``Agreement.children_errors``).
+    stored_children = defaultdict(dict)  # KB id → {PKS number: (signing date, party region ids)}
+    kb_ids = [a.pk for a in existing.values() if a.pk in children]
+    for chunk in _chunks(kb_ids):
+        for parent_id, number, signed_on in Agreement.objects.filter(parent_id__in=chunk).values_list(
+            "parent_id", "number", "signed_on"
+        ):
+            stored_children[parent_id][number] = (signed_on, set())
+        for parent_id, number, region_id in AgreementParty.objects.filter(agreement__parent_id__in=chunk).values_list(
+            "agreement__parent_id", "agreement__number", "region_id"
+        ):
+            stored_children[parent_id][number][1].add(region_id)
+    # Each row obeys the write rules of ``user`` (``access``, as on the pages); None is the command line without
+    # ``--user``, an administrator's tool without scope.
+    writer = user
 
     # 3. Agreements: validate against the database and the rest of the file.
     by_number = {}
@@ -168,11 +179,14 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
             by_number[row.number] = row
     for row in plan.agreements:
         row.existing = existing.get(row.number)
-        _resolve_agreement(row, a_sheet, out, regions=regions, affairs=affairs, existing=existing,
-                           by_number=by_number, parties=parties, third_parties=third_parties,
-                           affair_links=affair_links, children=children, scope=scope)
+        _resolve_agreement(row, a_sheet, out, regions=regions, affairs=affairs, parties=parties,
+                           third_parties=third_parties, affair_links=affair_links, writer=writer,
+                           regions_by_id=regions_by_id)
     for row in plan.agreements:  # parent rules need every row resolved first
-        _check_parent(row, a_sheet, out, existing=existing, by_number=by_number, by_pk=loaded)
+        _check_parent(row, a_sheet, out, existing=existing, by_number=by_number, by_pk=loaded, parties=parties,
+                      regions_by_id=regions_by_id, writer=writer)
+        _check_children(row, a_sheet, out, stored_children=stored_children, by_number=by_number,
+                        regions_by_id=regions_by_id)
         if row.existing is not None:
             row.action = "updated" if row.changed else "unchanged"
 
@@ -192,9 +206,10 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
         elif db_agreement is not None:
             row.agreement_ref = db_agreement
             party_ids = parties[db_agreement.pk]
-            if scope is not None and not (party_ids & scope):
+            if writer is not None and not may_write_parties(writer, party_ids):
                 out.add(m_sheet, row.row, "agreement_number",
-                        _("This agreement does not concern your province or its kabupaten/kota."))
+                        _("You may not change the milestones of this agreement: your region is not one of its "
+                          "parties."))
                 continue
         else:
             out.add(m_sheet, row.row, "agreement_number",
@@ -296,8 +311,8 @@ def _known(codes: list[str], known: dict, message: str, *, where: tuple, out: _C
     return found
 
 
-def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, existing, by_number, parties,
-                       third_parties, affair_links, children, scope):
+def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, parties, third_parties, affair_links,
+                       writer, regions_by_id):
     """Final values, model validation (``clean_fields``, ``clean``, ``clean_relations``) and the change set."""
     current = row.existing
     final = row.final = _final_values(row, AGREEMENT_SCALARS, AGREEMENT_DEFAULTS)
@@ -337,17 +352,20 @@ def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, exist
             {field: errors for field, errors in exc.error_dict.items() if not reported.get(field)}
         ) if any(reported.values()) else exc)
 
-    if scope is not None:
-        if not (row.region_ids & scope):
-            out.add(sheet, row.row, "region_codes",
-                    _("Each row must have a party in your province or one of its kabupaten/kota."))
-        if current is not None and not (parties[current.pk] & scope):
+    if writer is not None:
+        # The pages' write rules (``access``), row by row: what the user could not save there is refused here.
+        if current is not None and not may_write_parties(writer, parties[current.pk]):
             out.add(sheet, row.row, "number",
-                    _("The agreement with this number does not concern your province; you cannot change it."))
-    if current is not None and current.document_type == Agreement.DocumentType.KB and current.pk in children \
-            and final["document_type"] != Agreement.DocumentType.KB:
-        out.add(sheet, row.row, "document_type", _("This KB already has PKS documents: it must stay a KB."))
-
+                    _("You may not change the agreement with this number: your region is not one of its parties."))
+        elif not may_write_parties(writer, row.region_ids):
+            out.add(sheet, row.row, "region_codes", _("Your own region (%(region)s) must be one of the parties.")
+                    % {"region": writer.region})
+        if current is not None and row.region_codes is not None:
+            removed = parties[current.pk] - row.region_ids
+            if removed and not may_remove_parties(writer, signed=current.signed_on is not None):
+                out.add(sheet, row.row, "region_codes", _(
+                    "The agreement is signed: only ministry staff can remove a party (%(names)s)."
+                ) % {"names": ", ".join(sorted(regions_by_id[r].name for r in removed))})
     if current is None:
         row.action = "created"
         return
@@ -363,24 +381,23 @@ def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, exist
         row.changed.append("affair_codes")
 
 
-def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk):
-    """The parent of a PKS must be a KB, in the file or in the register, signed no later than the PKS."""
+def _add_errors(out, sheet, row: int, errors: dict, columns: dict) -> None:
+    for field, message in errors.items():
+        out.add(sheet, row, columns.get(field, field), message)
+
+
+def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk, parties, regions_by_id, writer):
+    """The PKS's rules on its parent KB, in the file or in the register, with the values after the file:
+    ``Agreement.parent_errors`` and ``Agreement.parent_party_errors``, the model's own rules."""
+    parent = None  # the parent's row in this file, or the stored Agreement
+    columns = {"parent": "parent_number", "regions": "region_codes"}
     if row.parent_number is None:  # column absent: keep the current parent
         if row.existing is not None and row.existing.parent_id:
             row.parent_ref = row.existing.parent_id
-            if row.final["document_type"] != Agreement.DocumentType.PKS:
-                out.add(sheet, row.row, "document_type", _("Only a PKS can have a parent KB."))
-            parent = by_pk.get(row.existing.parent_id)
-            parent_row = by_number.get(parent.number) if parent is not None else None
-            parent_signed = parent_row.final["signed_on"] if parent_row is not None else getattr(parent, "signed_on", None)
-            if row.final["signed_on"] and parent is not None and (
-                parent_signed is None or row.final["signed_on"] < parent_signed
-            ):
-                out.add(sheet, row.row, "signed_on", _("A PKS cannot be signed before its parent KB."))
+            stored = by_pk.get(row.existing.parent_id)
+            parent = by_number.get(stored.number, stored) if stored is not None else None
+            columns["parent"] = "document_type"
     elif row.parent_number:
-        if row.final["document_type"] != Agreement.DocumentType.PKS:
-            out.add(sheet, row.row, "parent_number", _("Only a PKS can have a parent KB."))
-            return
         parent = by_number.get(row.parent_number) or existing.get(row.parent_number)
         if parent is None:
             out.add(sheet, row.row, "parent_number", _("Unknown parent %(number)s: it is neither in the file nor in "
@@ -389,15 +406,28 @@ def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk):
         if parent is row or parent is row.existing:
             out.add(sheet, row.row, "parent_number", _("An agreement cannot be its own parent."))
             return
-        parent_values = parent.final if isinstance(parent, AgreementRow) else {
-            "document_type": parent.document_type, "signed_on": parent.signed_on}
-        if parent_values["document_type"] != Agreement.DocumentType.KB:
-            out.add(sheet, row.row, "parent_number", _("The parent of a PKS must be a KB."))
+    if parent is not None:
+        if isinstance(parent, AgreementRow):
+            parent_type, parent_signed, parent_regions = (
+                parent.final["document_type"], parent.final["signed_on"], parent.region_ids)
+            parent_id = parent.existing.pk if parent.existing is not None else None
+        else:
+            parent_type, parent_signed, parent_regions = parent.document_type, parent.signed_on, parties[parent.pk]
+            parent_id = parent.pk
+        probe = Agreement(document_type=row.final["document_type"], signed_on=row.final["signed_on"])
+        errors = probe.parent_errors(parent_type, parent_signed)
+        if "parent" in errors:
+            _add_errors(out, sheet, row.row, errors, columns)
             return
-        signed, parent_signed = row.final["signed_on"], parent_values["signed_on"]
-        if signed and (parent_signed is None or signed < parent_signed):
-            out.add(sheet, row.row, "signed_on", _("A PKS cannot be signed before its parent KB."))
-        row.parent_ref = parent
+        errors.update(Agreement.parent_party_errors(
+            [regions_by_id[r] for r in row.region_ids], [regions_by_id[r] for r in parent_regions]))
+        _add_errors(out, sheet, row.row, errors, columns)
+        moved = row.existing is None or parent_id is None or parent_id != row.existing.parent_id
+        if writer is not None and moved and not may_write_parties(writer, parent_regions):
+            out.add(sheet, row.row, "parent_number",
+                    _("You may only add a PKS under a KB your region is a party to."))
+        if row.parent_number:
+            row.parent_ref = parent
     if row.existing is not None:
         old = row.existing.parent_id
         new = row.parent_ref
@@ -406,6 +436,22 @@ def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk):
             new_id = new.existing.pk if new.existing is not None else -1
         if old != new_id:
             row.changed.append("parent_number")
+
+
+def _check_children(row: AgreementRow, sheet, out, *, stored_children, by_number, regions_by_id):
+    """The KB's rules on the stored PKSs under it that the file does not name (those it names are checked from
+    their own side by ``_check_parent``): ``Agreement.children_errors`` and ``children_party_errors``."""
+    if row.existing is None:
+        return
+    kept = {number: facts for number, facts in stored_children.get(row.existing.pk, {}).items()
+            if number not in by_number}
+    if not kept:
+        return
+    probe = Agreement(document_type=row.final["document_type"], signed_on=row.final["signed_on"])
+    errors = probe.children_errors(signed_on for signed_on, _regions in kept.values())
+    child_regions = [regions_by_id[r] for _signed, region_ids in kept.values() for r in region_ids]
+    errors.update(Agreement.children_party_errors([regions_by_id[r] for r in row.region_ids], child_regions))
+    _add_errors(out, sheet, row.row, errors, {"regions": "region_codes"})
 
 
 def _resolve_milestone(row: MilestoneRow, sheet, out, *, regions, party_ids):

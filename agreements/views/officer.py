@@ -109,7 +109,7 @@ def agreement_edit(request, pk):
     agreement = access.get_agreement_for_user(request.user, pk, write=True)
     current = None
     if request.method == "POST":
-        form = AgreementForm(request.POST, user=request.user, editing=True)
+        form = AgreementForm(request.POST, user=request.user, editing=True, agreement=agreement)
         if form.is_valid():
             try:
                 services.agreement_update(
@@ -125,7 +125,8 @@ def agreement_edit(request, pk):
                 messages.success(request, _("The agreement was saved."))
                 return redirect(agreement.get_absolute_url())
     else:
-        form = AgreementForm(initial=AgreementForm.initial_for(agreement), user=request.user, editing=True)
+        form = AgreementForm(initial=AgreementForm.initial_for(agreement), user=request.user, editing=True,
+                             agreement=agreement)
     return render(request, "agreements/officer/agreement_form.html", {
         "form": form, "agreement": agreement, "current": current,
         "current_initial": AgreementForm.initial_for(current) if current else None,
