@@ -27,6 +27,8 @@ READ = row(302, 200, 200, 404, 200, 404, 200)
 WRITE = row(302, 200, 403, 404, 200, 404, 200)
 USER_ADMIN = row(302, 200, 200, 200, 403, 403, 200)
 USER_EDIT = row(302, 200, 200, 404, 403, 403, 200)
+# Only administrators change an administrator's account (ministry staff could take it over by its e-mail).
+ADMIN_ACCOUNT_EDIT = row(302, 404, 404, 404, 403, 403, 200)
 IMPORT = row(302, 200, 200, 200, 403, 403, 200)
 NEEDOFFER_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 DJANGO_ADMIN = row(302, 302, 302, 302, 302, 302, 200)
@@ -61,6 +63,8 @@ MATRIX = [
     ("user-list", (), USER_ADMIN),
     ("user-create", (), USER_ADMIN),
     ("user-edit", ("account",), USER_EDIT),
+    ("user-edit", ("admin_account",), ADMIN_ACCOUNT_EDIT),
+    ("password_change", (), EVERYONE),
     ("affair-map", (), EVERYONE),
     ("affair-detail", ("3.26",), EVERYONE),
     ("needoffer-list", (), EVERYONE),
@@ -91,6 +95,7 @@ def objects(personas, media_root):
         uploaded=SimpleUploadedFile("pks.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
     account = UserFactory(username="kab-garut", role="local", region=region("32.05"))
+    admin_account = UserFactory(username="admin-lain", role="admin", is_staff=True)
     needoffer = NeedOffer.objects.create(region=region("32.73"), affair=affair("3.26"), kind="offer",
                                          description="Paket wisata bersama")
     followup = services.followup_record(
@@ -98,7 +103,7 @@ def objects(personas, media_root):
         attachment=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
     return {"agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
-            "needoffer": needoffer.pk, "followup": followup.pk}
+            "admin_account": admin_account.pk, "needoffer": needoffer.pk, "followup": followup.pk}
 
 
 def _url(name, args, objects):
