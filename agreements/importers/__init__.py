@@ -79,11 +79,20 @@ agreements, parties, third parties, affairs and milestones by chunks of numbers)
 with bulk inserts, and their simple_history rows (and the MilestoneUpdate of created milestones)
 are copied in SQL with ``INSERT … SELECT`` -- so simple_history's ``pre/post_create_historical_record``
 signals are not sent for imported rows. ``scripts/bench_import.py`` measures 10,000 + 30,000 rows.
+
+Hostile files: a damaged archive, XML that is not well-formed, a DOCTYPE or entity declaration in any part, a
+row number or cell reference that is not one, a NUL character or an over-long field in a CSV refuse the file
+(``FileRefused``, naming the sheet, part or line); a cell whose value contradicts its type is a problem on its
+row and column. Each import logs one line (``kerjasama.import``) with counts, row numbers and the contract's
+column names only: never a cell, a header, a sheet or file name (file contents are never logged).
 """
+
+import logging
 
 from django.utils.translation import gettext as _
 
 from ..access import can_import, import_regions_for
+from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
 from .apply import CHANGE_REASON, apply_plan
 from .plan import Counts, ImportPlan, Problem
 from .reading import AGREEMENTS_SHEET, MAX_FILE_SIZE, MILESTONES_SHEET, FileRefused, Table, read_spreadsheet
@@ -97,17 +106,47 @@ __all__ = [
 ]
 
 
+logger = logging.getLogger("kerjasama.import")
+LOGGED_COLUMNS = frozenset(AGREEMENT_COLUMNS) | frozenset(MILESTONE_COLUMNS)
+LOGGED_ROWS = 20
+
+
 def import_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *, user=None,
                  dry_run: bool = False) -> ImportPlan:
     """Read, plan and (unless ``dry_run`` or there are problems) apply. ``FileRefused`` for unreadable files."""
+    user_id = getattr(user, "pk", None) or "-"
     tables = {}
-    if agreements is not None:
-        tables.update(read_spreadsheet(*agreements, default_sheet=AGREEMENTS_SHEET))
-    if milestones is not None:
-        tables[MILESTONES_SHEET] = read_spreadsheet(*milestones, default_sheet=MILESTONES_SHEET)[MILESTONES_SHEET]
-    if not tables:
-        raise FileRefused(_("No file to import."))
+    try:
+        if agreements is not None:
+            tables.update(read_spreadsheet(*agreements, default_sheet=AGREEMENTS_SHEET))
+        if milestones is not None:
+            tables[MILESTONES_SHEET] = read_spreadsheet(*milestones, default_sheet=MILESTONES_SHEET)[MILESTONES_SHEET]
+        if not tables:
+            raise FileRefused(_("No file to import."), "no_file")
+    except FileRefused as exc:
+        logger.info("import refused: reason=%s user=%s", exc.reason, user_id)
+        raise
     plan = plan_import(tables, user=user)
     if plan.ok and not dry_run:
         apply_plan(plan, user=user)
+    _log_outcome(plan, user_id, dry_run)
     return plan
+
+
+def _log_outcome(plan: ImportPlan, user_id, dry_run: bool) -> None:
+    """One line: counts, the rows and the contract's columns with problems. Never a value from the file: a
+    problem's message quotes its cell, and its column is the file's own header when the header is unknown."""
+    if plan.problems:
+        rows = sorted({p.row for p in plan.problems if p.row is not None})
+        shown = ",".join(str(r) for r in rows[:LOGGED_ROWS])
+        if len(rows) > LOGGED_ROWS:
+            shown += f",+{len(rows) - LOGGED_ROWS} more"
+        columns = sorted({p.column if p.column in LOGGED_COLUMNS else "other" for p in plan.problems if p.column})
+        logger.info("import rejected: problems=%d rows=%s columns=%s user=%s", len(plan.problems), shown or "-",
+                    ",".join(columns) or "-", user_id)
+        return
+    a, m = plan.agreement_counts, plan.milestone_counts
+    logger.info(
+        "import %s: agreements created=%d updated=%d unchanged=%d; milestones created=%d updated=%d unchanged=%d "
+        "user=%s", "checked" if dry_run else "applied", a.created, a.updated, a.unchanged, m.created, m.updated,
+        m.unchanged, user_id)

@@ -11,7 +11,10 @@ import datetime
 import io
 import re
 import zipfile
+import zlib
 from typing import Any
+from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 import filetype
 from django.utils.translation import gettext as _
@@ -54,7 +57,30 @@ DATE_COLUMNS = {c for c in AGREEMENT_COLUMNS + MILESTONE_COLUMNS if c.endswith("
 
 
 class FileRefused(Exception):
-    """The file is not something we read at all (empty, too large, not a spreadsheet)."""
+    """The file is not something we read at all (empty, too large, not a spreadsheet, damaged).
+
+    The message is for the user (it may quote the file); ``reason`` is a fixed code, what the log says.
+    """
+
+    def __init__(self, message, reason: str = "unreadable"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class BadCell:
+    """A cell whose stored value contradicts its own type (a damaged file): reported on its row and column.
+
+    Every cell reader goes through ``text``, which raises ``ValueError`` with the message, so validation
+    reports it like any cell that does not parse.
+    """
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __repr__(self):
+        return "BadCell()"
 
 
 @dataclasses.dataclass
@@ -74,15 +100,20 @@ class Table:
 def _refuse_if_not_spreadsheet(data: bytes) -> str:
     """``xlsx`` or ``csv``, or FileRefused with a clear message."""
     if not data or not data.strip():
-        raise FileRefused(_("The file is empty."))
+        raise FileRefused(_("The file is empty."), "empty")
     if len(data) > MAX_FILE_SIZE:
-        raise FileRefused(_("The file is larger than 20 MB. Split it into smaller files."))
+        raise FileRefused(_("The file is larger than 20 MB. Split it into smaller files."), "too_large")
     if data[:4] == b"PK\x03\x04":
         return "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileRefused(_("Old Excel files (.xls) are not read: save the file as .xlsx or as CSV UTF-8."))
+        raise FileRefused(_("Old Excel files (.xls) are not read: save the file as .xlsx or as CSV UTF-8."), "xls")
     if filetype.guess(data[:8192]) is not None or b"\x00" in data[:8192]:
-        raise FileRefused(_("This file is not a spreadsheet: upload an .xlsx workbook or a CSV file."))
+        raise FileRefused(_("This file is not a spreadsheet: upload an .xlsx workbook or a CSV file."), "not_spreadsheet")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # no text cell holds one (and PostgreSQL refuses to store it)
+        raise FileRefused(
+            _("The CSV file contains a NUL character on line %(line)s: save it as “CSV UTF-8” and try again.")
+            % {"line": data.count(b"\n", 0, nul) + 1}, "nul")
     return "csv"
 
 
@@ -94,27 +125,146 @@ def read_spreadsheet(data: bytes, filename: str = "", *, default_sheet: str = AG
     return {default_sheet: _read_csv(data, filename or default_sheet)}
 
 
+# Errors a damaged archive or XML part makes the readers raise (``NotImplementedError``: an unknown compression
+# method, ``RuntimeError``: an encrypted member, ``EOFError``: truncated data).
+DAMAGED_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ParseError, expat.ExpatError, OSError, KeyError,
+                          ValueError, IndexError, RuntimeError, NotImplementedError, OverflowError)
+_PROLOG_LIMIT = 1024 * 1024  # an XML part whose first element starts later than this is not a workbook's
+
+
+class _PrologRead(Exception):
+    """The first element started: the document type declaration, if any, is behind us."""
+
+
+class _DocumentType(Exception):
+    """A DOCTYPE or an entity declaration."""
+
+
+def _declares_a_document_type(member) -> bool:
+    """Whether an XML part declares a document type (the only place entities can be declared).
+
+    Expat reads the part, whatever its encoding, up to its first element: a DOCTYPE can only come before it.
+    A part that is not XML at all (an image) is no concern here: parsing it as XML fails later if anything does.
+    """
+    parser = expat.ParserCreate()
+
+    def refuse(*_args):
+        raise _DocumentType
+
+    def stop(*_args):
+        raise _PrologRead
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = stop
+    read = 0
+    try:
+        while True:
+            chunk = member.read(64 * 1024)
+            read += len(chunk)
+            parser.Parse(chunk, not chunk)
+            if not chunk:
+                return False
+            if read > _PROLOG_LIMIT:  # whatever hides behind a megabyte of comments is not checked: refused
+                raise ValueError("XML prolog too long")
+    except _DocumentType:
+        return True
+    except (_PrologRead, expat.ExpatError):
+        return False
+
+
+def _check_archive(data: bytes) -> None:
+    """FileRefused unless the zip archive opens and no part of it declares a DOCTYPE or entities (XXE, "billion
+    laughs"). Every member is looked at: a workbook's parts may have any name."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except DAMAGED_ARCHIVE_ERRORS as exc:
+        raise FileRefused(_("This file is not a readable .xlsx workbook."), "xlsx_unreadable") from exc
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            try:
+                with archive.open(info) as member:
+                    declared = _declares_a_document_type(member)
+            except DAMAGED_ARCHIVE_ERRORS as exc:
+                raise FileRefused(
+                    _("The workbook is damaged: its part “%(part)s” cannot be read.") % {"part": info.filename[:100]},
+                    "xlsx_part_damaged") from exc
+            if declared:
+                raise FileRefused(
+                    _("The workbook's part “%(part)s” declares a document type or entities, which a workbook never "
+                      "does: the file is refused.") % {"part": info.filename[:100]}, "xml_doctype")
+
+
+def _damaged_part(data: bytes) -> str | None:
+    """The first part of the archive that does not decompress or, when it looks like XML, does not parse.
+
+    Only run once openpyxl has failed, to tell the user which part: it reads every part again.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            try:
+                with archive.open(info) as member:
+                    first = member.read(64 * 1024)
+                    if not first.lstrip().startswith((b"<", b"\xef\xbb\xbf<", b"\xff\xfe", b"\xfe\xff")):
+                        while member.read(1024 * 1024):  # not XML: decompressing it checks its CRC
+                            pass
+                        continue
+                    parser = expat.ParserCreate()
+                    chunk = first
+                    while chunk:
+                        parser.Parse(chunk, False)
+                        chunk = member.read(1024 * 1024)
+                    parser.Parse(b"", True)
+            except DAMAGED_ARCHIVE_ERRORS:
+                return info.filename
+    return None
+
+
 def _read_xlsx(data: bytes, filename: str, *, default_sheet: str) -> dict[str, Table]:
     import openpyxl  # imported here: the CSV path and the module import stay light
 
+    _check_archive(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRefused(_("This file is not a readable .xlsx workbook.")) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # whatever a damaged part makes openpyxl raise
+        part = _damaged_part(data)
+        if part is not None:
+            raise FileRefused(_("The workbook is damaged: its part “%(part)s” cannot be read.") % {"part": part[:100]},
+                              "xlsx_part_damaged") from exc
+        raise FileRefused(_("This file is not a readable .xlsx workbook."), "xlsx_unreadable") from exc
     try:
         sheets = {name.strip().lower(): workbook[name] for name in workbook.sheetnames}
         tables = {}
         for wanted in (AGREEMENTS_SHEET, MILESTONES_SHEET):
             if wanted in sheets:
-                tables[wanted] = _table_from_rows(wanted, _xlsx_rows(sheets[wanted]))
+                tables[wanted] = _read_sheet(wanted, sheets[wanted])
         if default_sheet not in tables and len(sheets) == 1 and not tables:
             only = next(iter(sheets.values()))
-            tables[default_sheet] = _table_from_rows(default_sheet, _xlsx_rows(only))
+            tables[default_sheet] = _read_sheet(default_sheet, only)
         if default_sheet not in tables:
-            raise FileRefused(_("The workbook has no sheet named “%(sheet)s”.") % {"sheet": default_sheet})
+            raise FileRefused(_("The workbook has no sheet named “%(sheet)s”.") % {"sheet": default_sheet},
+                              "sheet_missing")
         return tables
     finally:
         workbook.close()
+
+
+def _read_sheet(name: str, sheet) -> Table:
+    """The sheet's table; FileRefused naming the sheet when its part is damaged or not well-formed."""
+    try:
+        return _table_from_rows(name, _xlsx_rows(sheet))
+    except FileRefused:
+        raise
+    except DAMAGED_ARCHIVE_ERRORS as exc:
+        raise FileRefused(
+            _("The sheet “%(sheet)s” cannot be read: the workbook is damaged or its XML is not well-formed.")
+            % {"sheet": name}, "sheet_damaged") from exc
 
 
 def _xlsx_rows(sheet):
@@ -128,7 +278,22 @@ def _xlsx_rows(sheet):
     yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
 
 
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_DIGITS = re.compile(r"[0-9]{1,10}")
+MAX_COLUMN = 16_384  # XFD, Excel's last column
+MAX_ROW = 1_048_576  # Excel's last row
+
+
+def _damaged_row(sheet: str, after: int, value: str) -> FileRefused:
+    return FileRefused(
+        _("Sheet “%(sheet)s”: the row after row %(row)s is numbered “%(value)s”, which is not a row number; "
+          "the workbook is damaged.") % {"sheet": sheet, "row": after, "value": value[:20]}, "row_number")
+
+
+def _damaged_reference(sheet: str, row: int, ref: str) -> FileRefused:
+    return FileRefused(
+        _("Sheet “%(sheet)s”, row %(row)s: “%(ref)s” is not a valid cell reference here; the workbook is damaged.")
+        % {"sheet": sheet, "row": row, "ref": ref[:20]}, "cell_reference")
 
 
 def _fast_xlsx_rows(sheet):
@@ -136,21 +301,28 @@ def _fast_xlsx_rows(sheet):
 
     openpyxl still opens the workbook and supplies the shared strings, the epoch and which cell
     styles are dates; when its internals are not there (another version) we fall back to it.
+    A row number or a cell reference that is not one refuses the file (``FileRefused``); a cell whose value
+    contradicts its type is a ``BadCell``, reported on its row and column.
     """
     from xml.etree.ElementTree import iterparse
 
     from openpyxl.utils.cell import column_index_from_string
     from openpyxl.utils.datetime import from_excel
 
-    workbook = sheet.parent
+    workbook, name = sheet.parent, sheet.title
     try:
-        source = workbook._archive.open(sheet._worksheet_path)
+        path = sheet._worksheet_path
         date_styles, strings, epoch = set(workbook._date_formats), workbook.shared_strings, workbook.epoch
+        archive = workbook._archive
     except AttributeError:
         return None
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     row_tag, cell_tag, value_tag, inline_tag, text_tag = (f"{ns}row", f"{ns}c", f"{ns}v", f"{ns}is", f"{ns}t")
     columns = {}
+
+    def style(cell) -> int:
+        raw = cell.get("s", "0")
+        return int(raw) if _DIGITS.fullmatch(raw) else 0
 
     def cell_value(cell):
         kind = cell.get("t", "n")
@@ -161,34 +333,53 @@ def _fast_xlsx_rows(sheet):
         if not raw:  # no value, or a formula without a cached result
             return None
         if kind == "s":
-            return strings[int(raw)]
+            index = int(raw) if _DIGITS.fullmatch(raw.strip()) else -1
+            if not 0 <= index < len(strings):
+                return BadCell(_("The cell refers to shared text “%(index)s”, which the workbook does not have; "
+                                 "the workbook is damaged.") % {"index": raw[:20]})
+            return strings[index]
         if kind == "b":
             return raw == "1"
         if kind in ("str", "e"):
             return raw
-        if kind == "d":
-            return datetime.datetime.fromisoformat(raw)
-        number = float(raw) if any(c in raw for c in ".eE") else int(raw)
-        if int(cell.get("s", 0)) in date_styles:
-            return from_excel(number, epoch)
-        return number
+        try:
+            if kind == "d":
+                return datetime.datetime.fromisoformat(raw)
+            number = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            if style(cell) in date_styles:
+                return from_excel(number, epoch)
+            return number
+        except (ValueError, OverflowError, TypeError):
+            return BadCell(_("The cell holds “%(value)s” where the workbook says a number or a date is stored; "
+                             "the workbook is damaged.") % {"value": raw[:50]})
 
     def rows():
         previous = 0
-        with source:
+        with archive.open(path) as source:
             for _event, element in iterparse(source):
                 if element.tag != row_tag:
                     continue
-                number = int(element.get("r") or previous + 1)
+                raw_number = element.get("r")
+                if raw_number is None:
+                    number = previous + 1
+                elif _DIGITS.fullmatch(raw_number) and 1 <= int(raw_number) <= MAX_ROW:
+                    number = int(raw_number)
+                else:
+                    raise _damaged_row(name, previous, raw_number)
                 previous = number
                 values = []
                 for position, cell in enumerate(element.iter(cell_tag)):
                     ref = cell.get("r")
                     if ref:
-                        letters = _CELL_REF.match(ref).group(1)
+                        match = _CELL_REF.fullmatch(ref)
+                        if match is None:
+                            raise _damaged_reference(name, number, ref)
+                        letters = match.group(1).upper()
                         if letters not in columns:
                             columns[letters] = column_index_from_string(letters) - 1
                         position = columns[letters]
+                        if position >= MAX_COLUMN or position < len(values):  # past XFD, or out of order
+                            raise _damaged_reference(name, number, ref)
                     values.extend([None] * (position - len(values)))
                     values.append(cell_value(cell))
                 element.clear()
@@ -201,12 +392,29 @@ def _read_csv(data: bytes, name: str) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileRefused(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8” and try again.")) from exc
+        raise FileRefused(_("The CSV file is not UTF-8 text: save it as “CSV UTF-8” and try again."), "not_utf8") from exc
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     # Each record is one spreadsheet row (a quoted cell may span lines); blank lines are blank rows.
-    return _table_from_rows(name, ((index, record) for index, record in enumerate(reader, start=1)))
+    return _table_from_rows(name, _csv_records(reader))
+
+
+def _csv_records(reader):
+    """(row number, values) for each record; FileRefused naming the line where the csv module gives up."""
+    records = enumerate(reader, start=1)
+    while True:
+        try:
+            yield next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise FileRefused(
+                    _("The CSV file has a cell longer than %(limit)s characters on line %(line)s.")
+                    % {"limit": csv.field_size_limit(), "line": reader.line_num}, "csv_field_too_long") from exc
+            raise FileRefused(_("The CSV file cannot be read on line %(line)s.") % {"line": reader.line_num},
+                              "csv_malformed") from exc
 
 
 def _is_blank(value) -> bool:
@@ -219,6 +427,10 @@ def _table_from_rows(name: str, rows) -> Table:
         if all(_is_blank(v) for v in values):
             continue
         if not headers:
+            for value in values:
+                if isinstance(value, BadCell):
+                    raise FileRefused(_("Sheet “%(sheet)s”, row %(row)s (the header): %(problem)s")
+                                      % {"sheet": name, "row": number, "problem": value.message}, "bad_header")
             header_row, headers = number, ["" if v is None else str(v) for v in values]
             continue
         body.append((number, list(values)))
@@ -251,6 +463,8 @@ def text(value) -> str:
     """A cell as text: empty for no value; whole numbers without ``.0``; the formula guard stripped."""
     if value is None:
         return ""
+    if isinstance(value, BadCell):
+        raise ValueError(value.message)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float) and value.is_integer():

@@ -147,14 +147,17 @@ def _confirm(request):
         del request.session[SESSION_KEY]
         messages.info(request, _("Import cancelled: nothing was written."))
         return redirect("import-upload")
+    refusal = None
     try:
         plan = importers.import_files(_load(pending, "agreements"), _load(pending, "milestones"), user=request.user)
-    except (importers.FileRefused, FileNotFoundError):
-        plan = None
+    except FileNotFoundError:
+        plan, refusal = None, _("The uploaded file is no longer available. Upload it again.")
+    except importers.FileRefused as exc:
+        plan, refusal = None, str(exc)
     _discard(pending)
     del request.session[SESSION_KEY]
     if plan is None:
-        messages.error(request, _("The uploaded file is no longer available. Upload it again."))
+        messages.error(request, refusal)
         return redirect("import-upload")
     if not plan.ok:
         form = ImportUploadForm()
