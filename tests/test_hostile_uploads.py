@@ -12,7 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageFile, PngImagePlugin
 from pypdf import PdfWriter
 
 from agreements import uploads
@@ -261,16 +261,19 @@ def image_upload(content: bytes, name: str = "foto.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="image/png")
 
 
-def test_image_above_the_pixel_limit_is_refused_before_decoding(monkeypatch):
+def test_image_above_the_pixel_limit_is_refused_before_decoding(monkeypatch, settings):
     decoded = []
-    monkeypatch.setattr(Image.Image, "load", lambda self: decoded.append(self) or None)
-    monkeypatch.setattr(Image.Image, "verify", lambda self: decoded.append(self) or None)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append("load"))
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "verify", lambda self: decoded.append("verify"))
     with pytest.raises(ValidationError) as exc:
         uploads.check_upload(image_upload(png_header(9400, 9400)), max_bytes=uploads.EVIDENCE_MAX_BYTES,
                              field="evidence")
     assert exc.value.message_dict["evidence"] == [
         "The image is too large: 9400 × 9400 pixels, the limit is 40 megapixels."]
     assert decoded == []
+    settings.UPLOAD_MAX_IMAGE_PIXELS = 100_000_000  # under the limit, the same file would be decoded
+    uploads.check_upload(image_upload(png_header(9400, 9400)), max_bytes=uploads.EVIDENCE_MAX_BYTES)
+    assert decoded == ["verify", "load"]
 
 
 def test_default_pixel_limit_is_40_megapixels(settings):
