@@ -177,9 +177,10 @@ class AgreementFilter(django_filters.FilterSet):
         empty_label=_("All"),
         help_text=_("A follow-up on the agreement or on one of its regions in the 90 days up to the as-of date."),
     )
+    # A date outside stalls.AS_OF_MIN..AS_OF_MAX is an error on the form, and the page falls back to today.
     as_of = django_filters.DateFilter(
         label=_("As of"), method="filter_noop", help_text=_("Stage and stalls are computed at this date."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), validators=[stalls.validate_as_of],
     )
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"), method="filter_noop", choices=SORT_CHOICES, empty_label=None,

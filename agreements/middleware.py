@@ -1,12 +1,18 @@
-"""Request-level safety nets: security headers, one log line per request, a friendly 503 when the DB is down."""
+"""Request-level safety nets: security headers, one log line per request, a friendly 503 when the DB is down,
+hostile requests refused at the door (unknown methods, NUL characters) and no caching of signed-in pages."""
 
 import logging
 import re
 import time
 
+from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParserError
 from django.template import loader
+from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
@@ -93,3 +99,103 @@ class DatabaseUnavailableMiddleware:
             request_logger.error("database unavailable: %s", type(exception).__name__)
             return database_unavailable_response(request)
         return None
+
+
+# --- Hostile requests (issue 14) ----------------------------------------------------------------------------------
+
+# Every method a view here answers or refuses itself (405 from require_http_methods, the login redirect...). Any
+# other (TRACE, CONNECT, TRACK, made-up ones) is answered 405 before anything else runs.
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE")
+NUL = "\x00"
+
+
+class AllowedMethodsMiddleware:
+    """405 Method Not Allowed for any method outside ``ALLOWED_METHODS``, before sessions, users or views."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ALLOWED_METHODS:
+            return HttpResponseNotAllowed(ALLOWED_METHODS)
+        return self.get_response(request)
+
+
+def _contains_nul(request) -> bool:
+    """A NUL character in the path, a query parameter, a form field, an uploaded file's name, a cookie or a header.
+
+    Uploaded files' contents are never read here (a scan may well contain NUL bytes).
+    """
+    if NUL in request.path_info or NUL in request.path:
+        return True
+    for key, values in request.GET.lists():
+        if NUL in key or any(NUL in value for value in values):
+            return True
+    for key, value in request.COOKIES.items():
+        if NUL in key or NUL in value:
+            return True
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and isinstance(value, str) and NUL in value:
+            return True
+    if request.method == "POST":
+        try:
+            post, files = request.POST, request.FILES
+        except (MultiPartParserError, OSError) as exc:
+            raise BadRequest("unreadable form data") from exc
+        for key, values in post.lists():
+            if NUL in key or any(NUL in value for value in values):
+                return True
+        for key, uploads in files.lists():
+            if NUL in key or any(NUL in (upload.name or "") for upload in uploads):
+                return True
+    return False
+
+
+class RejectNulMiddleware:
+    """400 Bad Request for a request with a NUL character (U+0000) anywhere a view could read it.
+
+    No legitimate request carries one, and PostgreSQL refuses NUL in any string ("A string literal cannot contain
+    NUL (0x00) characters", a ValueError of the driver, i.e. a 500), so every door is closed here, once: paths
+    (``/regions/%00/``), query strings (``?q=%00``), form fields, file names, cookies (a session key) and headers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _contains_nul(request):
+            # Django's 400 handling: the django.security log and the 400 page, no traceback.
+            raise BadRequest("NUL character in the request")
+        return self.get_response(request)
+
+
+# --- Caching ----------------------------------------------------------------------------------------------------
+
+
+def _signed_in(request) -> bool:
+    """Whether the request's user is signed in, without a query for a request that has no session at all."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return False
+    not_loaded = isinstance(user, SimpleLazyObject) and not hasattr(request, "_cached_user")
+    if not_loaded and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False  # no session cookie: anonymous for sure
+    return user.is_authenticated
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user (pages, downloads, exports).
+
+    What a signed-in user sees depends on who they are (their region's agreements, documents, exports): no
+    browser cache, shared computer or proxy may keep it. A response that already says ``no-store`` (the 503 page,
+    ``never_cache`` views) is left as it is. Static files never get here: whitenoise serves them before.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "no-store" not in response.get("Cache-Control", "") and _signed_in(request):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -24,6 +24,7 @@ Definitions (see the foundation and stall issues):
 import dataclasses
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
     BooleanField,
@@ -43,6 +44,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import STAGE_ORDER, Agreement, Milestone, Stage, StallReason, StallSettings
 
@@ -76,6 +78,28 @@ class Thresholds:
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+# The dates the rules may be computed at. They subtract thresholds (and add days) to the as-of date, so a
+# year-1 date underflows Python's dates (OverflowError) and 9999-12-31 overflows them. No agreement predates
+# 1900 or is planned past 2200, so every door that takes an as-of date from outside (the ``as_of`` URL
+# parameter, ``--as-of`` of the commands) accepts only this range (issue 14).
+AS_OF_MIN = datetime.date(1900, 1, 1)
+AS_OF_MAX = datetime.date(2200, 12, 31)
+AS_OF_RANGE_MESSAGE = _("Enter a date between %(min)s and %(max)s.")
+
+
+def as_of_in_range(value: datetime.date) -> bool:
+    return AS_OF_MIN <= value <= AS_OF_MAX
+
+
+def validate_as_of(value: datetime.date | None) -> None:
+    """Form validator of an as-of date: refuses a date outside ``AS_OF_MIN``..``AS_OF_MAX``."""
+    if value is not None and not as_of_in_range(value):
+        raise ValidationError(
+            AS_OF_RANGE_MESSAGE, code="as_of_range",
+            params={"min": AS_OF_MIN.isoformat(), "max": AS_OF_MAX.isoformat()},
+        )
 
 
 def _days(n: int) -> datetime.timedelta:

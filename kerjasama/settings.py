@@ -70,8 +70,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every request gets its one log line, even a redirect to HTTPS or a static file.
     "agreements.middleware.RequestLogMiddleware",
+    # TRACE, CONNECT and made-up methods: 405 before anything else runs.
+    "agreements.middleware.AllowedMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL character in the path, query, form, cookies or headers: 400 before any view or query (PostgreSQL refuses it).
+    "agreements.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Writes the language saved on the account into the language cookie at log-in (agreements/i18n.py).
@@ -84,6 +88,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "agreements.middleware.SecurityHeadersMiddleware",
+    # Cache-Control: private, no-store on every response to a signed-in user.
+    "agreements.middleware.PrivateCacheMiddleware",
     # Turns "database unreachable" errors raised by a view into the friendly 503 page.
     "agreements.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.

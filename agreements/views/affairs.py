@@ -17,6 +17,10 @@ from .common import create_once
 
 def _filters(form_class, request):
     form = form_class(request.GET or None)
+    as_of = form.fields.get("as_of")
+    if as_of is not None and stalls.validate_as_of not in as_of.validators:
+        # Out of range is an error on the form (the page falls back to today), never an OverflowError.
+        as_of.validators.append(stalls.validate_as_of)
     data = form.cleaned_data if form.is_valid() else {}
     return form, data
 

@@ -40,6 +40,11 @@ class Command(BaseCommand):
             as_of = datetime.date.fromisoformat(as_of) if as_of else stalls.today()
         except ValueError as exc:
             raise CommandError(f"--as-of must be a date YYYY-MM-DD, not {as_of!r}") from exc
+        if not stalls.as_of_in_range(as_of):  # the digests count days back and forth from it: no year 1 or 9999
+            raise CommandError(
+                f"--as-of must be between {stalls.AS_OF_MIN.isoformat()} and {stalls.AS_OF_MAX.isoformat()}, "
+                f"not {as_of.isoformat()}"
+            )
         self.as_of, self.dry_run = as_of, dry_run
         thresholds = stalls.Thresholds.current()
         sent = skipped = 0

@@ -18,17 +18,27 @@ FORMATS = ("table", "csv", "json")
 
 
 def parse_as_of(value: str | None) -> datetime.date:
-    """The ``--as-of`` value as a date (today when not given); a CommandError naming the option otherwise."""
+    """The ``--as-of`` value as a date (today when not given); a CommandError naming the option when it is not a
+    date or lies outside ``stalls.AS_OF_MIN``..``AS_OF_MAX``."""
     if value is None or value == "":
         return stalls.today()
     if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.datetime.strptime(value, "%Y-%m-%d").date()
-    except (TypeError, ValueError):
+        date = value
+    else:
+        try:
+            date = datetime.datetime.strptime(value, "%Y-%m-%d").date()
+        except (TypeError, ValueError):
+            raise CommandError(
+                _("--as-of must be a date written YYYY-MM-DD (for example 2024-12-31), not %(value)r.")
+                % {"value": value}
+            ) from None
+    if not stalls.as_of_in_range(date):
+        # The rules subtract thresholds from the date: a year-1 date would underflow (OverflowError).
         raise CommandError(
-            _("--as-of must be a date written YYYY-MM-DD (for example 2024-12-31), not %(value)r.") % {"value": value}
-        ) from None
+            _("--as-of must be between %(min)s and %(max)s, not %(value)s.")
+            % {"min": stalls.AS_OF_MIN.isoformat(), "max": stalls.AS_OF_MAX.isoformat(), "value": date.isoformat()}
+        )
+    return date
 
 
 def _flat(row: dict) -> list[str]:
