@@ -238,16 +238,3 @@ def check_can_record_followup_on_region(user, region: Region) -> None:
 def can_import(user) -> bool:
     """Ministry staff, administrators and provincial officers import; kabupaten/kota officers do not."""
     return is_national(user) or (user.is_authenticated and user.role == User.Role.PROVINCE and bool(user.region_id))
-
-
-def import_regions_for(user) -> QuerySet:
-    """Regions a user's imported rows may concern: each row needs a party among them.
-
-    Ministry staff and administrators: every region. A provincial officer: the province and its
-    kabupaten/kota, the regions whose agreements the officer reads. Anyone else: none.
-    """
-    if is_national(user):
-        return Region.objects.all()
-    if not can_import(user):
-        return Region.objects.none()
-    return Region.objects.filter(readable_regions_q(user))

@@ -29,9 +29,9 @@ D = datetime.date
 KB_HEADER = ["number", "document_type", "title", "cooperation_kind", "affair_codes", "region_codes", "signed_on"]
 
 
-def _kb_with_pks(pks_signed=D(2024, 3, 1)):
+def _kb_with_pks():
     kb = AgreementFactory(number="KB/DB", signed_on=D(2024, 1, 15))
-    PksFactory(number="PKS/DB", parent=kb, signed_on=pks_signed)
+    PksFactory(number="PKS/DB", parent=kb, signed_on=D(2024, 3, 1))
     return kb
 
 

@@ -3,8 +3,9 @@
 The same code serves the ``import_agreements`` command and the upload page (``views/imports.py``).
 The package: ``reading`` (file checks, XLSX/CSV, headers, cell values), ``plan`` (the plan and its
 problems), ``validation`` (``plan_import``), ``apply`` (``apply_plan``), ``template`` (the template
-workbook). Who may import, and which rows, is decided in ``access`` (``can_import``,
-``import_regions_for``). The entry points are re-exported here (``importers.import_files``, ...):
+workbook). Who may import is decided in ``access`` (``can_import``); each row obeys the same write rules
+as the pages (``access.may_write_parties``, ``access.may_remove_parties``). The entry points are re-exported
+here (``importers.import_files``, ...):
 
     tables = read_spreadsheet(data, filename)               # or read_spreadsheet(..., default_sheet=...)
     plan = plan_import(tables, user=user)                   # bulk validation, nothing written
@@ -71,8 +72,9 @@ parties and affairs are replaced by the row's (a kept party keeps its signatory 
 equal to the database writes nothing, so importing a file twice changes nothing the second time.
 Writes record audit history with the importing user (change reason ``import``) and a milestone
 whose status changes (or is created with a status other than ``scheduled``) gets a
-``MilestoneUpdate``. Provincial officers may only import rows with at least one party in their
-province or its kabupaten/kota, and only update agreements that already concern it.
+``MilestoneUpdate``. A row the user could not save through the pages is a problem on that row: a provincial
+officer writes only agreements the province itself is a party to (it reads, not writes, those of its
+kabupaten/kota).
 
 Speed: validation runs a fixed number of queries per file (regions, affairs, then the stored
 agreements, parties, third parties, affairs and milestones by chunks of numbers); rows are written
@@ -91,7 +93,7 @@ import logging
 
 from django.utils.translation import gettext as _
 
-from ..access import can_import, import_regions_for
+from ..access import can_import
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
 from .apply import CHANGE_REASON, apply_plan
 from .plan import Counts, ImportPlan, Problem
@@ -101,8 +103,8 @@ from .validation import plan_import
 
 __all__ = [
     "AGREEMENTS_SHEET", "CHANGE_REASON", "CODES_SHEET", "MAX_FILE_SIZE", "MILESTONES_SHEET", "Counts", "FileRefused",
-    "ImportPlan", "Problem", "Table", "apply_plan", "build_template", "can_import", "import_files",
-    "import_regions_for", "plan_import", "read_spreadsheet",
+    "ImportPlan", "Problem", "Table", "apply_plan", "build_template", "can_import", "import_files", "log_outcome",
+    "plan_import", "read_files", "read_spreadsheet",
 ]
 
 
@@ -111,9 +113,10 @@ LOGGED_COLUMNS = frozenset(AGREEMENT_COLUMNS) | frozenset(MILESTONE_COLUMNS)
 LOGGED_ROWS = 20
 
 
-def import_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *, user=None,
-                 dry_run: bool = False) -> ImportPlan:
-    """Read, plan and (unless ``dry_run`` or there are problems) apply. ``FileRefused`` for unreadable files."""
+def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *,
+               user=None) -> dict[str, Table]:
+    """The tables of the agreements file (its milestones sheet too) and of a separate milestones file.
+    ``FileRefused`` (logged by its reason only) for a file that cannot be read."""
     user_id = getattr(user, "pk", None) or "-"
     tables = {}
     try:
@@ -126,14 +129,23 @@ def import_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, 
     except FileRefused as exc:
         logger.info("import refused: reason=%s user=%s", exc.reason, user_id)
         raise
-    plan = plan_import(tables, user=user)
+    return tables
+
+
+def import_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *, user=None,
+                 dry_run: bool = False, progress=None) -> ImportPlan:
+    """Read, plan and (unless ``dry_run`` or there are problems) apply. ``FileRefused`` for unreadable files.
+
+    ``progress(rows)``, when given, is called as rows are checked and again as they are written."""
+    tables = read_files(agreements, milestones, user=user)
+    plan = plan_import(tables, user=user, progress=progress)
     if plan.ok and not dry_run:
-        apply_plan(plan, user=user)
-    _log_outcome(plan, user_id, dry_run)
+        apply_plan(plan, user=user, progress=progress)
+    log_outcome(plan, getattr(user, "pk", None) or "-", dry_run)
     return plan
 
 
-def _log_outcome(plan: ImportPlan, user_id, dry_run: bool) -> None:
+def log_outcome(plan: ImportPlan, user_id, dry_run: bool) -> None:
     """One line: counts, the rows and the contract's columns with problems. Never a value from the file: a
     problem's message quotes its cell, and its column is the file's own header when the header is unknown."""
     if plan.problems:

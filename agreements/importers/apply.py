@@ -18,10 +18,13 @@ CHANGE_REASON = "import"
 BATCH = 2000
 
 
-def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON) -> ImportPlan:
-    """Write the plan in one transaction, with audit history. Refuses a plan that has problems."""
+def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, progress=None) -> ImportPlan:
+    """Write the plan in one transaction, with audit history. Refuses a plan that has problems.
+
+    ``progress(rows)``, when given, is called with the number of rows written so far, after each bulk step."""
     if not plan.ok:
         raise ValueError("An import plan with problems cannot be applied.")
+    report = progress or (lambda count, final=False: None)
     now = timezone.now()
     history = {"user": user, "reason": reason, "when": now}
     user_id = user.pk if user is not None else None
@@ -57,6 +60,8 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON) -> I
                 fields = [*AGREEMENT_SCALARS, "parent", "updated_by", "updated_at", "version"]
                 Agreement.objects.bulk_update(updates, fields, batch_size=BATCH)
                 _write_history(Agreement, [o.pk for o in updates], history_type="~", **history)
+            written = sum(1 for r in plan.agreements if r.obj is not None)
+            report(written)
 
         # Parties, third parties, affairs: the row's set replaces the stored one.
         new_parties, new_third, new_links = [], [], []
@@ -118,6 +123,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON) -> I
                 updates.append(obj)
             if row.final["status"] != (before or Milestone.Status.SCHEDULED):
                 logs.append((row, before))
+        report(len(plan.agreements))
         if creates:
             Milestone.objects.bulk_create(creates, batch_size=BATCH)
             _ensure_milestone_pks(creates)
@@ -139,6 +145,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON) -> I
         # Bulk writes send no signals: recompute the stall facts. All of them, in one UPDATE (a second or
         # two at national scale), because a changed parent number moves facts between KBs.
         stalls.refresh_facts()
+        report(len(plan.agreements) + len(plan.milestones), final=True)
     return plan
 
 

@@ -95,12 +95,13 @@ def _chunks(items, size=LOOKUP_CHUNK):
         yield items[start:start + size]
 
 
-def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
+def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> ImportPlan:
     """Validate everything in one pass with a few queries per file, and classify each row.
 
-    ``user`` None is the command line (no scope limit); otherwise ministry staff and administrators
-    import anything, provincial officers rows concerning their province.
+    ``user`` None is the command line (no scope limit); otherwise each row obeys the user's write rules, as on
+    the pages. ``progress(rows)``, when given, is called with the number of rows checked so far.
     """
+    report = progress or (lambda count: None)
     out = _Collector()
     plan = ImportPlan()
     agreements_table = tables.get(AGREEMENTS_SHEET)
@@ -170,6 +171,7 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
     writer = user
 
     # 3. Agreements: validate against the database and the rest of the file.
+    checked = 0
     by_number = {}
     for row in plan.agreements:
         if row.number in by_number:
@@ -182,6 +184,8 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
         _resolve_agreement(row, a_sheet, out, regions=regions, affairs=affairs, parties=parties,
                            third_parties=third_parties, affair_links=affair_links, writer=writer,
                            regions_by_id=regions_by_id)
+        checked += 1
+        report(checked)
     for row in plan.agreements:  # parent rules need every row resolved first
         _check_parent(row, a_sheet, out, existing=existing, by_number=by_number, by_pk=loaded, parties=parties,
                       regions_by_id=regions_by_id, writer=writer)
@@ -193,6 +197,8 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
     # 4. Milestones.
     seen_keys = {}
     for row in plan.milestones:
+        checked += 1
+        report(checked)
         key = (row.agreement_number, row.title)
         if key in seen_keys:
             out.add(m_sheet, row.row, "title", _("This milestone is already on row %(row)s.") % {"row": seen_keys[key]})
@@ -236,6 +242,8 @@ def plan_import(tables: dict[str, Table], *, user=None) -> ImportPlan:
                         % {"region": regions_by_id[milestone.responsible_region_id].name, "title": title})
 
     plan.problems = sorted(out.problems, key=lambda p: (p.sheet != a_sheet, p.sheet, p.row or 0))
+    if progress is not None:
+        progress(checked, final=True)
     return plan
 
 
