@@ -8,4 +8,7 @@ class AgreementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers that keep the stall facts true
+        from . import (
+            checks,  # noqa: F401 - registers the deployment checks (SITE_URL)
+            signals,  # noqa: F401 - connects the receivers that keep the stall facts true
+        )
