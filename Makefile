@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install venv lint check browser-tests messages messages-check serve bench backup
+.PHONY: run test install venv lint check browser-tests messages messages-check serve worker bench backup
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ serve: install
 	DEBUG=0 $(PY) manage.py collectstatic --no-input -v 0
 	DEBUG=0 exec $(VENV)/bin/gunicorn kerjasama.wsgi:application --bind $(GUNICORN_BIND) \
 	  --workers $(GUNICORN_WORKERS) --timeout 60 --graceful-timeout 30 --error-logfile -
+
+# The background worker beside `make serve`: imports, reminders and the daily clean-up (agreements/tasks.py), with
+# the periodic jobs scheduled by the workers themselves. Run one or more, on one machine or several; the same
+# environment as `make serve` (DATABASE_URL, SECRET_KEY). See docs/deploy.md.
+worker: install
+	DEBUG=0 TASK_BACKEND=database exec $(PY) manage.py worker
 
 # A pg_dump of DATABASE_URL to backups/kerjasama-YYYYmmdd-HHMMSS.dump (restore steps: docs/deploy.md).
 backup:

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from .models import Agreement, AgreementParty, FollowUp, Milestone, Region, User
+from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Region, User
 
 
 def is_national(user) -> bool:
@@ -238,3 +238,10 @@ def check_can_record_followup_on_region(user, region: Region) -> None:
 def can_import(user) -> bool:
     """Ministry staff, administrators and provincial officers import; kabupaten/kota officers do not."""
     return is_national(user) or (user.is_authenticated and user.role == User.Role.PROVINCE and bool(user.region_id))
+
+
+def import_jobs_visible_to(user) -> QuerySet:
+    """A user's own imports: the files they uploaded and what became of them (nobody else sees them)."""
+    if not can_import(user) or not user.is_active:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(user=user)

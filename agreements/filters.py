@@ -25,7 +25,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from . import followups, stalls
-from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason, ThirdParty
+from .models import Agreement, AgreementParty, GovernmentAffair, ImportJob, Region, Stage, StallReason, ThirdParty
 
 SEARCH_CONFIG = "indonesian"
 
@@ -185,6 +185,10 @@ class AgreementFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"), method="filter_noop", choices=SORT_CHOICES, empty_label=None,
     )
+    # The agreements an import created or updated (the link on the import's page); the list stays scoped.
+    imported = django_filters.NumberFilter(
+        label=_("Import"), method="filter_imported", min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput,
+    )
 
     class Meta:
         model = Agreement
@@ -245,6 +249,10 @@ class AgreementFilter(django_filters.FilterSet):
 
     def filter_region(self, queryset, name, value: Region):
         return queryset.filter(Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), region=value)))
+
+    def filter_imported(self, queryset, name, value):
+        links = ImportJob.agreements.through.objects.filter(agreement=OuterRef("pk"), importjob_id=int(value))
+        return queryset.filter(Exists(links))
 
     def filter_affair(self, queryset, name, value: GovernmentAffair):
         links = Agreement.affairs.through.objects.filter(agreement=OuterRef("pk"), governmentaffair=value)

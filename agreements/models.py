@@ -804,3 +804,86 @@ class ThrottleHit(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.key[:8]} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportJob(models.Model):
+    """One import through /import/: the uploaded files, the state and progress, and the result.
+
+    The files are kept in the database (not on a disk one machine has), so a worker on any machine reads
+    them; they are cleared when the import is done, and a periodic task clears those of previews never
+    confirmed and of failed or cancelled imports after a day (``jobs.clean_up``).
+    """
+
+    class State(models.TextChoices):
+        VALIDATING = "validating", _("Checking the file")
+        PREVIEW = "preview", _("Waiting for confirmation")
+        INVALID = "invalid", _("Problems found")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATES = (State.VALIDATING, State.QUEUED, State.RUNNING)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="imports"
+    )
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.VALIDATING)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    agreements_name = models.CharField(_("agreements file"), max_length=200, blank=True)
+    milestones_name = models.CharField(_("milestones file"), max_length=200, blank=True)
+    agreements_data = models.BinaryField(_("agreements file content"), null=True, blank=True, editable=False)
+    milestones_data = models.BinaryField(_("milestones file content"), null=True, blank=True, editable=False)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_validated = models.PositiveIntegerField(_("rows checked"), default=0)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    error = models.TextField(_("why it failed"), blank=True)
+    agreements = models.ManyToManyField(
+        "Agreement", verbose_name=_("agreements imported"), blank=True, related_name="import_jobs"
+    )
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.agreements_name or '—'} ({self.get_state_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    @property
+    def percent(self) -> int:
+        """Progress in percent: checking counts for the first half, writing for the second."""
+        if self.state in (self.State.DONE, self.State.INVALID, self.State.PREVIEW):
+            return 100
+        if not self.rows_total:
+            return 0
+        done = self.rows_validated + self.rows_written
+        return min(99, done * 100 // (2 * self.rows_total))
+
+
+class PeriodicRun(models.Model):
+    """A periodic job scheduled for one slot (a week, a day, a minute): the unique row makes a job fire once per
+    slot however many workers run (``agreements.periodic``)."""
+
+    job = models.CharField(_("job"), max_length=60)
+    slot = models.CharField(_("slot"), max_length=40)
+    created_at = models.DateTimeField(_("scheduled"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("periodic run")
+        verbose_name_plural = _("periodic runs")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="periodicrun_once_per_slot")]
+
+    def __str__(self):
+        return f"{self.job} {self.slot}"

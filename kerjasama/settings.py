@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "agreements",
 ]
 
@@ -243,6 +245,22 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PASSWORD_RESET_REQUESTS_PER_IP = 20
 PASSWORD_RESET_MAILS_PER_ADDRESS = 5
 PASSWORD_RESET_MIN_SECONDS = 1.5
+
+# Background tasks (django-tasks, the backport of Django 6's tasks API; agreements/tasks.py). "database" queues
+# them in the database for `manage.py worker` (make worker) to run, on any number of machines; "immediate"
+# runs them at once inside the request, so the embedded default (make run) needs no second process.
+# Default: immediate with DEBUG on, database with DEBUG off.
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate" if DEBUG else "database")
+if TASK_BACKEND not in ("immediate", "database"):
+    raise ImproperlyConfigured(f"TASK_BACKEND must be immediate or database, not {TASK_BACKEND!r}.")
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend" if TASK_BACKEND == "database"
+        else "django_tasks.backends.immediate.ImmediateBackend",
+    }
+}
+# Imports larger than this many rows are checked by a background task (with a progress bar), smaller ones at once.
+IMPORT_BACKGROUND_VALIDATION_ROWS = 2000
 
 # Login throttling (django-axes): 5 failures for one username from one address lock that pair for 15 minutes.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)

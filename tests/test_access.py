@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agreements import access, services
-from agreements.models import Agreement, Document, NeedOffer
+from agreements.models import Agreement, Document, ImportJob, NeedOffer
 from tests.factories import MilestoneFactory, PksFactory, UserFactory, affair, region
 
 ROLES = ["anonymous", "ministry", "province_in", "province_out", "local_in", "local_out", "admin"]
@@ -30,6 +30,9 @@ USER_EDIT = row(302, 200, 200, 404, 403, 403, 200)
 # Only administrators change an administrator's account (ministry staff could take it over by its e-mail).
 ADMIN_ACCOUNT_EDIT = row(302, 404, 404, 404, 403, 403, 200)
 IMPORT = row(302, 200, 200, 200, 403, 403, 200)
+# An import job belongs to whoever uploaded it (here ministry staff): nobody else sees it.
+IMPORT_JOB = row(302, 200, 404, 404, 403, 403, 404)
+IMPORT_JOB_PROGRESS = row(302, 204, 404, 404, 403, 403, 404)  # a finished job: "reload the page"
 NEEDOFFER_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 DJANGO_ADMIN = row(302, 302, 302, 302, 302, 302, 200)
 PUBLIC = row(200, 200, 200, 200, 200, 200, 200)
@@ -72,6 +75,9 @@ MATRIX = [
     ("needoffer-edit", ("needoffer",), NEEDOFFER_EDIT),
     ("import-upload", (), IMPORT),
     ("import-template", (), IMPORT),
+    ("import-jobs", (), IMPORT),
+    ("import-job", ("import_job",), IMPORT_JOB),
+    ("import-job-progress", ("import_job",), IMPORT_JOB_PROGRESS),
     ("followup-create-agreement", ("agreement",), FOLLOWUP),
     ("region-followups", ("32.73",), EVERYONE),
     ("followup-create-region", ("32.73",), FOLLOWUP_REGION),
@@ -96,6 +102,7 @@ def objects(personas, media_root):
     )
     account = UserFactory(username="kab-garut", role="local", region=region("32.05"))
     admin_account = UserFactory(username="admin-lain", role="admin", is_staff=True)
+    import_job = ImportJob.objects.create(user=personas["ministry"], agreements_name="data.xlsx", state="done")
     needoffer = NeedOffer.objects.create(region=region("32.73"), affair=affair("3.26"), kind="offer",
                                          description="Paket wisata bersama")
     followup = services.followup_record(
@@ -103,7 +110,8 @@ def objects(personas, media_root):
         attachment=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
     return {"agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
-            "admin_account": admin_account.pk, "needoffer": needoffer.pk, "followup": followup.pk}
+            "admin_account": admin_account.pk, "import_job": import_job.pk, "needoffer": needoffer.pk,
+            "followup": followup.pk}
 
 
 def _url(name, args, objects):

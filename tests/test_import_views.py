@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements import importers
-from agreements.models import Agreement, Milestone
+from agreements.models import Agreement, ImportJob, Milestone
 from agreements.spreadsheet import AGREEMENT_COLUMNS
 from tests.factories import PASSWORD, AgreementFactory, UserFactory, region
 from tests.test_import import agreement_row, csv_bytes, milestone_row, workbook
@@ -114,7 +114,7 @@ def _preview_queries(client, django_assert_max_num_queries, count):
     return len(ctx.captured_queries)
 
 
-def test_preview_then_confirm_imports_with_the_user_in_the_history(client, media, django_assert_max_num_queries):
+def test_preview_then_confirm_imports_with_the_user_in_the_history(client, django_assert_max_num_queries):
     user = login(client, "ministry")
     response = upload(client, workbook([agreement_row()], [milestone_row()]))
     assert response.status_code == 200
@@ -122,17 +122,21 @@ def test_preview_then_confirm_imports_with_the_user_in_the_history(client, media
     assert response.context["milestone_counts"].created == 1
     assert "KB/001/2024" in response.content.decode()
     assert Agreement.objects.count() == 0  # the preview writes nothing
-    stored = list((media / "imports").iterdir())
-    assert len(stored) == 1 and stored[0].name.endswith(".upload") and "data" not in stored[0].name
+    job = ImportJob.objects.get()
+    assert (job.state, job.user, job.agreements_name) == ("preview", user, "data.xlsx")
+    assert job.agreements_data  # kept on the job, in the database, until it is done
     token = response.context["token"]
     response = client.post(UPLOAD, {"action": "confirm", "token": token})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == reverse("import-job", args=[job.pk])
     agreement = Agreement.objects.get()
     assert agreement.history.get().history_user == user
     assert Milestone.objects.get().history.get().history_user == user
-    assert list((media / "imports").iterdir()) == []  # the stored file is removed after confirmation
-    response = client.get(response["Location"])
-    assert "1" in "".join(str(m) for m in response.context["messages"])
+    job.refresh_from_db()
+    assert (job.state, job.agreements_data, job.rows_written) == ("done", None, 2)  # the file is cleared
+    page = client.get(response["Location"])
+    assert "The import is done" in page.content.decode()
+    imported = client.get(page.context["imported_url"])
+    assert [a.number for a in imported.context["page"].object_list] == ["KB/001/2024"]
 
 
 def test_preview_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries):
@@ -142,26 +146,31 @@ def test_preview_query_count_does_not_grow_with_rows(client, django_assert_max_n
     assert few == many
 
 
-def test_cancel_discards_the_stored_file(client, media):
+def test_cancel_discards_the_stored_file(client):
     login(client, "ministry")
     response = upload(client, workbook([agreement_row()]))
     token = response.context["token"]
     response = client.post(UPLOAD, {"action": "cancel", "token": token})
     assert response.status_code == 302
-    assert list((media / "imports").iterdir()) == []
+    job = ImportJob.objects.get()
+    assert (job.state, job.agreements_data) == ("cancelled", None)
     assert Agreement.objects.count() == 0
 
 
-def test_confirm_needs_this_sessions_token(client):
+def test_confirm_needs_the_uploaders_own_job(client):
     login(client, "ministry")
     upload(client, workbook([agreement_row()]))
+    job = ImportJob.objects.get()
     response = client.post(UPLOAD, {"action": "confirm", "token": "0" * 32})
     assert response.status_code == 302
     assert Agreement.objects.count() == 0
     other = UserFactory(username="other", role="ministry")
     client.force_login(other)
-    response = client.post(UPLOAD, {"action": "confirm", "token": "whatever"})
-    assert Agreement.objects.count() == 0
+    response = client.post(UPLOAD, {"action": "confirm", "token": job.pk})
+    assert response.status_code == 302 and Agreement.objects.count() == 0
+    assert client.get(reverse("import-job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("import-job", args=[job.pk]), {"action": "confirm"}).status_code == 404
+    assert ImportJob.objects.get().state == "preview"
 
 
 def test_confirm_validates_again_against_the_current_register(client):
@@ -175,8 +184,10 @@ def test_confirm_validates_again_against_the_current_register(client):
     token = response.context["token"]
     kb.document_type = "PKS"  # the register changed between preview and confirm
     kb.save()
-    response = client.post(UPLOAD, {"action": "confirm", "token": token})
-    assert response.status_code == 200 and response.context["problems"]
+    response = client.post(UPLOAD, {"action": "confirm", "token": token}, follow=True)
+    assert response.status_code == 200 and response.context["job"].state == "failed"
+    assert [p.column for p in response.context["problems"]] == ["parent_number"]  # the report names the row
+    assert "register changed since the preview" in response.content.decode()
     assert not Agreement.objects.filter(number="PKS/1").exists()
 
 

@@ -1,33 +1,29 @@
-"""The import pages: upload → validation report or preview → confirm; and the template workbook.
+"""The import pages: upload → check → preview or problems → confirm → the import runs as a background task.
 
-Between preview and confirm the uploaded files are kept server-side in ``MEDIA_ROOT/imports`` under a
-generated name, and the session remembers which token belongs to this user: the user does not
-upload twice, and nobody else can confirm. Confirming reads and validates the stored files again
-(the register may have changed in between) and imports them in one transaction; the files are
-removed after a confirmation or a cancellation, and stored files older than a day are removed at the
-next upload.
+Every upload becomes an ``ImportJob`` (``agreements.jobs``): its files are kept on the job, in the database,
+until it is done or cancelled. A small file is checked at once and its preview is the answer to the upload; a
+large one (over ``IMPORT_BACKGROUND_VALIDATION_ROWS`` rows) is checked by a task while the job page shows the
+progress. Confirming queues the import; the job page shows the rows checked and written, then the result and
+a link to the imported agreements. "My imports" lists the user's jobs. Only the user who uploaded a file sees
+and acts on its job (``access.import_jobs_visible_to``).
 """
 
-import time
-import uuid
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from agreements import access, importers
+from agreements import access, importers, jobs
+from agreements.models import ImportJob
 
-SESSION_KEY = "import_pending"
-PREVIEW_ROWS = 200
-STALE_SECONDS = 24 * 60 * 60
+JOBS_PAGE_SIZE = 25
 
 
 class ImportUploadForm(forms.Form):
@@ -54,121 +50,115 @@ def _require_importer(user):
         raise PermissionDenied
 
 
-def _store_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _job_for(user, pk) -> ImportJob:
+    try:
+        return access.import_jobs_visible_to(user).select_related("user").get(pk=pk)
+    except (ImportJob.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
 
 
-def _remove_stale(directory: Path) -> None:
-    limit = time.time() - STALE_SECONDS
-    for file in directory.glob("*.upload"):
-        if file.stat().st_mtime < limit:
-            file.unlink(missing_ok=True)
+def _problems(job: ImportJob) -> list:
+    return [importers.Problem(**problem) for problem in job.problems]
 
 
-def _discard(pending: dict | None) -> None:
-    if not pending:
-        return
-    directory = _store_dir()
-    for key in ("agreements", "milestones"):
-        if pending.get(key):
-            (directory / pending[key]).unlink(missing_ok=True)
-
-
-def _load(pending: dict, key: str):
-    name = pending.get(key)
-    if not name:
-        return None
-    path = _store_dir() / name
-    return path.read_bytes(), pending[f"{key}_name"]
-
-
-def _preview_context(plan) -> dict:
-    changed = [r for r in plan.agreements if r.action != "unchanged"]
-    changed_milestones = [r for r in plan.milestones if r.action != "unchanged"]
+def _job_context(job: ImportJob) -> dict:
+    summary = job.summary or {}
     return {
-        "plan": plan,
-        "agreement_counts": plan.agreement_counts,
-        "milestone_counts": plan.milestone_counts,
-        "agreement_rows": changed[:PREVIEW_ROWS],
-        "milestone_rows": changed_milestones[:PREVIEW_ROWS],
-        "more_agreements": max(0, len(changed) - PREVIEW_ROWS),
-        "more_milestones": max(0, len(changed_milestones) - PREVIEW_ROWS),
+        "job": job,
+        "token": job.pk,
+        "problems": _problems(job),
+        "agreement_counts": importers.Counts(**summary.get("agreements", {})),
+        "milestone_counts": importers.Counts(**summary.get("milestones", {})),
+        "agreement_rows": summary.get("agreement_rows", []),
+        "milestone_rows": summary.get("milestone_rows", []),
+        "more_agreements": summary.get("more_agreements", 0),
+        "more_milestones": summary.get("more_milestones", 0),
+        "file_names": [n for n in (job.agreements_name, job.milestones_name) if n],
+        "imported_url": f"{reverse('agreement-list')}?imported={job.pk}",
     }
+
+
+def _render_job(request, job: ImportJob, status: int = 200):
+    return render(request, "agreements/import_job.html", _job_context(job), status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
-    """Upload, then the validation report or the preview with a confirm button."""
+    """Upload; a small file's preview or problems come back at once, a large one's job page shows the check."""
     _require_importer(request.user)
     if request.method == "POST" and request.POST.get("action") in ("confirm", "cancel"):
-        return _confirm(request)
+        return _act(request, request.POST.get("token"))
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         agreements_upload = form.cleaned_data["agreements_file"]
         milestones_upload = form.cleaned_data["milestones_file"]
-        files = {"agreements": (agreements_upload.read(), agreements_upload.name)}
-        if milestones_upload:
-            files["milestones"] = (milestones_upload.read(), milestones_upload.name)
-        try:
-            plan = importers.import_files(files["agreements"], files.get("milestones"), user=request.user,
-                                          dry_run=True)
-        except importers.FileRefused as exc:
-            form.add_error(None, str(exc))
+        job = jobs.create(
+            user=request.user, agreements=(agreements_upload.read(), agreements_upload.name),
+            milestones=(milestones_upload.read(), milestones_upload.name) if milestones_upload else None,
+        )
+        if jobs.start_check(job):
+            return redirect("import-job", pk=job.pk)
+        job.refresh_from_db()
+        if job.state == ImportJob.State.INVALID and job.problems and job.problems[0]["row"] is None \
+                and not job.problems[0]["sheet"]:
+            form.add_error(None, job.problems[0]["message"])  # the file itself was refused
+        elif job.state == ImportJob.State.INVALID:
+            return render(request, "agreements/import_upload.html", {"form": form, "problems": _problems(job)})
         else:
-            if not plan.ok:
-                return render(request, "agreements/import_upload.html", {"form": form, "problems": plan.problems})
-            directory = _store_dir()
-            _remove_stale(directory)
-            _discard(request.session.get(SESSION_KEY))
-            token = uuid.uuid4().hex
-            pending = {"token": token}
-            for key, (data, name) in files.items():
-                stored = f"{token}-{key}.upload"
-                (directory / stored).write_bytes(data)
-                pending[key] = stored
-                pending[f"{key}_name"] = name[:200]
-            request.session[SESSION_KEY] = pending
-            context = _preview_context(plan)
-            context.update({"token": token, "file_names": [n for _d, n in files.values()]})
-            return render(request, "agreements/import_preview.html", context)
+            return _render_job(request, job)
     return render(request, "agreements/import_upload.html", {"form": form})
 
 
-def _confirm(request):
-    pending = request.session.get(SESSION_KEY)
-    if not pending or pending.get("token") != request.POST.get("token"):
+def _act(request, pk):
+    """Confirm or cancel the job ``pk`` (only its own user's)."""
+    try:
+        job = access.import_jobs_visible_to(request.user).get(pk=int(pk))
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        job = None
+    if job is None or job.state != ImportJob.State.PREVIEW and request.POST.get("action") == "confirm":
         messages.error(request, _("This import is no longer waiting for confirmation. Upload the file again."))
         return redirect("import-upload")
     if request.POST.get("action") == "cancel":
-        _discard(pending)
-        del request.session[SESSION_KEY]
-        messages.info(request, _("Import cancelled: nothing was written."))
+        if jobs.cancel(job):
+            messages.info(request, _("Import cancelled: nothing was written."))
+        else:
+            messages.error(request, _("This import can no longer be cancelled."))
         return redirect("import-upload")
-    refusal = None
-    try:
-        plan = importers.import_files(_load(pending, "agreements"), _load(pending, "milestones"), user=request.user)
-    except FileNotFoundError:
-        plan, refusal = None, _("The uploaded file is no longer available. Upload it again.")
-    except importers.FileRefused as exc:
-        plan, refusal = None, str(exc)
-    _discard(pending)
-    del request.session[SESSION_KEY]
-    if plan is None:
-        messages.error(request, refusal)
-        return redirect("import-upload")
-    if not plan.ok:
-        form = ImportUploadForm()
-        return render(request, "agreements/import_upload.html", {"form": form, "problems": plan.problems})
-    a, m = plan.agreement_counts, plan.milestone_counts
-    messages.success(request, _(
-        "Imported: %(a_created)s agreements created, %(a_updated)s updated, %(a_unchanged)s unchanged; "
-        "%(m_created)s milestones created, %(m_updated)s updated, %(m_unchanged)s unchanged."
-    ) % {"a_created": a.created, "a_updated": a.updated, "a_unchanged": a.unchanged,
-         "m_created": m.created, "m_updated": m.updated, "m_unchanged": m.unchanged})
-    return redirect("import-upload")
+    jobs.confirm(job)
+    return redirect("import-job", pk=job.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_job(request, pk):
+    """One import: its progress while checked or running, its preview, problems or result."""
+    _require_importer(request.user)
+    job = _job_for(request.user, pk)
+    if request.method == "POST":
+        return _act(request, job.pk)
+    return _render_job(request, job)
+
+
+@login_required
+def import_job_progress(request, pk):
+    """The progress fragment the job page refreshes (htmx); once the job has moved on, the whole page reloads."""
+    _require_importer(request.user)
+    job = _job_for(request.user, pk)
+    if not job.is_active:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "agreements/includes/import_progress.html", {"job": job})
+
+
+@login_required
+def import_jobs(request):
+    """My imports: the user's imports, newest first, with their state."""
+    _require_importer(request.user)
+    page = Paginator(access.import_jobs_visible_to(request.user).select_related("user").defer(
+        "agreements_data", "milestones_data", "summary", "problems"), JOBS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "agreements/import_jobs.html", {"page": page})
 
 
 @login_required

@@ -33,8 +33,10 @@ class Command(BaseCommand):
                 raise CommandError(_("Unknown user %(name)s.") % {"name": options["user"]}) from exc
         agreements = self._read(options["file"])
         milestones = self._read(options["milestones"]) if options["milestones"] else None
+        progress = _TerminalProgress(self.stdout) if self.stdout.isatty() else None
         try:
-            plan = importers.import_files(agreements, milestones, user=user, dry_run=options["dry_run"])
+            plan = importers.import_files(agreements, milestones, user=user, dry_run=options["dry_run"],
+                                          progress=progress)
         except importers.FileRefused as exc:
             raise CommandError(str(exc)) from exc
         for problem in plan.problems:
@@ -59,3 +61,22 @@ class Command(BaseCommand):
         if file.stat().st_size > importers.MAX_FILE_SIZE:
             raise CommandError(_("The file is larger than 20 MB. Split it into smaller files."))
         return file.read_bytes(), file.name
+
+
+class _TerminalProgress:
+    """Rows checked, then rows written, rewritten in place on a terminal (never on a pipe or in a log)."""
+
+    EVERY = 500
+
+    def __init__(self, out):
+        self.out, self.phase, self.last = out, 0, -self.EVERY
+
+    def __call__(self, rows: int, final: bool = False) -> None:
+        if not final and rows - self.last < self.EVERY:
+            return
+        self.last = rows
+        label = _("rows checked") if self.phase == 0 else _("rows written")
+        self.out.write(f"\r{rows:,} {label}", ending="\n" if final else "")
+        self.out.flush()
+        if final:
+            self.phase, self.last = self.phase + 1, -self.EVERY

@@ -1,0 +1,252 @@
+"""Imports through /import/ as jobs: kept in the database, checked and run by background tasks, with progress.
+
+upload → ``create`` (files stored on the job) → ``check`` (at once for a small file, as the ``check_import``
+task for one over ``IMPORT_BACKGROUND_VALIDATION_ROWS`` rows) → preview or problems → ``confirm`` (queues
+``run_import``) or ``cancel`` → ``run``: checks the file again against the register as it is then and writes
+it in one transaction, or fails writing nothing and says why. Who may see and act on a job: ``access``.
+"""
+
+import logging
+import zipfile
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import importers
+from .models import ImportJob
+
+logger = logging.getLogger("kerjasama.import")
+PREVIEW_ROWS = 200
+PROGRESS_EVERY = 1000
+KEEP_FILES = timezone.timedelta(days=1)
+
+
+def create(*, user, agreements: tuple[bytes, str], milestones: tuple[bytes, str] | None = None) -> ImportJob:
+    job = ImportJob(user=user, agreements_data=agreements[0], agreements_name=agreements[1][:200])
+    if milestones is not None:
+        job.milestones_data, job.milestones_name = milestones[0], milestones[1][:200]
+    job.save()
+    return job
+
+
+def estimate_rows(data: bytes, limit: int) -> int:
+    """Rows of a CSV (its lines) or of a workbook (its ``<row`` elements), counted until ``limit`` is passed."""
+    if data[:4] != b"PK\x03\x04":
+        return data.count(b"\n")
+    count = 0
+    try:
+        with zipfile.ZipFile(_BytesReader(data)) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(info) as member:
+                    tail = b""
+                    while count <= limit and (chunk := member.read(1 << 16)):
+                        count += (tail + chunk).count(b"<row")
+                        tail = chunk[-3:]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return 0  # the check itself refuses a damaged file, with its reason
+    return count
+
+
+class _BytesReader:
+    """A read-only file over bytes without copying them (zipfile needs seek and tell)."""
+
+    def __init__(self, data: bytes):
+        self._view, self._pos = memoryview(data), 0
+
+    def seek(self, offset, whence=0):
+        self._pos = {0: offset, 1: self._pos + offset, 2: len(self._view) + offset}[whence]
+        return self._pos
+
+    def tell(self):
+        return self._pos
+
+    def read(self, size=-1):
+        end = len(self._view) if size is None or size < 0 else self._pos + size
+        chunk = bytes(self._view[self._pos:end])
+        self._pos += len(chunk)
+        return chunk
+
+    def seekable(self):
+        return True
+
+
+def _files(job: ImportJob):
+    agreements = (bytes(job.agreements_data), job.agreements_name) if job.agreements_data is not None else None
+    milestones = (bytes(job.milestones_data), job.milestones_name) if job.milestones_data is not None else None
+    return agreements, milestones
+
+
+def needs_background(job: ImportJob) -> bool:
+    limit = settings.IMPORT_BACKGROUND_VALIDATION_ROWS
+    rows = sum(estimate_rows(bytes(data), limit) for data in (job.agreements_data, job.milestones_data) if data)
+    return rows > limit
+
+
+def start_check(job: ImportJob) -> bool:
+    """Check the job's files: at once, or as a background task for a large file. True when queued."""
+    if needs_background(job):
+        from .tasks import check_import
+
+        check_import.enqueue(job.pk)
+        return True
+    check(job.pk)
+    return False
+
+
+def _problem_dicts(problems) -> list[dict]:
+    return [{"sheet": p.sheet, "row": p.row, "column": p.column, "message": p.message} for p in problems]
+
+
+def _summary(plan) -> dict:
+    changed = [r for r in plan.agreements if r.action != "unchanged"]
+    changed_milestones = [r for r in plan.milestones if r.action != "unchanged"]
+    a, m = plan.agreement_counts, plan.milestone_counts
+    return {
+        "agreements": {"created": a.created, "updated": a.updated, "unchanged": a.unchanged},
+        "milestones": {"created": m.created, "updated": m.updated, "unchanged": m.unchanged},
+        "agreement_rows": [{"row": r.row, "number": r.number, "title": r.final.get("title", ""), "action": r.action,
+                            "changed": list(r.changed)} for r in changed[:PREVIEW_ROWS]],
+        "milestone_rows": [{"row": r.row, "agreement_number": r.agreement_number, "title": r.title,
+                            "action": r.action, "changed": list(r.changed)} for r in changed_milestones[:PREVIEW_ROWS]],
+        "more_agreements": max(0, len(changed) - PREVIEW_ROWS),
+        "more_milestones": max(0, len(changed_milestones) - PREVIEW_ROWS),
+    }
+
+
+def _update(job_id: int, **fields) -> None:
+    ImportJob.objects.filter(pk=job_id).update(**fields)
+
+
+def _progress(job_id: int, field: str, *, side: bool):
+    """A callback storing progress on the job every ``PROGRESS_EVERY`` rows.
+
+    While the rows are being written, the import holds one transaction open: the progress is written through a
+    second connection that commits at once (PostgreSQL), so another request sees it. On SQLite, which has one
+    writer at a time, the written count appears with the result."""
+    state = {"last": -PROGRESS_EVERY}
+    writer = connections.create_connection("default") if side and connection.vendor == "postgresql" else None
+    table = ImportJob._meta.db_table
+
+    def report(count: int, *, final: bool = False) -> None:
+        if not final and count - state["last"] < PROGRESS_EVERY:
+            return
+        state["last"] = count
+        if writer is None:
+            _update(job_id, **{field: count})
+        else:
+            with writer.cursor() as cursor:
+                cursor.execute(f"UPDATE {table} SET {field} = %s WHERE id = %s", [count, job_id])  # noqa: S608
+
+    report.close = (lambda: writer.close()) if writer is not None else (lambda: None)
+    return report
+
+
+def _read(job: ImportJob):
+    agreements, milestones = _files(job)
+    return importers.read_files(agreements, milestones, user=job.user)
+
+
+def check(job_id: int) -> str:
+    """The preview: every problem, or what the import would do. Nothing is written to the register."""
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.state != ImportJob.State.VALIDATING:
+        return job.state
+    try:
+        tables = _read(job)
+    except importers.FileRefused as exc:
+        _finish(job, ImportJob.State.INVALID, problems=[{"sheet": "", "row": None, "column": "", "message": str(exc)}])
+        return job.state
+    _update(job.pk, rows_total=sum(len(t.rows) for t in tables.values()))
+    progress = _progress(job.pk, "rows_validated", side=False)
+    plan = importers.plan_import(tables, user=job.user, progress=progress)
+    rows = len(plan.agreements) + len(plan.milestones)
+    if not plan.ok:
+        _finish(job, ImportJob.State.INVALID, problems=_problem_dicts(plan.problems), rows_validated=rows)
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.PREVIEW, summary=_summary(plan),
+                                                   rows_validated=rows)
+        job.state = ImportJob.State.PREVIEW
+    return job.state
+
+
+def confirm(job: ImportJob) -> bool:
+    """Queue a previewed import; False when it is no longer waiting for confirmation."""
+    claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.PREVIEW).update(
+        state=ImportJob.State.QUEUED, confirmed_at=timezone.now(), rows_validated=0, rows_written=0)
+    if not claimed:
+        return False
+    from .tasks import run_import
+
+    run_import.enqueue(job.pk)
+    return True
+
+
+def cancel(job: ImportJob) -> bool:
+    claimed = ImportJob.objects.filter(pk=job.pk, state__in=[ImportJob.State.PREVIEW, ImportJob.State.INVALID]).update(
+        state=ImportJob.State.CANCELLED, agreements_data=None, milestones_data=None, finished_at=timezone.now())
+    return bool(claimed)
+
+
+def _finish(job: ImportJob, state: str, **fields) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(state=state, finished_at=timezone.now(), agreements_data=None,
+                                               milestones_data=None, **fields)
+    job.state = state
+
+
+def run(job_id: int) -> str:
+    """Run a confirmed import. Claimed with a conditional UPDATE, so a job never runs twice."""
+    if not ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
+            state=ImportJob.State.RUNNING, started_at=timezone.now()):
+        return "not queued"
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    written = None
+    try:
+        tables = _read(job)
+        _update(job.pk, rows_total=sum(len(t.rows) for t in tables.values()))
+        plan = importers.plan_import(tables, user=job.user, progress=_progress(job.pk, "rows_validated", side=False))
+        if not plan.ok:
+            _finish(job, ImportJob.State.FAILED, problems=_problem_dicts(plan.problems), error=_(
+                "The register changed since the preview: the rows below are no longer valid. Nothing was written."))
+            return job.state
+        written = _progress(job.pk, "rows_written", side=True)
+        with transaction.atomic():
+            importers.apply_plan(plan, user=job.user, progress=written)
+            through = ImportJob.agreements.through
+            through.objects.bulk_create(
+                [through(importjob_id=job.pk, agreement_id=row.obj.pk) for row in plan.agreements if row.obj],
+                batch_size=2000)
+            rows = len(plan.agreements) + len(plan.milestones)
+            _finish(job, ImportJob.State.DONE, summary=_summary(plan), rows_validated=rows, rows_written=rows)
+        importers.log_outcome(plan, job.user_id or "-", dry_run=False)
+    except importers.FileRefused as exc:
+        _finish(job, ImportJob.State.FAILED, error=str(exc))
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        _finish(job, ImportJob.State.FAILED, error=_("An unexpected error stopped the import. Nothing was written."))
+    finally:
+        if written is not None:
+            written.close()
+    return job.state
+
+
+def clean_up(now=None) -> int:
+    """Clear the stored files of jobs older than a day that are not queued or running; how many were cleared."""
+    now = now or timezone.now()
+    return ImportJob.objects.filter(created_at__lt=now - KEEP_FILES).exclude(
+        state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
+    ).exclude(agreements_data=None, milestones_data=None).update(
+        agreements_data=None, milestones_data=None,
+        state=_cancel_waiting_state(),
+    )
+
+
+def _cancel_waiting_state():
+    """A preview nobody confirmed within a day becomes cancelled; other states stay as they are."""
+    from django.db.models import Case, Value, When
+
+    return Case(When(state__in=[ImportJob.State.PREVIEW, ImportJob.State.VALIDATING],
+                     then=Value(ImportJob.State.CANCELLED)), default="state")

@@ -1,0 +1,112 @@
+"""Periodic jobs, scheduled by the workers themselves (no cron needed; cron still works, see docs/deploy.md).
+
+A ``tick`` task runs about once a minute on one worker. Each time, every job in ``JOBS`` whose slot has come
+(this ISO week for the reminders, today for the clean-up) is enqueued, and the next tick is enqueued to run a
+minute later. A row ``PeriodicRun(job, slot)`` is inserted first and is unique: whichever worker inserts it
+enqueues, the others get an IntegrityError and do nothing, so a job fires once per slot however many workers
+run, and a second chain of ticks (two workers starting at once) dies at its first duplicate slot.
+"""
+
+import dataclasses
+import datetime
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import PeriodicRun
+
+TICK = datetime.timedelta(minutes=1)
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    name: str
+    slot: Callable[[datetime.datetime], str | None]  # the slot a moment belongs to, None: not yet due
+    task_path: str  # "agreements.tasks.<name>"
+
+
+def weekly_on_monday_morning(now: datetime.datetime) -> str | None:
+    """This ISO week, from Monday 07:00 in Jakarta on (a worker that was down on Monday sends when it is back)."""
+    local = now.astimezone(JAKARTA)
+    year, week, weekday = local.isocalendar()
+    if weekday == 1 and local.hour < 7:
+        return None
+    return f"{year}-W{week:02d}"
+
+
+def daily(now: datetime.datetime) -> str | None:
+    return now.astimezone(JAKARTA).date().isoformat()
+
+
+def minute(now: datetime.datetime) -> str:
+    return now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+JOBS = [
+    Job("send_reminders", weekly_on_monday_morning, "send_reminders"),
+    Job("clean_up_imports", daily, "clean_up_imports"),
+]
+
+
+def claim(job: str, slot: str) -> bool:
+    """Insert the (job, slot) row; True for the one caller that inserted it."""
+    try:
+        with transaction.atomic():
+            PeriodicRun.objects.create(job=job, slot=slot)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _task(name: str):
+    from . import tasks
+
+    return getattr(tasks, name)
+
+
+def run_due_jobs(now: datetime.datetime | None = None) -> list[str]:
+    """Enqueue every job whose slot has come and was not claimed yet; the names enqueued."""
+    now = now or timezone.now()
+    enqueued = []
+    for job in JOBS:
+        slot = job.slot(now)
+        if slot is not None and claim(job.name, slot):
+            _task(job.task_path).enqueue()
+            enqueued.append(job.name)
+    return enqueued
+
+
+def schedule_tick(at: datetime.datetime) -> bool:
+    """Enqueue the tick of ``at``'s minute, once (only with a backend that runs tasks later)."""
+    if not claim("tick", minute(at)):
+        return False
+    _task("tick").using(run_after=at).enqueue()
+    return True
+
+
+def start(now: datetime.datetime | None = None) -> bool:
+    """Called by each worker as it starts: resume the chain of ticks unless one is already scheduled.
+
+    The chain's next tick holds the slot of the next minute; when no worker ran for a while, neither this
+    minute's nor the next minute's slot is taken and this worker starts a new chain."""
+    now = now or timezone.now()
+    if PeriodicRun.objects.filter(job="tick", slot__in=[minute(now), minute(now + TICK)]).exists():
+        return False
+    return schedule_tick(now)
+
+
+def tick(now: datetime.datetime | None = None) -> list[str]:
+    """One tick: enqueue the due jobs, schedule the next tick, forget slots older than a week."""
+    now = now or timezone.now()
+    enqueued = run_due_jobs(now)
+    schedule_tick(now + TICK)
+    PeriodicRun.objects.filter(job="tick", created_at__lt=now - datetime.timedelta(days=1)).delete()
+    return enqueued
+
+
+def uses_worker() -> bool:
+    return settings.TASK_BACKEND == "database"

@@ -1,0 +1,228 @@
+"""Imports as background tasks (django-tasks with its database backend): a large file is checked by a task, a
+confirmed import runs as a task with its progress shown, "My imports" lists them, workers never run a task
+twice, and the periodic jobs fire once per slot however many workers run."""
+
+import datetime
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from agreements import jobs, periodic
+from agreements.models import Agreement, ImportJob, Milestone, PeriodicRun
+from tests.factories import AgreementFactory, UserFactory
+from tests.test_import import agreement_row, milestone_row, workbook
+
+ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+UPLOAD = "/import/"
+# The worker, like a request, closes a connection that is not in autocommit mode: the tests that run it in this
+# process commit for real (and the reference data is restored after each).
+WORKER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def queued(settings):
+    """Tasks go to the database queue, as in production; a file over three rows is checked in the background."""
+    settings.TASK_BACKEND = "database"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.IMPORT_BACKGROUND_VALIDATION_ROWS = 3
+
+
+def work():
+    """One worker runs what is queued, then stops."""
+    call_command("worker", batch=True, no_periodic=True, verbosity=0)
+
+
+def big_file(n=5):
+    return workbook([agreement_row(number=f"KB/{i}") for i in range(n)],
+                    [milestone_row(agreement_number=f"KB/{i}") for i in range(n)])
+
+
+def upload(client, data):
+    return client.post(UPLOAD, {"agreements_file": SimpleUploadedFile("besar.xlsx", data)})
+
+
+@WORKER_DB
+def test_a_large_import_is_checked_then_run_by_the_worker_with_its_progress(client, queued):
+    user = UserFactory(username="kemendagri", role="ministry")
+    client.force_login(user)
+    response = upload(client, big_file())
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("import-job", args=[job.pk])
+    assert job.state == "validating"
+    page = client.get(response["Location"])
+    assert "Checking the file" in page.content.decode() and page.context["job"].is_active
+    assert '<meta http-equiv="refresh"' in page.content.decode()  # reloads without JavaScript
+    fragment = client.get(reverse("import-job-progress", args=[job.pk]))
+    assert fragment.status_code == 200 and b"<progress" in fragment.content
+
+    work()  # the check
+    job.refresh_from_db()
+    assert (job.state, job.rows_total, job.rows_validated) == ("preview", 10, 10)
+    assert Agreement.objects.count() == 0
+    assert client.get(reverse("import-job-progress", args=[job.pk]))["HX-Refresh"] == "true"
+
+    response = client.post(reverse("import-job", args=[job.pk]), {"action": "confirm"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.state == "queued" and job.confirmed_at is not None
+    assert "Queued" in client.get(reverse("import-job", args=[job.pk])).content.decode()
+
+    work()  # the import
+    job.refresh_from_db()
+    assert (job.state, job.rows_written, job.agreements_data) == ("done", 10, None)
+    assert Agreement.objects.count() == 5 and Milestone.objects.count() == 5
+    assert job.agreements.count() == 5
+    assert all(r.status == "SUCCESSFUL" for r in DBTaskResult.objects.all())
+    jobs_page = client.get(reverse("import-jobs"))
+    assert [j.pk for j in jobs_page.context["page"].object_list] == [job.pk]
+    assert "Done" in jobs_page.content.decode()
+
+
+@WORKER_DB
+def test_an_import_whose_rows_became_invalid_fails_writing_nothing_and_names_the_rows(client, queued):
+    client.force_login(UserFactory(role="ministry"))
+    rows = [agreement_row(number=f"PKS/{i}", document_type="PKS", parent_number="KB/INDUK", signed_on="2024-03-01")
+            for i in range(4)]
+    kb = AgreementFactory(number="KB/INDUK")
+    upload(client, workbook(rows))
+    work()
+    job = ImportJob.objects.get()
+    assert job.state == "preview"
+    jobs.confirm(job)
+    kb.signed_on = datetime.date(2024, 6, 1)  # the register changed: the PKSs would now precede their KB
+    kb.save()
+    work()
+    job.refresh_from_db()
+    assert job.state == "failed" and "register changed" in job.error
+    assert sorted(p["row"] for p in job.problems) == [2, 3, 4, 5]
+    assert not Agreement.objects.filter(number__startswith="PKS/").exists()
+    page = client.get(reverse("import-job", args=[job.pk]))
+    assert "nothing was written" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_small_file_is_checked_at_once(client, queued):
+    client.force_login(UserFactory(role="ministry"))
+    response = upload(client, workbook([agreement_row()]))
+    assert response.status_code == 200 and response.context["job"].state == "preview"
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_my_imports_shows_only_my_own(client, queued):
+    mine, theirs = UserFactory(role="ministry"), UserFactory(role="ministry")
+    ImportJob.objects.create(user=theirs, agreements_name="milik-lain.xlsx", state="done")
+    client.force_login(mine)
+    upload(client, workbook([agreement_row()]))
+    names = [j.agreements_name for j in client.get(reverse("import-jobs")).context["page"].object_list]
+    assert names == ["besar.xlsx"]
+    other = ImportJob.objects.get(user=theirs)
+    assert client.get(reverse("import-job", args=[other.pk])).status_code == 404
+    assert client.get(reverse("import-job-progress", args=[other.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_files_left_waiting_are_cleared_after_a_day(queued):
+    user = UserFactory(role="ministry")
+    old = jobs.create(user=user, agreements=(b"a,b\n", "lama.csv"))
+    fresh = jobs.create(user=user, agreements=(b"a,b\n", "baru.csv"))
+    running = jobs.create(user=user, agreements=(b"a,b\n", "jalan.csv"))
+    ImportJob.objects.filter(pk__in=[old.pk, running.pk]).update(created_at=timezone.now() - datetime.timedelta(days=2))
+    ImportJob.objects.filter(pk=old.pk).update(state="preview")
+    ImportJob.objects.filter(pk=running.pk).update(state="running")
+    assert jobs.clean_up() == 1
+    old.refresh_from_db()
+    assert (old.state, old.agreements_data) == ("cancelled", None)
+    assert ImportJob.objects.get(pk=fresh.pk).agreements_data is not None
+    assert ImportJob.objects.get(pk=running.pk).agreements_data is not None
+
+
+@pytest.mark.django_db
+def test_the_worker_refuses_to_start_when_tasks_run_immediately(settings):
+    settings.TASK_BACKEND = "immediate"
+    with pytest.raises(CommandError, match="immediate"):
+        call_command("worker", batch=True)
+
+
+# --- periodic jobs -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_periodic_job_fires_once_per_slot(queued):
+    monday_9 = datetime.datetime(2026, 11, 30, 2, 0, tzinfo=datetime.UTC)  # 09:00 in Jakarta
+    assert periodic.run_due_jobs(monday_9) == ["send_reminders", "clean_up_imports"]
+    assert periodic.run_due_jobs(monday_9 + datetime.timedelta(hours=3)) == []  # the same week, the same day
+    assert periodic.run_due_jobs(monday_9 + datetime.timedelta(days=1)) == ["clean_up_imports"]
+    monday_6 = datetime.datetime(2026, 12, 6, 23, 0, tzinfo=datetime.UTC)  # Monday 06:00 in Jakarta: not yet
+    assert periodic.run_due_jobs(monday_6) == ["clean_up_imports"]
+    assert DBTaskResult.objects.count() == 4
+
+
+@WORKER_DB
+def test_workers_starting_together_start_one_chain_of_ticks_and_the_worker_runs_it(queued):
+    assert periodic.start() is True
+    assert periodic.start() is False  # a second worker: the chain is already there
+    call_command("worker", batch=True, verbosity=0)  # runs the tick, which enqueues and runs the due jobs
+    ran = set(DBTaskResult.objects.filter(status="SUCCESSFUL").values_list("task_path", flat=True))
+    assert "agreements.tasks.tick" in ran and "agreements.tasks.clean_up_imports" in ran
+    waiting = DBTaskResult.objects.filter(status="READY")
+    assert [r.task_path for r in waiting] == ["agreements.tasks.tick"]  # the next tick, a minute later
+    assert waiting.get().run_after > timezone.now()
+
+
+if ON_POSTGRESQL:
+
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    def test_two_workers_never_run_one_task_twice(queued):
+        """Two worker processes on the same queue: every import runs once (SELECT … FOR UPDATE SKIP LOCKED)."""
+        user = UserFactory(role="ministry")
+        confirmed = []
+        for i in range(6):
+            job = jobs.create(user=user, agreements=(workbook([agreement_row(number=f"KB/W{i}")]), f"w{i}.xlsx"))
+            jobs.check(job.pk)
+            job.refresh_from_db()
+            assert jobs.confirm(job)
+            confirmed.append(job.pk)
+        env = {**os.environ, "DEBUG": "1", "TASK_BACKEND": "database",
+               "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"}
+        command = [sys.executable, "manage.py", "worker", "--batch", "--no-periodic", "-v", "0"]
+        workers = [subprocess.Popen(command, env=env, cwd=settings.BASE_DIR) for _ in range(2)]
+        assert [w.wait(timeout=120) for w in workers] == [0, 0]
+        results = DBTaskResult.objects.filter(task_path="agreements.tasks.run_import")
+        assert results.count() == 6
+        assert all(r.status == "SUCCESSFUL" and len(r.worker_ids) == 1 and r.return_value == "done" for r in results)
+        assert set(ImportJob.objects.filter(pk__in=confirmed).values_list("state", flat=True)) == {"done"}
+        assert Agreement.objects.filter(number__startswith="KB/W").count() == 6
+        assert Agreement.history.filter(number__startswith="KB/W").count() == 6  # each written once
+
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    def test_a_periodic_slot_is_claimed_once_by_concurrent_workers(queued):
+        now = datetime.datetime(2026, 11, 30, 2, 0, tzinfo=datetime.UTC)
+        barrier = threading.Barrier(4, timeout=20)
+        results = []
+
+        def run():
+            try:
+                barrier.wait()
+                results.append(periodic.run_due_jobs(now))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(name for names in results for name in names) == ["clean_up_imports", "send_reminders"]
+        assert PeriodicRun.objects.filter(slot__in=["2026-W49", "2026-11-30"]).count() == 2
