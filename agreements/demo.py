@@ -686,5 +686,46 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         counts = write_plan(plan, as_of=as_of, users=users)
         stalls.refresh_facts()  # bulk_create sends no signals
         counts["needs_offers"] = seed_needs_offers(seed=seed, as_of=as_of, users=users)
+        counts["imports"] = seed_imports(as_of=as_of, users=users)
     counts["users"] = [u.username for u in users]
     return counts
+
+
+def _problem_in_indonesian(message: str, **values) -> str:
+    """A problem as the importer words it for a user reading Indonesian (problems are stored as shown)."""
+    from django.utils import translation
+
+    with translation.override("id"):
+        return translation.gettext(message) % values
+
+
+def seed_imports(*, as_of: datetime.date, users: list) -> int:
+    """Two past imports of the ministry's demo account, for "My imports": one done (the agreements it updated
+    are linked, as the register's ?imported= filter shows them) and one whose file had a problem."""
+    from .models import Agreement, ImportJob
+
+    user = next(u for u in users if u.username == "kemendagri")
+    ImportJob.objects.filter(user=user).delete()
+    numbers = list(Agreement.objects.order_by("number").values_list("pk", "number", "title")[:6])
+    done = ImportJob.objects.create(
+        user=user, state=ImportJob.State.DONE, agreements_name="kerja-sama-jabar.xlsx",
+        rows_total=len(numbers), rows_validated=len(numbers), rows_written=len(numbers),
+        summary={
+            "agreements": {"created": 0, "updated": len(numbers), "unchanged": 0},
+            "milestones": {"created": 0, "updated": 0, "unchanged": 0},
+            "agreement_rows": [{"row": i + 2, "number": number, "title": title, "action": "updated",
+                                "changed": ["scope"]} for i, (_pk, number, title) in enumerate(numbers)],
+            "milestone_rows": [], "more_agreements": 0, "more_milestones": 0,
+        },
+    )
+    done.agreements.set([pk for pk, _number, _title in numbers])
+    invalid = ImportJob.objects.create(
+        user=user, state=ImportJob.State.INVALID, agreements_name="kerja-sama-baru.csv", rows_total=1,
+        rows_validated=1,
+        problems=[{"sheet": "kerja-sama-baru.csv", "row": 2, "column": "affair_codes",
+                   "message": _problem_in_indonesian("Unknown affair code %(code)s.", code="9.99")}],
+    )
+    for job, days in ((done, 12), (invalid, 3)):
+        at = _at(as_of - datetime.timedelta(days=days), hour=10)
+        ImportJob.objects.filter(pk=job.pk).update(created_at=at, confirmed_at=at, started_at=at, finished_at=at)
+    return 2
