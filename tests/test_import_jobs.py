@@ -3,6 +3,7 @@ confirmed import runs as a task with its progress shown, "My imports" lists them
 twice, and the periodic jobs fire once per slot however many workers run."""
 
 import datetime
+import io
 import os
 import subprocess
 import sys
@@ -226,3 +227,20 @@ if ON_POSTGRESQL:
             thread.join(30)
         assert sorted(name for names in results for name in names) == ["clean_up_imports", "send_reminders"]
         assert PeriodicRun.objects.filter(slot__in=["2026-W49", "2026-11-30"]).count() == 2
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.django_db
+def test_the_command_line_import_shows_its_progress_on_a_terminal_only(tmp_path):
+    path = tmp_path / "kerja-sama.xlsx"
+    path.write_bytes(workbook([agreement_row(number=f"KB/C{i}") for i in range(3)]))
+    terminal, pipe = _Terminal(), io.StringIO()
+    call_command("import_agreements", str(path), "--dry-run", stdout=terminal)
+    assert "3 rows checked" in terminal.getvalue()
+    call_command("import_agreements", str(path), stdout=pipe)
+    assert "rows checked" not in pipe.getvalue() and "rows written" not in pipe.getvalue()
+    assert Agreement.objects.filter(number__startswith="KB/C").count() == 3
