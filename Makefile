@@ -15,10 +15,11 @@ venv: $(VENV)/bin/activate
 install: venv
 	$(PY) -m pip install --quiet -e ".[dev]"
 
+PORT ?= 8000
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
