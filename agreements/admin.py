@@ -9,14 +9,15 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, F, Max, Min, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -84,8 +85,47 @@ class EstimatedCountPaginator(Paginator):
 # Reference data and users
 
 
+class SafeKeysMixin:
+    """Keys that are not keys answer 404 or are ignored, never a 500: the autocomplete widget's ``?region=abc``
+    initial value on an add page, and django-simple-history's ``…/abc/history/`` views, which look the object up
+    without validating its key."""
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name, value in list(initial.items()):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not field.is_relation:
+                continue
+            try:
+                for item in value if isinstance(value, list) else [value]:
+                    field.target_field.to_python(item)
+            except ValidationError:
+                del initial[name]
+        return initial
+
+    @staticmethod
+    def _key_or_404(field, value) -> None:
+        try:
+            field.to_python(value)
+        except ValidationError:
+            raise Http404 from None
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._key_or_404(self.model._meta.pk, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._key_or_404(self.model._meta.pk, unquote(object_id))
+        self._key_or_404(self.model.history.model._meta.pk, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(SafeKeysMixin, admin.ModelAdmin):
     list_display = ["code", "name", "level", "province", "is_autonomous"]
     list_filter = ["level", "is_autonomous"]
     search_fields = ["code", "name"]
@@ -94,7 +134,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GovernmentAffair)
-class GovernmentAffairAdmin(admin.ModelAdmin):
+class GovernmentAffairAdmin(SafeKeysMixin, admin.ModelAdmin):
     list_display = ["code", "name", "group"]
     list_filter = ["group"]
     search_fields = ["code", "name"]
@@ -122,7 +162,7 @@ class NoDeleteMixin:
 
 
 @admin.register(User)
-class UserAdmin(NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin):
+class UserAdmin(SafeKeysMixin, NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin):
     """Accounts are deactivated, never deleted (deleting would erase authorship from the audit trail). Every
     change is in the account's history (without the password hash or last_login)."""
 
@@ -140,7 +180,7 @@ class UserAdmin(NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin):
 
 
 @admin.register(StallSettings)
-class StallSettingsAdmin(SimpleHistoryAdmin):
+class StallSettingsAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     """A single editable row: the list view goes straight to it; it can be neither added nor deleted."""
 
     fields = ["kb_follow_up_days", "implementation_start_days", "overdue_grace_days", "updated_at"]
@@ -303,7 +343,7 @@ class VersionedAdminForm(forms.ModelForm):
         return cleaned
 
 
-class VersionedAdmin(SimpleHistoryAdmin):
+class VersionedAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     """Admin saves go through the services' checked save: lock, rules, version claim and history as the pages.
     A save that loses a race after the form was validated is refused with a message, never a 500."""
 
@@ -501,7 +541,7 @@ class MilestoneAdmin(VersionedAdmin):
 
 
 @admin.register(MilestoneUpdate)
-class MilestoneUpdateAdmin(admin.ModelAdmin):
+class MilestoneUpdateAdmin(SafeKeysMixin, admin.ModelAdmin):
     list_display = ["milestone", "user", "created_at", "status_before", "status_after", "progress"]
     list_filter = ["status_after"]
     search_fields = ["milestone__title", "milestone__agreement__number", "note"]
@@ -526,7 +566,7 @@ class DocumentAdminForm(forms.ModelForm):
 
 
 @admin.register(Document)
-class DocumentAdmin(SimpleHistoryAdmin):
+class DocumentAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     form = DocumentAdminForm
     list_display = ["__str__", "agreement", "doc_type", "dated_on", "size", "uploaded_at"]
     list_filter = ["doc_type"]
@@ -568,7 +608,7 @@ class DocumentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(NeedOffer)
-class NeedOfferAdmin(SimpleHistoryAdmin):
+class NeedOfferAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     list_display = ["region", "affair", "kind", "priority", "updated_at"]
     list_filter = ["kind", "priority", "affair__group"]
     search_fields = ["region__code", "region__name", "affair__code", "affair__name", "description"]
@@ -593,7 +633,7 @@ class NeedOfferAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(SimpleHistoryAdmin):
+class FollowUpAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     """Attachments are uploaded through the application (content-checked) and have no public URL."""
 
     list_display = ["__str__", "kind", "date", "recorded_by"]
@@ -607,7 +647,7 @@ class FollowUpAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SentDigest)
-class SentDigestAdmin(admin.ModelAdmin):
+class SentDigestAdmin(SafeKeysMixin, admin.ModelAdmin):
     """A read-only log of the reminder e-mails sent."""
 
     list_display = ["user", "kind", "iso_year", "iso_week", "sent_at"]

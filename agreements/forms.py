@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import access
+from . import access, stalls
 from .models import Agreement, Document, FollowUp, GovernmentAffair, Milestone, NeedOffer, Region, User
 from .services import NEEDOFFER_FIELDS
 
@@ -241,7 +241,8 @@ class MapFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     as_of = forms.DateField(
-        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[stalls.validate_as_of],
     )
 
 

@@ -184,20 +184,27 @@ class StallReason(models.TextChoices):
     MILESTONE_OVERDUE = "MILESTONE_OVERDUE", _("Milestone overdue")
 
 
+# A hundred years: a larger threshold means nothing, and dates computed from it would overflow.
+MAX_THRESHOLD_DAYS = 36500
+
+
 class StallSettings(models.Model):
     """The stall thresholds, editable by administrators without a redeploy (one row)."""
 
     kb_follow_up_days = models.PositiveIntegerField(
-        _("days from KB to PKS"), default=365, help_text=_("KB_FOLLOW_UP_DAYS: days since the KB was signed.")
+        _("days from KB to PKS"), default=365, validators=[MaxValueValidator(MAX_THRESHOLD_DAYS)],
+        help_text=_("KB_FOLLOW_UP_DAYS: days since the KB was signed."),
     )
     implementation_start_days = models.PositiveIntegerField(
         _("days from PKS to implementation"),
         default=180,
+        validators=[MaxValueValidator(MAX_THRESHOLD_DAYS)],
         help_text=_("IMPLEMENTATION_START_DAYS: days since the PKS was signed."),
     )
     overdue_grace_days = models.PositiveIntegerField(
         _("grace for overdue milestones (days)"),
         default=30,
+        validators=[MaxValueValidator(MAX_THRESHOLD_DAYS)],
         help_text=_("OVERDUE_GRACE_DAYS: days after a milestone's due date."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

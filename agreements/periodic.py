@@ -100,7 +100,8 @@ def start(now: datetime.datetime | None = None) -> bool:
 
 
 def tick(now: datetime.datetime | None = None) -> list[str]:
-    """One tick: enqueue the due jobs, schedule the next tick, forget slots older than a week."""
+    """One tick: enqueue the due jobs, schedule the next tick, forget the tick slots older than a day (the jobs'
+    slots, one a week or a day, are kept as the record of what was scheduled)."""
     now = now or timezone.now()
     enqueued = run_due_jobs(now)
     schedule_tick(now + TICK)

@@ -201,3 +201,13 @@ def test_wrong_old_passwords_count_as_failed_logins_and_lock_the_change(client):
     assert client.post(url, right, REMOTE_ADDR="192.0.2.44").status_code == 429  # locked, even the right one
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_a_threshold_beyond_a_hundred_years_is_refused_in_admin(client, personas):
+    """10⁹ days would make every page overflow when the rules subtract it from a date."""
+    client.force_login(personas["admin"])
+    url = reverse("admin:agreements_stallsettings_change", args=[StallSettings.current().pk])
+    response = client.post(url, {"kb_follow_up_days": 10**9, "implementation_start_days": 180,
+                                 "overdue_grace_days": 30})
+    assert response.status_code == 200 and "kb_follow_up_days" in response.context["adminform"].form.errors
+    assert StallSettings.current().kb_follow_up_days == 365

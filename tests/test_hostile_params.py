@@ -114,14 +114,6 @@ def test_the_walk_finds_every_kind_of_route():
 
 # Known 500s of the admin on non-numeric keys, owned by agreements/admin.py (issue 14 report): Django's autocomplete
 # widget queries with an add form's initial value (``/admin/agreements/document/add/?agreement=abc``), and
-# django-simple-history's history views look the object up without validating its key (``.../abc/history/``).
-# While they remain (and nothing else fails) the admin persona is an expected failure; once admin.py validates
-# those keys it simply passes. Delete this list then.
-KNOWN_ADMIN_DEFECTS = [
-    re.compile(r"^GET /admin/agreements/\w+/add/ \{'region': 'abc'.* -> ValueError: Field 'id' expected a number"),
-    re.compile(r"^GET /admin/agreements/\w+/[^/ ]+/history/([^/ ]+/)? \{\} -> ValueError: Field '(id|history_id)' expected"),
-]
-
 # Candidate values of regex groups (the export's format, the admin's app labels).
 REGEX_VALUES = {"fmt": ["csv", "xlsx"], "app_label": ["agreements", "auth", "axes"]}
 
@@ -235,9 +227,6 @@ def test_no_route_answers_5xx_to_hostile_parameters(client, objects, persona):
     # The signed-in personas stayed signed in: pages were answered, not only redirects to the login.
     assert answered[200] >= (20 if user is not None else 1), answered
     report = f"{len(failures)} requests failed as {persona}:\n" + "\n".join(failures)
-    if failures and all(any(known.search(f) for known in KNOWN_ADMIN_DEFECTS) for f in failures):
-        # Only these, and only in the admin: the fix belongs to agreements/admin.py (see KNOWN_ADMIN_DEFECTS).
-        pytest.xfail(report)
     assert not failures, report
 
 
@@ -381,3 +370,10 @@ def test_the_login_redirect_after_signing_in_is_not_stored(client, db):
     response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert {"private", "no-store"} <= _cache_control(response)
+
+
+def test_a_bad_request_gets_the_apps_own_400_page(client, staff):
+    client.force_login(staff)
+    response = client.get("/regions/%00/")
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode() and "Nothing was changed" in response.content.decode()

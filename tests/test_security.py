@@ -28,6 +28,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "test-only-Zq8!uP3@xV7#rT1$wM5%yN9^bL2&cH6*kerjasama-deploy-check",  # 50+ characters
     "ALLOWED_HOSTS": "kerjasama.kemendagri.go.id",
     "DATABASE_URL": "postgres://kerjasama@127.0.0.1:5432/kerjasama",
+    "SITE_URL": "https://kerjasama.kemendagri.go.id",
 }
 
 
