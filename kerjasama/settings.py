@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "agreements.middleware.AllowedMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A body larger than the route accepts (its declared Content-Length): 413 before a byte of it is read.
+    "agreements.middleware.RequestSizeMiddleware",
     # A NUL character in the path, query, form, cookies or headers: 400 before any view or query (PostgreSQL refuses it).
     "agreements.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -245,6 +247,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PASSWORD_RESET_REQUESTS_PER_IP = 20
 PASSWORD_RESET_MAILS_PER_ADDRESS = 5
 PASSWORD_RESET_MIN_SECONDS = 1.5
+
+# Request bodies (agreements/middleware.py RequestSizeMiddleware): pages without uploads accept this much; a view
+# with uploads declares its own limit (@body_limit), the admin accepts a 20 MB scan. Django's own limit on form
+# fields read into memory stays below it. nginx in front: client_max_body_size 45m (docs/deploy.md).
+REQUEST_MAX_BYTES = 3 * 1024 * 1024
+ADMIN_REQUEST_MAX_BYTES = 21 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Background tasks (django-tasks, the backport of Django 6's tasks API; agreements/tasks.py). "database" queues
 # them in the database for `manage.py worker` (make worker) to run, on any number of machines; "immediate"

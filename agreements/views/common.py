@@ -5,6 +5,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
 from .. import forms, idempotency
+from ..middleware import MB, body_limit
+
+__all__ = ["FORM_MARGIN", "body_limit", "create_once"]
+
+# What a form adds to its files in a multipart body (fields, boundaries, headers): generous, never the file's size.
+FORM_MARGIN = 1 * MB
 
 
 def create_once(request, form, write, *, success, done, repeated=None):

@@ -15,9 +15,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, forms, idempotency, services, stalls
+from .. import access, forms, idempotency, services, stalls, uploads
 from ..models import FollowUp, Region
-from .common import create_once
+from .common import FORM_MARGIN, body_limit, create_once
 
 REGION_FOLLOWUPS_SHOWN = 50
 
@@ -45,6 +45,7 @@ def _record(request, *, agreement=None, region=None, back: str):
     })
 
 
+@body_limit(uploads.EVIDENCE_MAX_BYTES + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup_create_for_agreement(request, pk):
@@ -52,6 +53,7 @@ def followup_create_for_agreement(request, pk):
     return _record(request, agreement=agreement, back=agreement.get_absolute_url())
 
 
+@body_limit(uploads.EVIDENCE_MAX_BYTES + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup_create_for_region(request, code):

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from agreements import access, importers, jobs
 from agreements.models import ImportJob
+from agreements.views.common import FORM_MARGIN, body_limit
 
 JOBS_PAGE_SIZE = 25
 
@@ -82,6 +83,7 @@ def _render_job(request, job: ImportJob, status: int = 200):
     return render(request, "agreements/import_job.html", _job_context(job), status=status)
 
 
+@body_limit(2 * importers.MAX_FILE_SIZE + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):

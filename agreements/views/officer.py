@@ -18,10 +18,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, followups, forms, idempotency, services, stalls
+from .. import access, followups, forms, idempotency, services, stalls, uploads
 from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate
-from .common import create_once
+from .common import FORM_MARGIN, body_limit, create_once
 
 DUE_SOON_DAYS = 30
 MY_PAGE_SIZE = 25
@@ -133,6 +133,7 @@ def agreement_edit(request, pk):
     })
 
 
+@body_limit(uploads.SCAN_MAX_BYTES + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreement_sign(request, pk):
@@ -181,6 +182,7 @@ def milestone_create(request, pk):
     })
 
 
+@body_limit(uploads.EVIDENCE_MAX_BYTES + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_update(request, pk):
@@ -217,6 +219,7 @@ def milestone_update(request, pk):
     })
 
 
+@body_limit(uploads.SCAN_MAX_BYTES + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def document_upload(request, pk):
