@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from . import regions
 from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Region, User
 
 
@@ -29,11 +30,12 @@ def _party_in(region_q: Q) -> Exists:
     return Exists(AgreementParty.objects.filter(Q(agreement=OuterRef("pk")) & region_q))
 
 
-def readable_regions_q(user, prefix: str = "") -> Q:
-    """The regions whose agreements an officer may read, as a Q on ``Region`` fields."""
+def readable_regions_q(user, field: str = "pk") -> Q:
+    """The regions whose agreements an officer may read, as a Q on ``field`` (``"pk"`` on ``Region``, or a
+    foreign key to ``Region`` such as a party's ``"region"``)."""
     if user.role == User.Role.PROVINCE:
-        return Q(**{f"{prefix}id": user.region_id}) | Q(**{f"{prefix}province_id": user.region_id})
-    return Q(**{f"{prefix}id": user.region_id})
+        return regions.in_province_q(user.region_id, field)
+    return Q(**{field: user.region_id})
 
 
 def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -45,7 +47,7 @@ def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
         return qs
     if user.region_id is None:
         return qs.none()
-    return qs.filter(_party_in(readable_regions_q(user, prefix="region__")))
+    return qs.filter(_party_in(readable_regions_q(user, "region")))
 
 
 def agreements_writable_by(user, queryset: QuerySet | None = None) -> QuerySet:

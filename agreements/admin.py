@@ -15,7 +15,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Exists, F, Max, Min, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services, stalls
+from . import regions, services, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -256,8 +256,8 @@ class ProvinceFilter(admin.SimpleListFilter):
         code = self.value()
         if not code:
             return queryset
-        in_province = Q(region__code=code) | Q(region__province__code=code)
-        return queryset.filter(Exists(AgreementParty.objects.filter(in_province, agreement=OuterRef("pk"))))
+        parties = AgreementParty.objects.filter(regions.in_province_q(code), agreement=OuterRef("pk"))
+        return queryset.filter(Exists(parties))
 
 
 class AffairFilter(admin.SimpleListFilter):

@@ -24,13 +24,13 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import access, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, NeedOffer, Region, Stage
+from .regions import province_of
 
 ACTIVE_STAGES = (Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING)
 # A stall rate is the share of stalled agreements among the signed and not terminated ones
@@ -166,13 +166,13 @@ def affair_matrix(
     by_region = (
         tally(F("region_id"), Q(region__province__code__in=expand)) if expand else {}
     )
-    by_province = tally(Coalesce("region__province_id", "region_id"))
+    by_province = tally(province_of())
     declared = defaultdict(int)
-    province_of = {r.pk: (r.province_id or r.pk) for r in regions}
+    province_pk = {r.pk: (r.province_id or r.pk) for r in regions}
     declared_province = defaultdict(int)
     for row in NeedOffer.objects.values("region_id", "affair_id", "kind").annotate(n=Count("pk")).order_by():
         declared[(row["region_id"], row["affair_id"], row["kind"])] += row["n"]
-        declared_province[(province_of[row["region_id"]], row["affair_id"], row["kind"])] += row["n"]
+        declared_province[(province_pk[row["region_id"]], row["affair_id"], row["kind"])] += row["n"]
 
     params = _active_params(as_of=as_of, kinds=kinds, default_as_of=default_as_of)
     try:

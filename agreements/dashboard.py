@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce, Collate, ExtractYear
+from django.db.models.functions import Collate, ExtractYear
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
 from .reference import DATA_DIR
+from .regions import province_of
 from .stalls import AGE_BUCKETS, Thresholds, age_bucket_q, reason_q
 
 # The pipeline as the ministry reads it: the "signed" stage split into KB signed and PKS signed.
@@ -119,11 +120,10 @@ def by_province(qs: QuerySet) -> list[dict]:
     An agreement between regions of two provinces counts in both. One query for the counts, one for
     the province names.
     """
-    province_code = Coalesce(F("parties__region__province__code"), F("parties__region__code"))
     counts = {
         row["province_code"]: row
         for row in qs.order_by()
-        .annotate(province_code=province_code)
+        .annotate(province_code=province_of("parties__region", "code"))
         .filter(province_code__isnull=False)
         .values("province_code")
         .annotate(

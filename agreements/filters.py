@@ -24,7 +24,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from . import followups, stalls
+from . import followups, regions, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, ImportJob, Region, Stage, StallReason, ThirdParty
 
 SEARCH_CONFIG = "indonesian"
@@ -241,10 +241,7 @@ class AgreementFilter(django_filters.FilterSet):
         return queryset.filter(stalls.age_bucket_q(value, self.as_of, self.thresholds))
 
     def filter_province(self, queryset, name, value: Region):
-        # ``region IN (the province and its kabupaten/kota)`` rather than ``region = p OR region.province = p``:
-        # the OR spans two tables, so PostgreSQL scanned every party; the IN probes the region index (issue 9).
-        regions = Region.objects.filter(Q(pk=value.pk) | Q(province=value)).values("pk")
-        parties = AgreementParty.objects.filter(region__in=regions, agreement=OuterRef("pk"))
+        parties = AgreementParty.objects.filter(regions.in_province_q(value), agreement=OuterRef("pk"))
         return queryset.filter(Exists(parties))
 
     def filter_region(self, queryset, name, value: Region):

@@ -5,12 +5,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .. import access, affairs, forms, idempotency, services, stalls
+from .. import access, affairs, forms, idempotency, regions, services, stalls
 from ..models import GovernmentAffair, NeedOffer, Region
 from .common import create_once
 
@@ -85,7 +84,7 @@ def needoffer_list(request):
         qs = qs.filter(region__code=data["region"])
     if data.get("province"):
         province = Region.objects.filter(code=data["province"], level=Region.Level.PROVINCE).first()
-        qs = qs.filter(Q(region__code=data["province"]) | Q(region__province__code=data["province"]))
+        qs = qs.filter(regions.in_province_q(data["province"]))
     if data.get("affair"):
         qs = qs.filter(affair=data["affair"])
     if data.get("kind"):
@@ -122,8 +121,8 @@ def _form_page(request, form, entry=None):
 
 @login_required
 def needoffer_create(request):
-    regions = access.needoffer_regions_for(request.user)
-    if not regions.exists():
+    own_regions = access.needoffer_regions_for(request.user)
+    if not own_regions.exists():
         raise PermissionDenied
     if request.method == "POST":
         form = forms.NeedOfferForm(request.POST, user=request.user)
@@ -138,7 +137,7 @@ def needoffer_create(request):
                 return response
     else:
         initial = {}
-        own = regions.first() if regions.count() == 1 else None
+        own = own_regions.first() if own_regions.count() == 1 else None
         if own:
             initial["region"] = own
         if request.GET.get("affair"):

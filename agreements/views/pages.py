@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
-from .. import access, stalls
+from .. import access, regions, stalls
 from ..models import Agreement, AgreementParty, Document, Region, Stage, StallReason
 from ..timeline import agreement_timeline
 
@@ -94,12 +94,7 @@ def region_detail(request, code):
 
     # The agreements of the region (a province: with its kabupaten/kota) that the user may see.
     # The same set the list shows for ``?province=PP`` or ``?region=PP.KK``.
-    # A province: ``region IN (it and its kabupaten/kota)``, which probes the party index (an OR across the
-    # party and region tables made PostgreSQL scan every party in each of the page's queries; issue 9).
-    own = (
-        Q(region__in=Region.objects.filter(Q(pk=region.pk) | Q(province=region)).values("pk"))
-        if is_province else Q(region=region)
-    )
+    own = regions.in_province_q(region) if is_province else Q(region=region)
     base = Agreement.objects.filter(Exists(AgreementParty.objects.filter(own, agreement=OuterRef("pk"))))
     visible = access.agreements_visible_to(request.user, base)
     annotated = stalls.with_status(visible, as_of=today, thresholds=thresholds)
@@ -137,7 +132,7 @@ def region_detail(request, code):
     # Partners: the other regions in those agreements (for a province, the regions outside it).
     partners = list(
         Region.objects.filter(parties__agreement__in=visible_ids)
-        .exclude(Q(pk=region.pk) | Q(province=region) if is_province else Q(pk=region.pk))
+        .exclude(regions.regions_in_province_q(region) if is_province else Q(pk=region.pk))
         .annotate(shared=Count("parties__agreement", distinct=True))
         .order_by("-shared", "code")
     )
