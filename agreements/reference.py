@@ -1,7 +1,9 @@
 """Reference data: the 32 government affairs (Permendagri 90/2019) and the region CSV loader.
 
 The region data comes from ``agreements/data/`` (ODbL, see ``agreements/data/SOURCE.md``).
-Used by the data migration, so it must only touch the models passed in (historical models).
+``load_reference_data`` only touches the models passed in, so it also works with historical models. The data
+migration 0002 keeps its own frozen copy of these lists and rules: changing them here changes no installed database
+(write a new data migration for that).
 """
 
 import csv
