@@ -20,6 +20,9 @@ Formats
   line (Excel set to Indonesian writes ``;``). Milestones come in a second CSV file.
 - Refused outright (``FileRefused``): empty files, files over 20 MB, legacy ``.xls``, and anything
   that is not an XLSX workbook or UTF-8 text (PDF, images, ...).
+- Limits (``reading.Limits``, the settings ``IMPORT_MAX_*``: rows, cell length, a part's uncompressed size and
+  compression ratio, sheets, columns) are checked while the file is read, as a stream: the first row, cell or
+  byte past one refuses the file (``FileRefused`` naming the limit), so memory never grows with it.
 
 Headers are matched case-insensitively; spaces, ``_``, ``-`` and ``.`` are ignored
 (``Document Type`` = ``document_type``). The columns are those of ``spreadsheet.AGREEMENT_COLUMNS``
