@@ -21,16 +21,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
-from urllib.parse import urlencode
 
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import access, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, NeedOffer, Region, Stage
 from .regions import province_of
+from .selectors import query_string, register_url
 
 ACTIVE_STAGES = (Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING)
 # A stall rate is the share of stalled agreements among the signed and not terminated ones
@@ -38,15 +38,6 @@ ACTIVE_STAGES = (Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING)
 NOT_RATED_STAGES = (Stage.DRAFT, Stage.TERMINATED)
 
 AffairLink = Agreement.affairs.through
-
-
-def agreement_list_url(params: list[tuple[str, str]]) -> str:
-    """The agreement list filtered by ``params`` (the list's query-parameter contract)."""
-    try:
-        base = reverse("agreement-list")
-    except NoReverseMatch:  # the register's list has not landed yet: the path is fixed by the URL plan
-        base = "/agreements/"
-    return f"{base}?{urlencode(params)}" if params else base
 
 
 def island_group(code: str) -> str:
@@ -175,13 +166,9 @@ def affair_matrix(
         declared_province[(province_pk[row["region_id"]], row["affair_id"], row["kind"])] += row["n"]
 
     params = _active_params(as_of=as_of, kinds=kinds, default_as_of=default_as_of)
-    try:
-        needs_base = reverse("needoffer-list")
-    except NoReverseMatch:
-        needs_base = "/needs/"
-
-    # The list's address once, not per cell (a ``reverse`` for each of 1,200 cells was a tenth of the page).
-    list_base = agreement_list_url([])
+    # The lists' addresses once, not per cell (a ``reverse`` for each of 1,200 cells was a tenth of the page).
+    needs_base = reverse("needoffer-list")
+    list_base = register_url()
 
     def make_row(region: Region, is_province: bool) -> Row:
         counts = by_province if is_province else by_region
@@ -190,7 +177,6 @@ def affair_matrix(
         cells = []
         for a in affairs:
             n, s = counts.get((region.pk, a.pk), (0, 0))
-            needs_params = {"affair": a.code, scope: region.code}
             cells.append(
                 Cell(
                     affair=a,
@@ -198,8 +184,8 @@ def affair_matrix(
                     stalled=s,
                     needs=decl[(region.pk, a.pk, NeedOffer.Kind.NEED)],
                     offers=decl[(region.pk, a.pk, NeedOffer.Kind.OFFER)],
-                    url=f"{list_base}?{urlencode([(scope, region.code), ('affair', a.code), *params])}",
-                    needs_url=f"{needs_base}?{urlencode(needs_params)}",
+                    url=list_base + query_string([(scope, region.code), ("affair", a.code), *params]),
+                    needs_url=needs_base + query_string([("affair", a.code), (scope, region.code)]),
                 )
             )
         return Row(region=region, cells=cells, is_province=is_province)
@@ -307,10 +293,7 @@ class Suggestion:
 
     @property
     def url(self) -> str:
-        try:
-            return reverse("region-detail", args=[self.region.code])
-        except NoReverseMatch:
-            return f"/regions/{self.region.code}/"
+        return reverse("region-detail", args=[self.region.code])
 
 
 def suggest_partners_for(
@@ -490,7 +473,7 @@ def affair_summary(
             "stage": value,
             "label": label,
             "count": counts.get(value, 0),
-            "url": agreement_list_url([("affair", affair.code), ("stage", value), *as_of_param]),
+            "url": register_url([("affair", affair.code), ("stage", value), *as_of_param]),
         }
         for value, label in Stage.choices
     ]
@@ -499,7 +482,7 @@ def affair_summary(
     top_regions = [
         {
             **row,
-            "url": agreement_list_url([("region", row["region__code"]), ("affair", affair.code), *active_params]),
+            "url": register_url([("region", row["region__code"]), ("affair", affair.code), *active_params]),
         }
         for row in AgreementParty.objects.filter(agreement_id__in=active_ids)
         .values("region__code", "region__name")
@@ -520,5 +503,5 @@ def affair_summary(
         top_regions=top_regions,
         needs=[e for e in entries if e.kind == NeedOffer.Kind.NEED],
         offers=[e for e in entries if e.kind == NeedOffer.Kind.OFFER],
-        list_url=agreement_list_url([("affair", affair.code), *as_of_param]),
+        list_url=register_url([("affair", affair.code), *as_of_param]),
     )

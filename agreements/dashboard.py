@@ -10,17 +10,16 @@ import csv
 import datetime
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Collate, ExtractYear
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
 from .reference import DATA_DIR
 from .regions import province_of
+from .selectors import register_url
 from .stalls import AGE_BUCKETS, Thresholds, age_bucket_q, reason_q
 
 # The pipeline as the ministry reads it: the "signed" stage split into KB signed and PKS signed.
@@ -58,8 +57,7 @@ def list_href(base_params: list[tuple[str, str]], figure: Figure) -> str:
     dashboard filtered by another province links to that province).
     """
     own = {key for key, _value in figure.params}
-    query = urlencode([(k, v) for k, v in base_params if k not in own] + figure.params)
-    return reverse("agreement-list") + (f"?{query}" if query else "")
+    return register_url([(k, v) for k, v in base_params if k not in own] + figure.params)
 
 
 @lru_cache(maxsize=1)

@@ -4,11 +4,33 @@ Selectors never write. Each one states its query count, which does not grow with
 """
 
 import datetime
+from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from . import stalls
 from .models import GovernmentAffair, Region
+
+# --- Links from a figure to the agreements it counts ------------------------------------------------
+
+
+def query_string(params: Iterable[tuple[str, object]] = (), /, **named) -> str:
+    """``?name=value&…`` for ``params`` (pairs; a name may repeat, as ``stage`` does) then ``named``, in the
+    order given, leaving out ``None`` values; ``""`` when nothing is left."""
+    pairs = [(name, value) for name, value in (*params, *named.items()) if value is not None]
+    return f"?{urlencode(pairs)}" if pairs else ""
+
+
+def register_url(params: Iterable[tuple[str, object]] = (), /, **named) -> str:
+    """The agreement list filtered by ``params`` then ``named`` (see ``query_string``): every figure links to
+    the agreements it counts this way, the list's query parameters being the contract.
+
+    A page that links many figures may reverse the list once, ``register_url()``, and append
+    ``query_string(…)`` for each.
+    """
+    return reverse("agreement-list") + query_string(params, **named)
 
 # --- The stalled report (the ``stalled`` command and anything that lists stalled agreements) -------
 

@@ -15,13 +15,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from agreements import access, importers, jobs
 from agreements.models import ImportJob
+from agreements.selectors import register_url
 from agreements.views.common import FORM_MARGIN, body_limit
 
 JOBS_PAGE_SIZE = 25
@@ -75,7 +75,7 @@ def _job_context(job: ImportJob) -> dict:
         "more_agreements": summary.get("more_agreements", 0),
         "more_milestones": summary.get("more_milestones", 0),
         "file_names": [n for n in (job.agreements_name, job.milestones_name) if n],
-        "imported_url": f"{reverse('agreement-list')}?imported={job.pk}",
+        "imported_url": register_url(imported=job.pk),
     }
 
 

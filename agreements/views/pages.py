@@ -9,11 +9,10 @@ whatever the number of parties, milestones, updates or agreements.
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
-from django.urls import NoReverseMatch, reverse
-from django.utils.http import urlencode
 
 from .. import access, regions, stalls
 from ..models import Agreement, AgreementParty, Document, Region, Stage, StallReason
+from ..selectors import query_string, register_url
 from ..timeline import agreement_timeline
 
 REGION_PAGE_AGREEMENTS = 25
@@ -50,6 +49,10 @@ def agreement_detail(request, pk):
         if parent is not None:
             parent.stage_label = Stage(parent.stage).label
 
+    list_url = register_url()
+    affairs = list(agreement.affairs.all())
+    for affair in affairs:
+        affair.list_url = list_url + query_string(affair=affair.code)
     context = {
         "agreement": agreement,
         "stage_label": Stage(agreement.stage).label,
@@ -59,7 +62,7 @@ def agreement_detail(request, pk):
         "days_stalled": stalls.days_stalled(agreement, today),
         "parties": parties,
         "third_parties": list(agreement.third_parties.all()),
-        "affairs": list(agreement.affairs.all()),
+        "affairs": affairs,
         "documents": documents,
         "addenda": [d for d in documents if d.doc_type == Document.Type.ADDENDUM],
         "children": children,
@@ -67,22 +70,8 @@ def agreement_detail(request, pk):
         "milestones": milestones,
         "can_write": access.can_write_agreement(request.user, agreement),
         "timeline": agreement_timeline(agreement, today=today),
-        "list_url": _list_url(),
     }
     return render(request, "agreements/agreement_detail.html", context)
-
-
-def _list_url() -> str:
-    """The register's address; its fixed path while that view is not wired in yet."""
-    try:
-        return reverse("agreement-list")
-    except NoReverseMatch:
-        return "/agreements/"
-
-
-def _list_query(**params) -> str:
-    """The agreement-list query string for one figure (the filter contract of the register)."""
-    return "?" + urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
 
 
 @login_required
@@ -107,14 +96,14 @@ def region_detail(request, code):
     )
     stall_rows = [
         {"label": r.label, "count": totals[f"reason_{r.value}"],
-         "query": _list_query(**scope, stalled="yes", reason=r.value)}
+         "query": query_string(**scope, stalled="yes", reason=r.value)}
         for r in StallReason
     ]
     stage_counts = {
         row["stage"]: row["n"] for row in annotated.order_by().values("stage").annotate(n=Count("pk"))
     }
     stage_rows = [
-        {"label": s.label, "count": stage_counts.get(s.value, 0), "query": _list_query(**scope, stage=s.value)}
+        {"label": s.label, "count": stage_counts.get(s.value, 0), "query": query_string(**scope, stage=s.value)}
         for s in Stage
     ]
 
@@ -139,7 +128,7 @@ def region_detail(request, code):
     for p in partners:
         # The list can express "with this partner" exactly on a province page (province + region);
         # for a kabupaten/kota both would be ``region``, which the list filter does not combine.
-        p.query = _list_query(province=region.code, region=p.code) if is_province else None
+        p.query = query_string(province=region.code, region=p.code) if is_province else None
 
     affairs = list(
         Agreement.affairs.through.objects.filter(agreement_id__in=visible_ids)
@@ -149,7 +138,7 @@ def region_detail(request, code):
     )
     affair_rows = [
         {"code": a["governmentaffair__code"], "name": a["governmentaffair__name"], "count": a["n"],
-         "query": _list_query(**scope, affair=a["governmentaffair__code"])}
+         "query": query_string(**scope, affair=a["governmentaffair__code"])}
         for a in affairs
     ]
 
@@ -162,17 +151,17 @@ def region_detail(request, code):
         children = list(Region.objects.filter(province=region).order_by("code"))
         for child in children:
             child.agreement_count = child_counts.get(child.pk, 0)
-            child.query = _list_query(region=child.code)
+            child.query = query_string(region=child.code)
 
     context = {
         "region": region,
         "is_province": is_province,
-        "list_url": _list_url(),
+        "list_url": register_url(),
         "as_of": today,
         "thresholds": thresholds,
         "totals": totals,
-        "all_query": _list_query(**scope),
-        "stalled_query": _list_query(**scope, stalled="yes"),
+        "all_query": query_string(**scope),
+        "stalled_query": query_string(**scope, stalled="yes"),
         "stall_rows": stall_rows,
         "stage_rows": stage_rows,
         "agreements": agreements,
