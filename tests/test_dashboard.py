@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agreements.models import Agreement, Milestone
 from tests.factories import AgreementFactory, MilestoneFactory, PksFactory, UserFactory
+from tests.listing import list_count, page_count
 
 AS_OF = datetime.date(2026, 6, 30)
 D = datetime.timedelta
@@ -46,36 +47,37 @@ def links_with_figures(html: str) -> list[tuple[str, int]]:
     return pairs
 
 
-def list_count(client, href: str) -> int:
-    response = client.get(href)
-    assert response.status_code == 200
-    return response.context["page"].paginator.count
-
-
 @pytest.mark.django_db
 def test_every_dashboard_figure_equals_the_list_it_links_to(client):
     build()
-    client.force_login(UserFactory(role="ministry"))
+    user = UserFactory(role="ministry")
+    client.force_login(user)
     response = client.get("/", {"as_of": AS_OF.isoformat()})
     assert response.status_code == 200
     pairs = links_with_figures(response.content.decode())
     assert len(pairs) > 40  # pipeline, reasons, ages, provinces, affairs, years
     for href, value in pairs:
         assert "as_of=2026-06-30" in href
-        assert list_count(client, href) == value, href
+        assert list_count(user, href) == value, href
+    # The list page itself shows what its filterset counts (once: rendering every link costs minutes).
+    href, value = max(pairs, key=lambda pair: (pair[1], pair[0].count("&")))
+    assert page_count(client, href) == value, href
 
 
 @pytest.mark.django_db
 def test_dashboard_figures_with_filters_equal_their_lists(client):
     build()
-    client.force_login(UserFactory(role="ministry"))
+    user = UserFactory(role="ministry")
+    client.force_login(user)
     response = client.get("/", {"as_of": AS_OF.isoformat(), "province": "32", "kind": "KSDD-SUKARELA"})
     pairs = links_with_figures(response.content.decode())
     assert pairs
     for href, value in pairs:
         assert "kind=KSDD-SUKARELA" in href
         assert href.count("province=") <= 1
-        assert list_count(client, href) == value, href
+        assert list_count(user, href) == value, href
+    href, value = max(pairs, key=lambda pair: (pair[1], pair[0].count("&")))
+    assert page_count(client, href) == value, href
 
 
 @pytest.mark.django_db

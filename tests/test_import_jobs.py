@@ -25,6 +25,10 @@ from tests.factories import AgreementFactory, UserFactory
 from tests.test_import import agreement_row, milestone_row, workbook
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="needs PostgreSQL: concurrent workers claim tasks and slots with row locks (FOR UPDATE SKIP LOCKED)",
+)
 UPLOAD = "/import/"
 # The worker, like a request, closes a connection that is not in autocommit mode: the tests that run it in this
 # process commit for real (and the reference data is restored after each).
@@ -182,51 +186,52 @@ def test_workers_starting_together_start_one_chain_of_ticks_and_the_worker_runs_
     assert waiting.get().run_after > timezone.now()
 
 
-if ON_POSTGRESQL:
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_never_run_one_task_twice(queued):
+    """Two worker processes on the same queue: every import runs once (SELECT … FOR UPDATE SKIP LOCKED)."""
+    user = UserFactory(role="ministry")
+    confirmed = []
+    for i in range(6):
+        job = jobs.create(user=user, agreements=(workbook([agreement_row(number=f"KB/W{i}")]), f"w{i}.xlsx"))
+        jobs.check(job.pk)
+        job.refresh_from_db()
+        assert jobs.confirm(job)
+        confirmed.append(job.pk)
+    env = {**os.environ, "DEBUG": "1", "TASK_BACKEND": "database",
+           "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"}
+    command = [sys.executable, "manage.py", "worker", "--batch", "--no-periodic", "-v", "0"]
+    workers = [subprocess.Popen(command, env=env, cwd=settings.BASE_DIR) for _ in range(2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    results = DBTaskResult.objects.filter(task_path="agreements.tasks.run_import")
+    assert results.count() == 6
+    assert all(r.status == "SUCCESSFUL" and len(r.worker_ids) == 1 and r.return_value == "done" for r in results)
+    assert set(ImportJob.objects.filter(pk__in=confirmed).values_list("state", flat=True)) == {"done"}
+    assert Agreement.objects.filter(number__startswith="KB/W").count() == 6
+    assert Agreement.history.filter(number__startswith="KB/W").count() == 6  # each written once
 
-    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    def test_two_workers_never_run_one_task_twice(queued):
-        """Two worker processes on the same queue: every import runs once (SELECT … FOR UPDATE SKIP LOCKED)."""
-        user = UserFactory(role="ministry")
-        confirmed = []
-        for i in range(6):
-            job = jobs.create(user=user, agreements=(workbook([agreement_row(number=f"KB/W{i}")]), f"w{i}.xlsx"))
-            jobs.check(job.pk)
-            job.refresh_from_db()
-            assert jobs.confirm(job)
-            confirmed.append(job.pk)
-        env = {**os.environ, "DEBUG": "1", "TASK_BACKEND": "database",
-               "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"}
-        command = [sys.executable, "manage.py", "worker", "--batch", "--no-periodic", "-v", "0"]
-        workers = [subprocess.Popen(command, env=env, cwd=settings.BASE_DIR) for _ in range(2)]
-        assert [w.wait(timeout=120) for w in workers] == [0, 0]
-        results = DBTaskResult.objects.filter(task_path="agreements.tasks.run_import")
-        assert results.count() == 6
-        assert all(r.status == "SUCCESSFUL" and len(r.worker_ids) == 1 and r.return_value == "done" for r in results)
-        assert set(ImportJob.objects.filter(pk__in=confirmed).values_list("state", flat=True)) == {"done"}
-        assert Agreement.objects.filter(number__startswith="KB/W").count() == 6
-        assert Agreement.history.filter(number__startswith="KB/W").count() == 6  # each written once
 
-    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    def test_a_periodic_slot_is_claimed_once_by_concurrent_workers(queued):
-        now = datetime.datetime(2026, 11, 30, 2, 0, tzinfo=datetime.UTC)
-        barrier = threading.Barrier(4, timeout=20)
-        results = []
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_periodic_slot_is_claimed_once_by_concurrent_workers(queued):
+    now = datetime.datetime(2026, 11, 30, 2, 0, tzinfo=datetime.UTC)
+    barrier = threading.Barrier(4, timeout=20)
+    results = []
 
-        def run():
-            try:
-                barrier.wait()
-                results.append(periodic.run_due_jobs(now))
-            finally:
-                connection.close()
+    def run():
+        try:
+            barrier.wait()
+            results.append(periodic.run_due_jobs(now))
+        finally:
+            connection.close()
 
-        threads = [threading.Thread(target=run) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert sorted(name for names in results for name in names) == ["clean_up_imports", "send_reminders"]
-        assert PeriodicRun.objects.filter(slot__in=["2026-W49", "2026-11-30"]).count() == 2
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(name for names in results for name in names) == ["clean_up_imports", "send_reminders"]
+    assert PeriodicRun.objects.filter(slot__in=["2026-W49", "2026-11-30"]).count() == 2
 
 
 class _Terminal(io.StringIO):

@@ -21,6 +21,10 @@ from tests.test_import import agreement_row, csv_bytes, problems_of, run, workbo
 pytestmark = pytest.mark.django_db
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    not ON_POSTGRESQL,
+    reason="needs PostgreSQL: SQLite serialises whole-database writes, so two writes cannot truly race there",
+)
 D = datetime.date
 
 
@@ -288,75 +292,77 @@ def test_a_create_that_loses_the_race_for_a_number_gets_a_form_error(personas, m
     assert "username" in exc.value.message_dict
 
 
-if ON_POSTGRESQL:
+def _run_at_once(*targets):
+    """Run each target in its own thread and connection, all released at the same moment."""
+    barrier = threading.Barrier(len(targets), timeout=20)
+    results = [None] * len(targets)
 
-    def _run_at_once(*targets):
-        """Run each target in its own thread and connection, all released at the same moment."""
-        barrier = threading.Barrier(len(targets), timeout=20)
-        results = [None] * len(targets)
+    def runner(index, target):
+        try:
+            barrier.wait()
+            results[index] = target()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[index] = exc
+        finally:
+            connection.close()
 
-        def runner(index, target):
-            try:
-                barrier.wait()
-                results[index] = target()
-            except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-                results[index] = exc
-            finally:
-                connection.close()
+    threads = [threading.Thread(target=runner, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
 
-        threads = [threading.Thread(target=runner, args=(i, t)) for i, t in enumerate(targets)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        return results
 
-    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    def test_concurrent_re_signings_never_leave_a_pks_signed_before_its_kb(personas):
-        kb = AgreementFactory(number="KB/RACE", signed_on=D(2024, 1, 15))
-        pks = PksFactory(number="PKS/RACE", parent=kb, signed_on=D(2024, 3, 1))
-        ministry = personas["ministry"]
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_re_signings_never_leave_a_pks_signed_before_its_kb(personas):
+    kb = AgreementFactory(number="KB/RACE", signed_on=D(2024, 1, 15))
+    pks = PksFactory(number="PKS/RACE", parent=kb, signed_on=D(2024, 3, 1))
+    ministry = personas["ministry"]
 
-        def resign(pk, day):
-            def run():
-                agreement = Agreement.objects.get(pk=pk)
-                return services.agreement_sign(
-                    agreement=agreement, user=ministry, signed_on=day, expected_version=agreement.version,
-                    document=SimpleUploadedFile("s.pdf", b"%PDF-1.4\n%%EOF\n"))
-            return run
+    def resign(pk, day):
+        def run():
+            agreement = Agreement.objects.get(pk=pk)
+            return services.agreement_sign(
+                agreement=agreement, user=ministry, signed_on=day, expected_version=agreement.version,
+                document=SimpleUploadedFile("s.pdf", b"%PDF-1.4\n%%EOF\n"))
+        return run
 
-        targets = [resign(kb.pk, D(2024, 2, 20 + i)) for i in range(5)] + [resign(pks.pk, D(2024, 2, 1 + i))
-                                                                            for i in range(5)]
-        results = _run_at_once(*targets)
-        assert not [r for r in results if not isinstance(r, Agreement | ValidationError | services.StaleVersionError)]
-        kb.refresh_from_db()
-        pks.refresh_from_db()
-        assert pks.signed_on >= kb.signed_on
+    targets = [resign(kb.pk, D(2024, 2, 20 + i)) for i in range(5)] + [resign(pks.pk, D(2024, 2, 1 + i))
+                                                                        for i in range(5)]
+    results = _run_at_once(*targets)
+    assert not [r for r in results if not isinstance(r, Agreement | ValidationError | services.StaleVersionError)]
+    kb.refresh_from_db()
+    pks.refresh_from_db()
+    assert pks.signed_on >= kb.signed_on
 
-    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    def test_two_creates_with_one_number_username_or_title_at_once(personas):
-        ministry = personas["ministry"]
-        milestone_agreement = PksFactory()
 
-        def create_agreement():
-            return services.agreement_create(
-                user=ministry, number="KB/SAMA", document_type="KB", title="Sama", cooperation_kind="KSDD-SUKARELA",
-                regions=[region("32.73"), region("32.04")], affairs=[affair("3.26")])
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_creates_with_one_number_username_or_title_at_once(personas):
+    ministry = personas["ministry"]
+    milestone_agreement = PksFactory()
 
-        def create_user():
-            return services.user_create(actor=ministry, username="kembar", email="k@example.go.id",
-                                        role="local", region=region("32.73"))
+    def create_agreement():
+        return services.agreement_create(
+            user=ministry, number="KB/SAMA", document_type="KB", title="Sama", cooperation_kind="KSDD-SUKARELA",
+            regions=[region("32.73"), region("32.04")], affairs=[affair("3.26")])
 
-        def create_milestone():
-            return services.milestone_create(agreement=milestone_agreement, user=ministry, title="Tahap kembar")
+    def create_user():
+        return services.user_create(actor=ministry, username="kembar", email="k@example.go.id",
+                                    role="local", region=region("32.73"))
 
-        for target, model, field in ((create_agreement, Agreement, "number"), (create_user, User, "username"),
-                                     (create_milestone, Milestone, "title")):
-            results = _run_at_once(target, target)
-            kinds = sorted(type(r).__name__ for r in results)
-            assert kinds == sorted([model.__name__, "ValidationError"]), results
-            error = next(r for r in results if isinstance(r, ValidationError))
-            assert field in error.message_dict
+    def create_milestone():
+        return services.milestone_create(agreement=milestone_agreement, user=ministry, title="Tahap kembar")
+
+    for target, model, field in ((create_agreement, Agreement, "number"), (create_user, User, "username"),
+                                 (create_milestone, Milestone, "title")):
+        results = _run_at_once(target, target)
+        kinds = sorted(type(r).__name__ for r in results)
+        assert kinds == sorted([model.__name__, "ValidationError"]), results
+        error = next(r for r in results if isinstance(r, ValidationError))
+        assert field in error.message_dict
 
 
 # --- partner suggestions are national, counts only ------------------------------------------------------------
