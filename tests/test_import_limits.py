@@ -1,4 +1,4 @@
-"""Import limits (issue 15 §1): rows, cell length, a part's uncompressed size and compression ratio, sheets and
+"""Import limits: rows, cell length, a part's uncompressed size and compression ratio, sheets and
 columns. Each is checked while the file is read, so a file past one is refused (``FileRefused``, with a message
 naming the limit) before it is read any further; the upload page and the command report it, nothing is written.
 
@@ -342,3 +342,10 @@ def test_an_archive_declaring_too_many_parts_is_refused_before_its_directory_is_
     end = data.rindex(b"PK\x05\x06")
     struct.pack_into("<HH", data, end + 8, 5000, 5000)
     assert "more than 1000 parts" in read(bytes(data))
+
+
+def test_many_parts_each_under_a_megabyte_are_held_to_the_ratio_together():
+    """Parts under a megabyte are not held to the ratio one by one, but the whole workbook is."""
+    padding = {f"xl/media/pad{i}.bin": b" " * (900 * 1024) for i in range(30)}
+    data = replace_parts(workbook([agreement_row()]), padding)
+    assert "The workbook is refused: it expands more than 100 times when uncompressed" in read(data)

@@ -268,8 +268,9 @@ class _PartScan:
 
     SCANNED_ROOTS = frozenset({"worksheet", "sst"})
 
-    def __init__(self, info: zipfile.ZipInfo, limits: Limits, label):
+    def __init__(self, info: zipfile.ZipInfo, limits: Limits, label, archive_size: int):
         self.info, self.limits, self.label = info, limits, label
+        self.compressed = min(info.compress_size, archive_size)  # the declared size may lie too
         self.parser = expat.ParserCreate()
         self.parser.StartDoctypeDeclHandler = self.parser.EntityDeclHandler = self._doctype
         self.parser.StartElementHandler = self._first_element
@@ -308,7 +309,7 @@ class _PartScan:
                 _("The workbook is refused: %(part)s is larger than %(limit)s MB once uncompressed, the most one "
                   "import reads.") % {"part": self.label(), "limit": _megabytes(limits.sheet_xml_bytes)},
                 "part_too_large")
-        if self.size > RATIO_FLOOR and self.size > limits.compression_ratio * max(self.info.compress_size, 1):
+        if self.size > RATIO_FLOOR and self.size > limits.compression_ratio * max(self.compressed, 1):
             raise FileRefused(_compression_message(self.label(), limits), "compression_ratio")
         if self.parsing:
             try:
@@ -336,6 +337,11 @@ class _PartScan:
                     _("%(part)s holds a cell or a tag longer than %(limit)s characters, the most a cell may hold: "
                       "the file is refused.") % {"part": self.label(capital=True), "limit": _number(limits.cell_chars)},
                     "cell_too_long")
+
+
+def _whole_compression_message(limits: Limits) -> str:
+    return (_("The workbook is refused: it expands more than %(ratio)s times when uncompressed, the most one import "
+              "accepts (a “zip bomb”).") % {"ratio": limits.compression_ratio})
 
 
 def _compression_message(label: str, limits: Limits) -> str:
@@ -417,10 +423,16 @@ def _check_archive(data: bytes, limits: Limits) -> None:
                     _("The workbook is refused: %(part)s is larger than %(limit)s MB once uncompressed, the most "
                       "one import reads.") % {"part": label(info), "limit": _megabytes(limits.sheet_xml_bytes)},
                     "part_too_large")
-            if info.file_size > RATIO_FLOOR and info.file_size > limits.compression_ratio * max(info.compress_size, 1):
+            compressed = max(min(info.compress_size, len(data)), 1)
+            if info.file_size > RATIO_FLOOR and info.file_size > limits.compression_ratio * compressed:
                 raise FileRefused(_compression_message(label(info), limits), "compression_ratio")
+        # All the parts together are held to the ratio too (against the file's size): many parts, each within
+        # the limits, would otherwise take as long to decompress as one huge one.
+        budget = max(limits.compression_ratio * len(data), RATIO_FLOOR)
+        if sum(info.file_size for info in members) > budget:
+            raise FileRefused(_whole_compression_message(limits), "compression_ratio")
         for info in members:
-            scan = _PartScan(info, limits, lambda capital=False, info=info: label(info, capital))
+            scan = _PartScan(info, limits, lambda capital=False, info=info: label(info, capital), len(data))
             # Read past the declared size (zipfile would stop there, and past the limit, so that the chunk which
             # crosses it is read whole): the scan's own count is what is held to the limits, and a part larger
             # than it says is damaged.
@@ -430,6 +442,9 @@ def _check_archive(data: bytes, limits: Limits) -> None:
                 with archive.open(unbounded) as member:
                     while chunk := member.read(_CHUNK):
                         scan.feed(chunk)
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise FileRefused(_whole_compression_message(limits), "compression_ratio")
                     scan.feed(b"")
                 if scan.size > info.file_size:
                     raise ValueError("the part is larger than its declared size")
