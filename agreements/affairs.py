@@ -1,4 +1,4 @@
-"""Identification and mapping of the affairs to cooperate on (issue 6): one module for its rules.
+"""Identification and mapping of the affairs to cooperate on: one module for its rules.
 
 - ``affair_matrix``: the region × affair map. Each cell counts the *active* agreements (stage
   signed, followed_up or implementing as of D) among those the user may see, the stalled ones among
@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import access, stalls
+from . import access, charts, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, NeedOffer, Region, Stage
 from .regions import province_of
 from .selectors import query_string, register_url
@@ -41,7 +41,8 @@ AffairLink = Agreement.affairs.through
 
 
 def island_group(code: str) -> str:
-    """The island group of a region code: the first digit, with Sumatra's 1 and 2 as one group."""
+    """The island group of a region code: the first digit, with Sumatra's 1 and 2 (Kepulauan Riau is 21) as one
+    group; then Java 3, Bali–Nusa Tenggara 5, Kalimantan 6, Sulawesi 7, Maluku 8, Papua 9."""
     first = code[0]
     return "1" if first in "12" else first
 
@@ -151,7 +152,7 @@ def affair_matrix(
             .order_by()
         }
 
-    # Kabupaten/kota rows are shown only under an expanded province: count only those (issue 9: the
+    # Kabupaten/kota rows are shown only under an expanded province: count only those (the
     # per-region tally over every party was half of the map's time at 20,000 agreements).
     expand = set(expand)
     by_region = (
@@ -220,7 +221,7 @@ class Rate:
 
     @property
     def percent(self) -> str:
-        return "—" if self.value is None else f"{self.value * 100:.0f}%"
+        return charts.percent(self.value)
 
 
 def stall_rate(queryset) -> Rate:

@@ -34,6 +34,11 @@ class Tile:
     href: str = ""
 
 
+def percent(share: float | None) -> str:
+    """A share as a whole percentage, as every page writes one: 0.4567 → "46%"; None (no data) → "–"."""
+    return "–" if share is None else f"{round(share * 100)}%"
+
+
 def _link(href: str, inner: str, label: str = "") -> str:
     if not href:
         return inner
@@ -113,7 +118,7 @@ def tile_map(tiles: list[Tile], title: str, cell: int = 56, legend: list[tuple[s
         x, y = 2 + t.col * cell, 2 + t.row * cell
         fill = PALETTE[palette_index(t.share)]
         ink = text_colour(fill)
-        share = "" if t.share is None else f" · {round(t.share * 100)}%"
+        share = "" if t.share is None else f" · {percent(t.share)}"
         inner = (
             f'<rect x="{x}" y="{y}" width="{cell - 3}" height="{cell - 3}" rx="4" fill="{fill}" stroke="#8a94a3"/>'
             f"<title>{escape(t.label)}: {t.value}{share}</title>"

@@ -108,14 +108,19 @@ class _Echo:
         return value
 
 
+def csv_cells(row: Iterable) -> list:
+    """A row as CSV cells: ``None`` empty, every text cell through ``guard_formula`` (every CSV this project
+    writes, the export and ``manage.py stalled --format csv``, goes through here)."""
+    return ["" if v is None else guard_formula(v) if isinstance(v, str) else v for v in row]
+
+
 def csv_chunks(rows: Iterable[list]) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (so Excel reads it as UTF-8), comma-separated, guarded cells."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield "\ufeff".encode()
     yield writer.writerow(COLUMNS).encode()
     for row in rows:
-        cells = ["" if v is None else guard_formula(v) if isinstance(v, str) else v for v in row]
-        yield writer.writerow(cells).encode()
+        yield writer.writerow(csv_cells(row)).encode()
 
 
 def _xlsx_cell(sheet, value):

@@ -1,4 +1,4 @@
-"""The interface language, remembered per user (issue 8 §1).
+"""The interface language, remembered per user across browsers and devices.
 
 Bahasa Indonesia is the default (``LANGUAGE_CODE = "id"``); English is one click away through the switcher in
 ``templates/base.html``, which posts to ``i18n/setlang/``. Django keeps the choice in a cookie only, which a
@@ -19,6 +19,17 @@ from django.views.i18n import set_language as django_set_language
 
 # Set on the request by the log-in signal, read by the middleware on the way out.
 _COOKIE_ATTRIBUTE = "_kerjasama_language_cookie"
+
+
+def set_language_cookie(response, language: str) -> None:
+    """Django's language cookie, with the attributes its own ``set_language`` gives it (the ``LANGUAGE_COOKIE_*``
+    settings): every place that writes the cookie writes it this way."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language,
+        max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN, secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 def _known(language: str | None) -> bool:
@@ -58,10 +69,5 @@ class LanguageCookieMiddleware:
         response = self.get_response(request)
         language = getattr(request, _COOKIE_ATTRIBUTE, None)
         if language:
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME, language,
-                max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN, secure=settings.LANGUAGE_COOKIE_SECURE,
-                httponly=settings.LANGUAGE_COOKIE_HTTPONLY, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
+            set_language_cookie(response, language)
         return response

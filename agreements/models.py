@@ -63,11 +63,6 @@ class Region(models.Model):
     def province_code(self) -> str:
         return self.code.split(".")[0]
 
-    @property
-    def island_group(self) -> str:
-        """Sumatra 1–2, Java 3, Bali–Nusa Tenggara 5, Kalimantan 6, Sulawesi 7, Maluku 8, Papua 9."""
-        return self.code[0]
-
 
 class GovernmentAffair(models.Model):
     """An urusan pemerintahan with its Permendagri 90/2019 code (``1.01`` … ``3.32``)."""

@@ -96,6 +96,15 @@ def test_csv(data):
     ]
 
 
+def test_csv_guards_cells_a_spreadsheet_would_run_as_formulas():
+    """The same guard as the export's CSV: a leading apostrophe before = + - @."""
+    for i, title in enumerate(["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)"]):
+        AgreementFactory(number=f"F/{i}", title=title, signed_on=S)
+    rows = list(csv.reader(io.StringIO(run("--as-of", D.isoformat(), "--format", "csv"))))
+    titles = sorted(row[2] for row in rows[1:])
+    assert titles == sorted(["'=HYPERLINK(\"x\")", "'+1", "'-1", "'@SUM(A1)"])
+
+
 def test_table_is_the_default(data):
     lines = run("--as-of", D.isoformat()).splitlines()
     body = lines[2:-1]  # header, rule, rows, summary

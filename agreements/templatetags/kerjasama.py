@@ -3,6 +3,7 @@
 from django import template
 from django.utils.formats import number_format
 
+from .. import charts
 from ..dashboard import Figure, list_href
 from ..models import Stage
 
@@ -15,12 +16,7 @@ def list_url(figure=None, base=None) -> str:
     return list_href(base or [], figure or Figure(0))
 
 
-@register.filter
-def percent(value) -> str:
-    """0.4567 → "46%"; None → "–"."""
-    if value is None:
-        return "–"
-    return f"{round(value * 100)}%"
+register.filter("percent", charts.percent)
 
 
 @register.filter

@@ -5,7 +5,6 @@ Thin views: the access checks in ``agreements.followups`` (404 outside the user'
 role that may not record), then a form, then the ``followup_record`` service.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import access, forms, idempotency, services, stalls, uploads
+from ..i18n import set_language_cookie
 from ..models import FollowUp, Region
 from .common import FORM_MARGIN, body_limit, create_once
 
@@ -107,7 +107,7 @@ def profile(request):
             translation.activate(user.language)
             messages.success(request, _("Your profile was saved."))
             response = redirect("profile")
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+            set_language_cookie(response, user.language)
             return response
     else:
         form = forms.ProfileForm(instance=request.user)

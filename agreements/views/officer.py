@@ -23,10 +23,8 @@ from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateF
 from ..models import Document, Milestone, MilestoneUpdate
 from .common import FORM_MARGIN, body_limit, create_once
 
-DUE_SOON_DAYS = 30
 MY_PAGE_SIZE = 25
 ATTENTION_LIMIT = 50
-OPEN_STATUSES = [s for s in Milestone.Status.values if s not in (Milestone.Status.MET, Milestone.Status.CANCELLED)]
 
 
 def _stale(form, current_version: int) -> None:
@@ -53,9 +51,9 @@ def my_agreements(request):
     """The region's agreements, what needs attention first: overdue milestones, stalls, due in 30 days."""
     today = stalls.today()
     thresholds = stalls.Thresholds.current()
-    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+    soon = today + datetime.timedelta(days=followups.DUE_SOON_DAYS)
     mine = _my_agreements(request.user)
-    open_milestones = Milestone.objects.filter(agreement=OuterRef("pk"), status__in=OPEN_STATUSES)
+    open_milestones = Milestone.objects.filter(agreement=OuterRef("pk"), status__in=followups.OPEN_STATUSES)
     agreements = (
         stalls.with_status(mine, as_of=today, thresholds=thresholds)
         .annotate(
@@ -67,14 +65,14 @@ def my_agreements(request):
     )
     page = Paginator(agreements, MY_PAGE_SIZE).get_page(request.GET.get("page"))
     # The same milestones the officer's reminder e-mail lists (agreements.followups, one rule).
-    attention = list(followups.attention_milestones(mine, today, days=DUE_SOON_DAYS)[:ATTENTION_LIMIT])
+    attention = list(followups.attention_milestones(mine, today)[:ATTENTION_LIMIT])
     for milestone in attention:
         milestone.is_overdue = milestone.due_on < today
     return render(request, "agreements/officer/my_agreements.html", {
         "page": page,
         "attention": attention,
         "today": today,
-        "due_soon_days": DUE_SOON_DAYS,
+        "due_soon_days": followups.DUE_SOON_DAYS,
         "thresholds": thresholds,
         "can_create": access.is_national(request.user) or access.is_officer(request.user),
     })

@@ -1,21 +1,12 @@
 """``manage.py seed_demo``: fill an empty database with demo agreements and the demo accounts."""
 
-import datetime
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from agreements import demo
+from agreements.management import add_as_of_argument, parse_as_of
 from agreements.models import Agreement
-from agreements.stalls import today
-
-
-def iso_date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(_("Not a date in the form YYYY-MM-DD: %(value)s") % {"value": value}) from exc
 
 
 class Command(BaseCommand):
@@ -31,10 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--agreements", type=int, default=400, help="Number of agreements (default 400).")
         parser.add_argument("--seed", type=int, default=2024, help="Random seed (default 2024).")
-        parser.add_argument(
-            "--as-of", type=iso_date, default=None,
-            help="Anchor date YYYY-MM-DD for the relative dates (default today).",
-        )
+        add_as_of_argument(parser, help="Anchor date YYYY-MM-DD for the relative dates (default today).")
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing (exit 0) when agreements already exist."
         )
@@ -46,8 +34,7 @@ class Command(BaseCommand):
                 _("DEBUG is off: this looks like a real server. seed_demo creates accounts with a published "
                   "password; run it with --force if you really mean to.")
             )
-        if isinstance(as_of, str):  # call_command(as_of="...") passes the string unparsed
-            as_of = iso_date(as_of)
+        as_of = parse_as_of(as_of)
         if agreements < 1:
             raise CommandError(_("--agreements must be at least 1."))
         existing = Agreement.objects.count()
@@ -60,7 +47,6 @@ class Command(BaseCommand):
                 self.stdout.write(message)
                 return
             raise CommandError(message)
-        as_of = as_of or today()
         counts = demo.seed(n=agreements, seed=seed, as_of=as_of)
         self.stdout.write(self.style.SUCCESS(
             _("Created %(agreements)d agreements, %(parties)d regional parties, %(milestones)d milestones and "

@@ -13,7 +13,7 @@ import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agreements import followups, stalls
+from agreements.management import add_as_of_argument, parse_as_of
 from agreements.models import SentDigest
 
 
@@ -32,19 +33,11 @@ class Command(BaseCommand):
     help = "Send the weekly reminder e-mails to regional officers and ministry staff."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="Date of the digests (YYYY-MM-DD), default today.")
+        add_as_of_argument(parser, help="Date of the digests (YYYY-MM-DD), default today.")
         parser.add_argument("--dry-run", action="store_true", help="Print what would be sent; send nothing.")
 
     def handle(self, *args, as_of=None, dry_run=False, **options):
-        try:
-            as_of = datetime.date.fromisoformat(as_of) if as_of else stalls.today()
-        except ValueError as exc:
-            raise CommandError(f"--as-of must be a date YYYY-MM-DD, not {as_of!r}") from exc
-        if not stalls.as_of_in_range(as_of):  # the digests count days back and forth from it: no year 1 or 9999
-            raise CommandError(
-                f"--as-of must be between {stalls.AS_OF_MIN.isoformat()} and {stalls.AS_OF_MAX.isoformat()}, "
-                f"not {as_of.isoformat()}"
-            )
+        as_of = parse_as_of(as_of)  # the digests count days back and forth from it: no year 1 or 9999
         self.as_of, self.dry_run = as_of, dry_run
         thresholds = stalls.Thresholds.current()
         sent = skipped = 0

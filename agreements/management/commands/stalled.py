@@ -1,7 +1,8 @@
 """``python manage.py stalled [--as-of YYYY-MM-DD] [--format table|csv|json]``.
 
 Prints the agreements stalled as of a date, from the same rules as the dashboard and the lists
-(``agreements.stalls`` through ``agreements.selectors.stalled_report``).
+(``agreements.stalls`` through ``agreements.selectors.stalled_report``). CSV cells are guarded against
+spreadsheet formulas as the export's are (``exports.csv_cells``).
 """
 
 import csv
@@ -12,33 +13,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from agreements import selectors, stalls
+from agreements import exports, selectors, stalls
+from agreements.management import add_as_of_argument, parse_as_of
 
 FORMATS = ("table", "csv", "json")
-
-
-def parse_as_of(value: str | None) -> datetime.date:
-    """The ``--as-of`` value as a date (today when not given); a CommandError naming the option when it is not a
-    date or lies outside ``stalls.AS_OF_MIN``..``AS_OF_MAX``."""
-    if value is None or value == "":
-        return stalls.today()
-    if isinstance(value, datetime.date):
-        date = value
-    else:
-        try:
-            date = datetime.datetime.strptime(value, "%Y-%m-%d").date()
-        except (TypeError, ValueError):
-            raise CommandError(
-                _("--as-of must be a date written YYYY-MM-DD (for example 2024-12-31), not %(value)r.")
-                % {"value": value}
-            ) from None
-    if not stalls.as_of_in_range(date):
-        # The rules subtract thresholds from the date: a year-1 date would underflow (OverflowError).
-        raise CommandError(
-            _("--as-of must be between %(min)s and %(max)s, not %(value)s.")
-            % {"min": stalls.AS_OF_MIN.isoformat(), "max": stalls.AS_OF_MAX.isoformat(), "value": date.isoformat()}
-        )
-    return date
 
 
 def _flat(row: dict) -> list[str]:
@@ -60,10 +38,7 @@ class Command(BaseCommand):
         return _("Print the agreements stalled as of a date (default today), as a table, CSV or JSON.")
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD",
-            help=_("Evaluate the stall rules as of this date (default: today)."),
-        )
+        add_as_of_argument(parser, help=_("Evaluate the stall rules as of this date (default: today)."))
         parser.add_argument(
             "--format", dest="format", default="table", choices=FORMATS,
             help=_("Output format: table (default), csv or json."),
@@ -83,7 +58,7 @@ class Command(BaseCommand):
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(selectors.STALLED_REPORT_FIELDS)
-            writer.writerows(_flat(row) for row in rows)
+            writer.writerows(exports.csv_cells(_flat(row)) for row in rows)
             self.stdout.write(buffer.getvalue(), ending="")
         else:
             self._write_table(rows, as_of, thresholds)
