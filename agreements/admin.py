@@ -578,8 +578,8 @@ class DocumentAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     FIELDS = ["agreement", "milestone", "doc_type", "dated_on", "file", *readonly_fields]
 
     def get_fields(self, request, obj=None):
-        # Stored files have no public URL (MEDIA_URL is None: served only through an access-checked
-        # view), so a saved file is shown by name, read-only, instead of the file widget's link.
+        # Stored files have no public URL (MEDIA_URL is left unset and nothing serves MEDIA_ROOT: files go out
+        # only through access-checked views), so a saved file is shown by name, read-only, not as the widget's link.
         if obj is None:
             return self.FIELDS
         return [f if f != "file" else "stored_file" for f in self.FIELDS]

@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AgreementsConfig(AppConfig):
     name = "agreements"
     verbose_name = _("Regional cooperation")
-    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
         from . import (

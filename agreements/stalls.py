@@ -15,7 +15,7 @@ Annotations added (all computed as of D):
 - ``stalled_since``: the date the largest ``days_stalled`` counts from (signing date for the KB/PKS
   reasons, ``overdue_since`` for overdue milestones); ``days_stalled`` is D − ``stalled_since``.
 
-Definitions (see the foundation and stall issues):
+Definitions:
 - a milestone is *met as of D* when its status is ``met`` and ``completed_on`` ≤ D;
 - it is *started as of D* when ``started_on`` ≤ D or it is met as of D;
 - cancellation carries no date: a cancelled milestone is cancelled at every D.
@@ -83,7 +83,7 @@ def today() -> datetime.date:
 # The dates the rules may be computed at. They subtract thresholds (and add days) to the as-of date, so a
 # year-1 date underflows Python's dates (OverflowError) and 9999-12-31 overflows them. No agreement predates
 # 1900 or is planned past 2200, so every door that takes an as-of date from outside (the ``as_of`` URL
-# parameter, ``--as-of`` of the commands) accepts only this range (issue 14).
+# parameter, ``--as-of`` of the commands) accepts only this range: a date outside it is refused, never a crash.
 AS_OF_MIN = datetime.date(1900, 1, 1)
 AS_OF_MAX = datetime.date(2200, 12, 31)
 AS_OF_RANGE_MESSAGE = _("Enter a date between %(min)s and %(max)s.")
@@ -104,23 +104,6 @@ def validate_as_of(value: datetime.date | None) -> None:
 
 def _days(n: int) -> datetime.timedelta:
     return datetime.timedelta(days=n)
-
-
-def met_as_of(as_of: datetime.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}status": Milestone.Status.MET, f"{prefix}completed_on__lte": as_of})
-
-
-def started_as_of(as_of: datetime.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}started_on__lte": as_of}) | met_as_of(as_of, prefix)
-
-
-def overdue_as_of(as_of: datetime.date, grace_days: int, prefix: str = "") -> Q:
-    """Not cancelled, not met as of D, and due before D − grace."""
-    return (
-        ~Q(**{f"{prefix}status": Milestone.Status.CANCELLED})
-        & ~met_as_of(as_of, prefix)
-        & Q(**{f"{prefix}due_on__lt": as_of - _days(grace_days)})
-    )
 
 
 def with_status(

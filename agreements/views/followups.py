@@ -1,7 +1,7 @@
 """Follow-ups (record on an agreement or a region, list a region's, download an attachment) and the
 user's profile (language and reminder e-mails).
 
-Thin views: the access checks in ``agreements.followups`` (404 outside the user's scope, 403 for a
+Thin views: the access checks in ``agreements.access`` (404 outside the user's scope, 403 for a
 role that may not record), then a form, then the ``followup_record`` service.
 """
 

@@ -1,4 +1,4 @@
-"""Browser tests (issue 8 §2–§5): Playwright drives Debian's Chromium against pytest-django's live server.
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
 
 Every test here is marked ``browser``. When /usr/bin/chromium is missing (a laptop without it) the tests are
 deselected with a plain message at the end of the run, never skipped one by one; on CI (``CI`` set) a missing
@@ -75,9 +75,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def _live_server_media_url():
-    """Django's live server thread wraps the app in a media-files handler that parses MEDIA_URL once, when it
-    starts; this project sets MEDIA_URL = None (uploads are served only through a view that checks access),
-    which that handler cannot parse. So the server starts with a path nobody links to (see live_server)."""
+    """Django's live server thread wraps the app in a media-files handler that reads MEDIA_URL once, when it
+    starts; this project leaves MEDIA_URL unset (Django's "": uploads are served only through views that check
+    access), and that handler takes "" as the prefix of every path, trying each request as a file under
+    MEDIA_ROOT first. So the server starts with a path nobody links to (see live_server)."""
     from django.conf import settings as django_settings
 
     original = django_settings.MEDIA_URL
