@@ -45,7 +45,7 @@ test: install lint check messages-check
 	$(PY) -m pytest -m "not browser" -n $(PYTEST_WORKERS)
 	@$(RUN_BROWSER_TESTS)
 
-# The browser tests (tests/browser/, issue 8): Playwright on Debian's Chromium against the live test server.
+# The browser tests (tests/browser/): Playwright on Debian's Chromium against the live test server.
 # Without /usr/bin/chromium they are not run, and this says so plainly (.ci/run installs chromium, so CI runs them).
 RUN_BROWSER_TESTS = if [ -x /usr/bin/chromium ]; then \
 	  echo "== browser tests (tests/browser/, /usr/bin/chromium)"; $(PY) -m pytest -m browser tests/browser; \
@@ -79,7 +79,7 @@ worker: install
 backup:
 	scripts/backup.sh
 
-# Performance benchmark at national scale (issue 9; README "Performance"): seeds 2,000 then 20,000 agreements
+# Performance benchmark at national scale (README "Performance"): seeds 2,000 then 20,000 agreements
 # into a dedicated PostgreSQL database (default postgres://postgres@127.0.0.1:5432/kerjasama_bench, created if
 # missing, TRUNCATEd and reseeded), serves it with gunicorn and measures every page; writes bench-results.json.
 bench: install

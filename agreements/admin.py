@@ -604,7 +604,7 @@ class DocumentAdmin(SafeKeysMixin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
-# --- Needs and offers register (issue 6; appended by its owner) ---
+# --- Needs and offers register ---
 
 
 @admin.register(NeedOffer)

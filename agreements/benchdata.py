@@ -1,4 +1,4 @@
-"""A deterministic national-scale dataset for the performance benchmark (``scripts/bench.py``, issue 9).
+"""A deterministic national-scale dataset for the performance benchmark (``scripts/bench.py``).
 
 ``seed(n=20_000)`` replaces every agreement in the configured database with ``n`` agreements (KBs and
 PKSs, most PKSs following a KB) spread over all autonomous regions, ``5 n`` milestones and ``15 n``

@@ -623,7 +623,7 @@ def write_plan(plan: list[PlannedAgreement], *, as_of: datetime.date, users: lis
     }
 
 
-# Needs and offers (issue 6): what a region lacks or can share, per affair, as its RPJMD/RKPD states it.
+# Needs and offers: what a region lacks or can share, per affair, as its RPJMD/RKPD states it.
 NEED_TEXTS = {
     "need": [
         "Kekurangan tenaga ahli untuk {affair}; perlu pendampingan dari daerah yang berpengalaman.",

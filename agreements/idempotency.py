@@ -4,7 +4,7 @@ Each rendered create form carries a one-time token in a hidden ``form_token`` fi
 the user's session; the first valid submission *claims* it (removes it from the session) and only that one
 creates the record. A second submission with the same token finds it gone and is told so.
 
-Usage in a view (H-officer's create forms)::
+Usage in a view (the officers' create forms)::
 
     from agreements import idempotency
 

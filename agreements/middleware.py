@@ -102,7 +102,7 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
-# --- Hostile requests (issue 14) ----------------------------------------------------------------------------------
+# --- Hostile requests: refused before any view or query runs ------------------------------------------------------
 
 # Every method a view here answers or refuses itself (405 from require_http_methods, the login redirect...). Any
 # other (TRACE, CONNECT, TRACK, made-up ones) is answered 405 before anything else runs.

@@ -478,7 +478,7 @@ def user_update(
     return account
 
 
-# --- needs and offers (issue 6) and follow-ups (issue 11) ---------------------------------------
+# --- needs and offers, and follow-ups -----------------------------------------------------------
 
 NEEDOFFER_FIELDS = ("region", "affair", "kind", "description", "priority", "planning_reference", "planning_url")
 

@@ -1,4 +1,4 @@
-"""Performance benchmark at national scale (issue 9): ``make bench``.
+"""Performance benchmark at national scale: ``make bench``.
 
 For each size (default 2,000 then 20,000 agreements) it seeds the deterministic dataset of
 ``agreements.benchdata`` into a dedicated PostgreSQL database, serves the app with gunicorn
@@ -46,7 +46,7 @@ MINISTRY_USER, ADMIN_USER = "bench-ministry", "bench-admin"
 PROVINCE = "35"  # Jawa Timur: the province with the most kabupaten/kota
 SEARCH = "sampah"
 
-# name -> (p95 budget in ms, kind of page); the budgets of issue 9 §2.
+# name -> (p95 budget in ms, kind of page); the budgets the pages must meet (README, "Performance").
 PAGES = {
     "dashboard": 250,
     "dashboard_province": 250,
@@ -480,7 +480,7 @@ def machine() -> dict:
 
 
 def verdicts(small: dict, large: dict) -> list[str]:
-    """Each budget of issue 9 §2, met or missed, at the largest size."""
+    """Each page's budget (``PAGES``), met or missed, at the largest size."""
     lines = []
 
     def check(ok: bool, text: str):

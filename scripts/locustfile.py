@@ -1,4 +1,4 @@
-"""Load test (issue 9 §2): ministry staff browsing the register; run by ``scripts/bench.py``.
+"""Load test: ministry staff browsing the register; run by ``scripts/bench.py``.
 
     locust -f scripts/locustfile.py --headless -u 50 -r 10 -t 60s --host http://127.0.0.1:8000
 

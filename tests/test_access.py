@@ -1,4 +1,4 @@
-"""The permission matrix (issue 4 §1, acceptance): every URL × every role → the expected status.
+"""The permission matrix: every URL × every role → the expected status.
 
 Out-of-scope objects answer 404 (nothing leaks); in-scope objects the role may only read answer 403
 on write; anonymous users are sent to the login page. The agreement under test is between Kota

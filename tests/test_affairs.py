@@ -1,4 +1,4 @@
-"""The region × affair map at /affairs/ and the affair pages at /affairs/<code>/ (issue 6)."""
+"""The region × affair map at /affairs/ and the affair pages at /affairs/<code>/."""
 
 import datetime
 

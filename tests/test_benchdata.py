@@ -1,4 +1,4 @@
-"""The benchmark's bulk seeder (agreements.benchdata, issue 9) at a tiny size, and the bench script's guards."""
+"""The benchmark's bulk seeder (agreements.benchdata) at a tiny size, and the bench script's guards."""
 
 import datetime
 import importlib.util

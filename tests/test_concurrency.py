@@ -1,4 +1,4 @@
-"""No lost updates (issue 4 §3): a save names the version it was edited from; a later save from an
+"""No lost updates: a save names the version it was edited from; a later save from an
 older version is refused and nothing is overwritten.
 
 On every database: the sequential stale-version case. On PostgreSQL also two truly concurrent

@@ -1,4 +1,4 @@
-"""Start-up and deployment checks (issue 14, section 4): `make serve` refuses a weak deployment, boolean variables
+"""Start-up and deployment checks: `make serve` refuses a weak deployment, boolean variables
 are booleans, SITE_URL is required with DEBUG off."""
 
 import io

@@ -1,4 +1,4 @@
-"""Hostile import files (issue 14 §3): damaged archives, XML that is not well-formed or declares a DOCTYPE,
+"""Hostile import files: damaged archives, XML that is not well-formed or declares a DOCTYPE,
 cells and rows whose numbers or references are not ones, CSVs with a NUL or an over-long field. Each is reported
 (a refused file, or a problem on its row and column) through the upload page and the command alike: HTTP 200 or
 exit status 1, never a 500 or a traceback, nothing written. The log lines of an import carry no cell contents.

@@ -1,4 +1,4 @@
-"""Hostile parameters (issue 14, section 4): no URL of the project answers 5xx, whatever its path and query say.
+"""Hostile parameters: no URL of the project answers 5xx, whatever its path and query say.
 
 One test per persona walks EVERY named route of the URLconf (the app, the accounts pages, i18n and the admin),
 fills its path converters with a real object's key and with hostile strings (NUL, 10,000 characters), and asks
@@ -112,8 +112,6 @@ def test_the_walk_finds_every_kind_of_route():
     assert len(ROUTES) > 80
 
 
-# Known 500s of the admin on non-numeric keys, owned by agreements/admin.py (issue 14 report): Django's autocomplete
-# widget queries with an add form's initial value (``/admin/agreements/document/add/?agreement=abc``), and
 # Candidate values of regex groups (the export's format, the admin's app labels).
 REGEX_VALUES = {"fmt": ["csv", "xlsx"], "app_label": ["agreements", "auth", "axes"]}
 
@@ -163,7 +161,7 @@ def objects(db, media_root):
     followup = FollowUp.objects.create(agreement=kb, kind=FollowUp.Kind.LETTER, date=datetime.date(2024, 3, 1),
                                        note="Surat")
     need = NeedOfferFactory(region="32.73", affair="3.26")
-    officer = UserFactory(username="h-kota-bandung", role="local", region=region("32.73"), language="en")
+    officer = UserFactory(username="hostile-kota-bandung", role="local", region=region("32.73"), language="en")
     return {
         "pk": kb.pk, "object_id": str(kb.pk), "code": "32.73", "id": str(officer.pk), "content_type_id": 999_999,
         ("agreement-detail", "pk"): pks.pk, ("milestone-update", "pk"): milestone.pk,
@@ -194,9 +192,9 @@ def _fails(name: str, status) -> bool:
 def test_no_route_answers_5xx_to_hostile_parameters(client, objects, persona):
     user = {
         "anonymous": None,
-        "ministry": UserFactory(username="h-ministry", role="ministry", language="en"),
+        "ministry": UserFactory(username="hostile-ministry", role="ministry", language="en"),
         "local": objects["officer"],
-        "admin": UserFactory(username="h-admin", role="admin", is_staff=True, is_superuser=True, language="en"),
+        "admin": UserFactory(username="hostile-admin", role="admin", is_staff=True, is_superuser=True, language="en"),
     }[persona]
     if user is not None:
         client.force_login(user)
@@ -366,7 +364,7 @@ def test_anonymous_responses_are_not_marked_private_and_cost_no_query(client, db
 
 
 def test_the_login_redirect_after_signing_in_is_not_stored(client, db):
-    user = UserFactory(username="h-rina", language="en")
+    user = UserFactory(username="hostile-rina", language="en")
     response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert {"private", "no-store"} <= _cache_control(response)

@@ -1,4 +1,4 @@
-"""Hostile uploads (issue 14 §3): PDFs are parsed with pypdf and refused when they carry active content wherever
+"""Hostile uploads: PDFs are parsed with pypdf and refused when they carry active content wherever
 it hides (name escapes, compressed object streams, embedded files, automatic actions) or cannot be read; images
 are refused above ``UPLOAD_MAX_IMAGE_PIXELS`` before any pixel is decoded.
 

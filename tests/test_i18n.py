@@ -1,4 +1,4 @@
-"""Issue 8 §1: Bahasa Indonesia first, English through the switcher, remembered per user; Indonesian formats;
+"""The interface language: Bahasa Indonesia first, English through the switcher, remembered per user; Indonesian formats;
 the catalogue complete (scripts/check_catalogue.py, which `make test` runs)."""
 
 import datetime

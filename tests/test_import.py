@@ -1,4 +1,4 @@
-"""The spreadsheet import (issue 7): parsing, bulk validation, the plan, the all-or-nothing apply step."""
+"""The spreadsheet import: parsing, bulk validation, the plan, the all-or-nothing apply step."""
 
 
 import datetime

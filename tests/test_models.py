@@ -111,9 +111,9 @@ ACCEPTED_AT_THE_EDGE = [
     pytest.param(lambda: _milestone(started_on=D, completed_on=D), id="completed_on-equal-started_on"),
     pytest.param(lambda: _milestone(progress=0), id="progress-0"),
     pytest.param(lambda: _milestone(progress=100), id="progress-100"),
-    pytest.param(lambda: _milestone(status=Milestone.Status.MET, completed_on=D), id="met-with-completed_on"),
+    pytest.param(lambda: _milestone(status=Milestone.Status.MET, completed_on=D), id="met-and-completed_on-set"),
     pytest.param(
-        lambda: _milestone(status=Milestone.Status.IN_PROGRESS, started_on=D), id="in_progress-with-started_on"
+        lambda: _milestone(status=Milestone.Status.IN_PROGRESS, started_on=D), id="in_progress-and-started_on-set"
     ),
     pytest.param(
         lambda: (_milestone(agreement=PksFactory(number="PKS/A"), title="Sama"),

@@ -1,4 +1,4 @@
-"""The needs-and-offers register (issue 6, section 1): who sees it, who may write it, what is stored.
+"""The needs-and-offers register: who sees it, who may write it, what is stored.
 
 Decision (documented in ``access.needoffer_regions_for``): an officer edits only their own region's
 entries; a provincial officer the province's own, not those of its kabupaten/kota; ministry staff

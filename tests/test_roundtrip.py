@@ -1,6 +1,6 @@
-"""Issue 7 acceptance: export from the register, import into an empty database, export again: identical.
+"""The register round-trips: export, import into an empty database, export again: identical.
 
-The register's export (issue 5 §2) carries the agreement columns of the import template and then
+The register's export carries the agreement columns of the import template and then
 the read-only ones (stage, stall reasons, days stalled); it has no milestones. Milestones go back in
 through the import template's milestones columns (``spreadsheet.MILESTONE_COLUMNS``): a milestones
 CSV written here from the stored milestones. The read-only columns must come out identical too,

@@ -1,4 +1,4 @@
-"""The full-text search index (migration 0007, issue 9): on PostgreSQL the list's search uses it.
+"""The full-text search index (migration 0007): on PostgreSQL the list's search uses it.
 
 The index expression must match ``filters.text_search_q``'s ``SearchVector`` exactly, or PostgreSQL
 ignores the index and computes ``to_tsvector`` for every agreement on each search. SQLite has no GIN

@@ -193,7 +193,7 @@ def test_log_goes_to_stdout():
 def test_404_page_is_friendly_and_needs_no_query(client, db, settings, django_assert_num_queries):
     settings.DEBUG = False
     with django_assert_num_queries(0):
-        response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
+        response = client.get("/not-a-page/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
     assert response["Content-Security-Policy"]

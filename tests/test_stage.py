@@ -81,7 +81,7 @@ CASES = [
     ),
     pytest.param(
         lambda: _kb_with_started_milestone(), D, Stage.SIGNED,
-        id="kb-with-started-milestone-is-not-implementing",
+        id="kb-started-milestone-is-not-implementing",
     ),
     # followed up
     pytest.param(lambda: kb_followed_by_pks_on(D), D, Stage.FOLLOWED_UP, id="followed-up-pks-signed-on-D"),

@@ -116,7 +116,7 @@ CASES = [
                  id="terminated-on-D-never-stalled"),
     pytest.param(Case(lambda: kb(terminated_on=day(401)), day(400), [KB], 400), id="terminated-after-D-stalled"),
     pytest.param(Case(lambda: pks_with({"due_on": day(10)}, terminated_on=day(300)), day(400), [],
-                      stage=Stage.TERMINATED), id="terminated-pks-with-overdue-never-stalled"),
+                      stage=Stage.TERMINATED), id="terminated-pks-overdue-never-stalled"),
     pytest.param(Case(lambda: kb(signed_on=None), day(400), [], stage=Stage.DRAFT), id="unsigned-never-stalled"),
     pytest.param(Case(lambda: kb(signed_on=day(401)), day(400), [], stage=Stage.DRAFT),
                  id="signed-after-D-never-stalled"),
@@ -124,7 +124,7 @@ CASES = [
                       stage=Stage.COMPLETED), id="completed-never-stalled"),
     pytest.param(Case(lambda: pks_with({"status": MET, "due_on": day(10), "completed_on": day(60)},
                                        {"status": CANCELLED, "due_on": day(20)}, ends_on=day(100)), day(1000), [],
-                      stage=Stage.COMPLETED), id="completed-with-cancelled-and-expired-never-stalled"),
+                      stage=Stage.COMPLETED), id="completed-cancelled-and-expired-never-stalled"),
     # several reasons at once; days_stalled is the largest
     pytest.param(Case(lambda: pks_with({"due_on": day(5)}), day(200), [OVERDUE, PKS], 200, Stage.SIGNED),
                  id="pks-not-started-and-overdue-signing-larger"),

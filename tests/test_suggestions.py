@@ -1,4 +1,4 @@
-"""Partner suggestions (issue 6, section 3): who is suggested, in which order, and why."""
+"""Partner suggestions: who is suggested, in which order, and why."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Upload checks (issue 10 §3, issue 4 §2): type by content, size caps, empty files, safe names, nothing
+"""Upload checks: type by content, size caps, empty files, safe names, nothing
 stored on refusal, download only through the access-checked view."""
 
 import io

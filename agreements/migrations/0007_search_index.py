@@ -1,4 +1,4 @@
-"""A GIN index for the list's full-text search, on PostgreSQL only (issue 9).
+"""A GIN index for the list's full-text search, on PostgreSQL only (so a search stays fast at national scale).
 
 The expression is exactly the one ``filters.text_search_q`` generates for
 ``SearchVector("number", "title", "scope", config="indonesian")``, so the planner answers a search

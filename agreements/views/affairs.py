@@ -1,4 +1,4 @@
-"""The affairs map, affair pages and the needs-and-offers register (issue 6). Thin: rules live in
+"""The affairs map, affair pages and the needs-and-offers register. Thin: rules live in
 ``agreements.affairs``, permissions in ``agreements.access``."""
 
 from django.contrib import messages

@@ -76,7 +76,7 @@ def _page_links(request, page) -> dict:
 def _annotated_page(filterset: AgreementFilter, page) -> list:
     """The page's agreements with their stage and stall annotations, in page order (one query).
 
-    On purpose (issue 9): the filtered, sorted and sliced query only selects the page's ids, in a
+    On purpose (speed at national scale): the filtered, sorted and sliced query only selects the page's ids, in a
     subquery, and ``stalls.with_status`` annotates the outer query of those few rows. Asking
     PostgreSQL for the annotations of the sliced query itself makes it plan each stall subquery as a
     hashed subplan over the whole milestone table (about 40 of them), seconds at 20,000 agreements

@@ -11,7 +11,7 @@ PHONE_WIDTH = 362  # 360 px plus a rounding pixel
 
 
 def _main_pages() -> dict[str, str]:
-    """The pages issue 8 §2 names, on the demo data: name → path."""
+    """The main pages of the app, on the demo data: name → path."""
     from agreements.models import Milestone
 
     milestone = (Milestone.objects.filter(agreement__parties__region__code="32.73", updates__isnull=False)

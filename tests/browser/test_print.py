@@ -1,4 +1,4 @@
-"""Print (issue 8 §5): the dashboard and the agreement page print on A4 with no navigation, charts and tables kept."""
+"""Print: the dashboard and the agreement page print on A4 with no navigation, charts and tables kept."""
 
 import pytest
 
