@@ -2,8 +2,8 @@
 
 The view hands in the agreements the user may see, already filtered by the dashboard's filters and
 annotated by ``stalls.with_status``. Each figure here comes with the list parameters that reproduce
-it on ``/agreements/``, so every number can link to exactly the agreements it counts. The number of
-queries is fixed: it does not grow with the data.
+it on ``/agreements/``, so every number can link to exactly the agreements it counts. ``figures`` puts the
+page together: every figure and its two charts. The number of queries is fixed: it does not grow with the data.
 """
 
 import csv
@@ -16,6 +16,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Collate, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
+from . import charts
 from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
 from .reference import DATA_DIR
 from .regions import province_of
@@ -243,4 +244,65 @@ def followup_summary(qs: QuerySet, as_of: datetime.date, limit: int = 5) -> dict
         "followed": Figure(followed, [("stalled", "yes"), ("followed_up_90", "yes")]),
         "not_followed": Figure(total - followed, [("stalled", "yes"), ("followed_up_90", "no")]),
         "longest_without": longest,
+    }
+
+
+# --- The whole page -----------------------------------------------------------------------------------
+
+
+def figures(
+    qs: QuerySet,
+    *,
+    as_of: datetime.date,
+    thresholds: Thresholds,
+    base_params: list[tuple[str, str]],
+    province_qs: QuerySet,
+    affair_qs: QuerySet,
+) -> dict:
+    """Every figure of the dashboard and its two charts, as the template's context.
+
+    ``qs`` is the filtered agreements; ``province_qs`` and ``affair_qs`` the same without the province (affair)
+    filter, so that the breakdown by province (affair) shows every province (affair), each linking to the list
+    with its own value in place of the filter's. ``base_params`` are the page's applied filters, which the
+    charts' links carry as the tables' do (``list_href``).
+    """
+    provinces = by_province(province_qs)
+    stages = pipeline(qs)
+    return {
+        "pipeline": stages,
+        "summary": stall_summary(qs, as_of, thresholds),
+        "provinces": provinces,
+        "affairs": by_affair(affair_qs),
+        "years": by_signing_year(qs),
+        "longest": longest_stalled(qs, as_of),
+        "followups": followup_summary(qs, as_of),
+        "tile_map": charts.tile_map(
+            [
+                charts.Tile(
+                    code=row["province"].code,
+                    label=row["province"].name,
+                    col=row["tile"][0],
+                    row=row["tile"][1],
+                    value=row["stalled"].value,
+                    share=row["share"],
+                    href=list_href(base_params, row["stalled"]),
+                )
+                for row in provinces
+                if row["tile"]
+            ],
+            title=str(_("Stalled agreements by province")),
+            legend=charts.share_legend(),
+        ),
+        "pipeline_chart": charts.bar_chart(
+            [
+                charts.Bar(
+                    label=str(row["label"]),
+                    value=row["total"].value,
+                    href=list_href(base_params, row["total"]),
+                    stalled=row["stalled"].value,
+                )
+                for row in stages
+            ],
+            title=str(_("Agreements by stage (stalled in brackets)")),
+        ),
     }

@@ -7,11 +7,12 @@ import datetime
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 
-from . import stalls
-from .models import GovernmentAffair, Region
+from . import access, stalls
+from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
+from .regions import in_province_q, regions_in_province_q
 
 # --- Links from a figure to the agreements it counts ------------------------------------------------
 
@@ -92,3 +93,120 @@ def stalled_report(
     ]
     rows.sort(key=lambda row: (-row["days_stalled"], row["number"]))
     return rows
+
+
+# --- A region's page ------------------------------------------------------------------------------
+
+REGION_PAGE_AGREEMENTS = 25
+
+
+def region_summary(
+    user,
+    region: Region,
+    *,
+    as_of: datetime.date | None = None,
+    thresholds: stalls.Thresholds | None = None,
+) -> dict:
+    """The figures of a region's page (``/regions/<code>/``), as its template's context.
+
+    Over the agreements ``user`` may see with the region as a party (a province: the province or one of its
+    kabupaten/kota), the set the list shows for ``?province=PP`` or ``?region=PP.KK``: totals and stalls by
+    reason, agreements by stage, the latest ``REGION_PAGE_AGREEMENTS`` agreements, partner regions, affairs
+    and, for a province, its kabupaten/kota; each figure with the list query that shows what it counts
+    (``list_url`` + the row's ``query``).
+
+    Queries: at most 6 (totals, stages, agreements and their parties, partners, affairs), 2 more for a
+    province (its kabupaten/kota and their counts), 1 more when ``thresholds`` is not given.
+    """
+    is_province = region.level == Region.Level.PROVINCE
+    today = as_of or stalls.today()
+    thresholds = thresholds or stalls.Thresholds.current()
+
+    own = in_province_q(region) if is_province else Q(region=region)
+    base = Agreement.objects.filter(Exists(AgreementParty.objects.filter(own, agreement=OuterRef("pk"))))
+    visible = access.agreements_visible_to(user, base)
+    annotated = stalls.with_status(visible, as_of=today, thresholds=thresholds)
+    scope = {"province": region.code} if is_province else {"region": region.code}
+
+    totals = annotated.aggregate(
+        total=Count("pk"),
+        stalled=Count("pk", filter=Q(is_stalled=True)),
+        **{f"reason_{r.value}": Count("pk", filter=stalls.reason_q(r.value)) for r in StallReason},
+    )
+    stall_rows = [
+        {"label": r.label, "count": totals[f"reason_{r.value}"],
+         "query": query_string(**scope, stalled="yes", reason=r.value)}
+        for r in StallReason
+    ]
+    stage_counts = {
+        row["stage"]: row["n"] for row in annotated.order_by().values("stage").annotate(n=Count("pk"))
+    }
+    stage_rows = [
+        {"label": s.label, "count": stage_counts.get(s.value, 0), "query": query_string(**scope, stage=s.value)}
+        for s in Stage
+    ]
+
+    agreements = list(
+        annotated.order_by("-signed_on", "number").prefetch_related(
+            Prefetch("parties", queryset=AgreementParty.objects.select_related("region"))
+        )[:REGION_PAGE_AGREEMENTS]
+    )
+    for a in agreements:
+        a.stage_label = Stage(a.stage).label
+        a.reason_labels = [StallReason(code).label for code in stalls.reasons_of(a)]
+        a.days_stalled_now = stalls.days_stalled(a, today)
+
+    visible_ids = visible.values("pk")
+    # Partners: the other regions in those agreements (for a province, the regions outside it).
+    partners = list(
+        Region.objects.filter(parties__agreement__in=visible_ids)
+        .exclude(regions_in_province_q(region) if is_province else Q(pk=region.pk))
+        .annotate(shared=Count("parties__agreement", distinct=True))
+        .order_by("-shared", "code")
+    )
+    for p in partners:
+        # The list can express "with this partner" exactly on a province page (province + region);
+        # for a kabupaten/kota both would be ``region``, which the list filter does not combine.
+        p.query = query_string(province=region.code, region=p.code) if is_province else None
+
+    affairs = list(
+        Agreement.affairs.through.objects.filter(agreement_id__in=visible_ids)
+        .values("governmentaffair__code", "governmentaffair__name")
+        .annotate(n=Count("agreement_id", distinct=True))
+        .order_by("-n", "governmentaffair__code")
+    )
+    affair_rows = [
+        {"code": a["governmentaffair__code"], "name": a["governmentaffair__name"], "count": a["n"],
+         "query": query_string(**scope, affair=a["governmentaffair__code"])}
+        for a in affairs
+    ]
+
+    children = []
+    if is_province:
+        child_counts = dict(
+            AgreementParty.objects.filter(agreement_id__in=visible_ids, region__province=region)
+            .values("region_id").annotate(n=Count("agreement_id", distinct=True)).values_list("region_id", "n")
+        )
+        children = list(Region.objects.filter(province=region).order_by("code"))
+        for child in children:
+            child.agreement_count = child_counts.get(child.pk, 0)
+            child.query = query_string(region=child.code)
+
+    context = {
+        "region": region,
+        "is_province": is_province,
+        "list_url": register_url(),
+        "as_of": today,
+        "thresholds": thresholds,
+        "totals": totals,
+        "all_query": query_string(**scope),
+        "stalled_query": query_string(**scope, stalled="yes"),
+        "stall_rows": stall_rows,
+        "stage_rows": stage_rows,
+        "agreements": agreements,
+        "shown": len(agreements),
+        "partners": partners,
+        "affair_rows": affair_rows,
+        "children": children,
+    }
+    return context

@@ -2,9 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
-from .. import access, charts, dashboard
+from .. import access, dashboard
 from ..filters import DASHBOARD_FILTERS, AgreementFilter
 
 
@@ -32,51 +31,14 @@ def home(request):
         rest.pop(key, None)
         return AgreementFilter(data=rest, queryset=visible, request=request, thresholds=thresholds).qs
 
-    provinces = dashboard.by_province(without("province"))
-    pipeline = dashboard.pipeline(qs)
-    summary = dashboard.stall_summary(qs, as_of, thresholds)
-    affairs = dashboard.by_affair(without("affair"))
-    years = dashboard.by_signing_year(qs)
     context = {
         "filterset": filterset,
         "as_of": as_of,
         "thresholds": thresholds,
         "base_params": base_params,
-        "pipeline": pipeline,
-        "summary": summary,
-        "provinces": provinces,
-        "affairs": affairs,
-        "years": years,
-        "longest": dashboard.longest_stalled(qs, as_of),
-        "followups": dashboard.followup_summary(qs, as_of),
-        "tile_map": charts.tile_map(
-            [
-                charts.Tile(
-                    code=row["province"].code,
-                    label=row["province"].name,
-                    col=row["tile"][0],
-                    row=row["tile"][1],
-                    value=row["stalled"].value,
-                    share=row["share"],
-                    href=dashboard.list_href(base_params, row["stalled"]),
-                )
-                for row in provinces
-                if row["tile"]
-            ],
-            title=str(_("Stalled agreements by province")),
-            legend=charts.share_legend(),
-        ),
-        "pipeline_chart": charts.bar_chart(
-            [
-                charts.Bar(
-                    label=str(row["label"]),
-                    value=row["total"].value,
-                    href=dashboard.list_href(base_params, row["total"]),
-                    stalled=row["stalled"].value,
-                )
-                for row in pipeline
-            ],
-            title=str(_("Agreements by stage (stalled in brackets)")),
+        **dashboard.figures(
+            qs, as_of=as_of, thresholds=thresholds, base_params=base_params,
+            province_qs=without("province"), affair_qs=without("affair"),
         ),
     }
     return render(request, "agreements/dashboard.html", context)
