@@ -164,6 +164,7 @@ def check(job_id: int) -> str:
     progress = _progress(job.pk, "rows_validated", side=False)
     plan = importers.plan_import(tables, user=job.user, progress=progress)
     rows = len(plan.agreements) + len(plan.milestones)
+    importers.log_outcome(plan, job.user_id or "-", dry_run=True)
     if not plan.ok:
         _finish(job, ImportJob.State.INVALID, problems=_problem_dicts(plan.problems), rows_validated=rows)
     else:

@@ -99,7 +99,8 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     """Validate everything in one pass with a few queries per file, and classify each row.
 
     ``user`` None is the command line (no scope limit); otherwise each row obeys the user's write rules, as on
-    the pages. ``progress(rows)``, when given, is called with the number of rows checked so far.
+    the pages. ``progress(rows)``, when given, is called with the number of rows checked so far. The tables'
+    ``rows`` are consumed (emptied once parsed).
     """
     report = progress or (lambda count: None)
     out = _Collector()
@@ -112,11 +113,14 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     a_sheet = agreements_table.name if agreements_table else AGREEMENTS_SHEET
     m_sheet = milestones_table.name if milestones_table else MILESTONES_SHEET
 
-    # 1. Parse the cells.
+    # 1. Parse the cells; the tables' raw rows are released once parsed (a large file's cells would otherwise be
+    # held twice while it is checked).
     if a_index is not None:
         plan.agreements = _parse_agreement_rows(agreements_table, a_index, out)
+        agreements_table.rows = []
     if m_index is not None:
         plan.milestones = _parse_milestone_rows(milestones_table, m_index, out)
+        milestones_table.rows = []
 
     # 2. Look everything up in bulk.
     regions = {r.code: r for r in Region.objects.all()}
