@@ -9,6 +9,8 @@ Objects outside a user's scope answer 404 (nothing leaks); in-scope objects the 
 answer 403 on write.
 """
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -38,8 +40,9 @@ def readable_regions_q(user, field: str = "pk") -> Q:
     return Q(**{field: user.region_id})
 
 
-def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
-    """The agreements ``user`` may read."""
+def _agreements_for(user, queryset: QuerySet | None, officer_parties: Callable[[], Q]) -> QuerySet:
+    """Nothing for an anonymous or inactive user or an officer without a region, everything for national
+    users; for an officer, the agreements with a party matching ``officer_parties()``."""
     qs = Agreement.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return qs.none()
@@ -47,19 +50,17 @@ def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
         return qs
     if user.region_id is None:
         return qs.none()
-    return qs.filter(_party_in(readable_regions_q(user, "region")))
+    return qs.filter(_party_in(officer_parties()))
+
+
+def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The agreements ``user`` may read."""
+    return _agreements_for(user, queryset, lambda: readable_regions_q(user, "region"))
 
 
 def agreements_writable_by(user, queryset: QuerySet | None = None) -> QuerySet:
     """The agreements ``user`` may change (officers: where their own region is a party)."""
-    qs = Agreement.objects.all() if queryset is None else queryset
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if is_national(user):
-        return qs
-    if user.region_id is None:
-        return qs.none()
-    return qs.filter(_party_in(Q(region_id=user.region_id)))
+    return _agreements_for(user, queryset, lambda: Q(region_id=user.region_id))
 
 
 def can_write_agreement(user, agreement: Agreement) -> bool:

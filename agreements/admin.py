@@ -133,14 +133,11 @@ class RegionAdmin(SafeKeysMixin, admin.ModelAdmin):
     autocomplete_fields = ["province"]
 
 
-@admin.register(GovernmentAffair)
-class GovernmentAffairAdmin(SafeKeysMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "group"]
-    list_filter = ["group"]
-    search_fields = ["code", "name"]
+class GuardedDeleteMixin:
+    """Deleted one at a time and only when ``obj.can_be_deleted()``: no bulk delete action, which would bypass
+    the per-object check."""
 
     def has_delete_permission(self, request, obj=None):
-        # The many-to-many link would silently drop the affair from its agreements.
         return super().has_delete_permission(request, obj) and (obj is None or obj.can_be_deleted())
 
     def get_actions(self, request):
@@ -149,16 +146,20 @@ class GovernmentAffairAdmin(SafeKeysMixin, admin.ModelAdmin):
         return actions
 
 
-class NoDeleteMixin:
+class NoDeleteMixin(GuardedDeleteMixin):
     """Records that are ended, never deleted: no delete button, no bulk delete action."""
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
+
+@admin.register(GovernmentAffair)
+class GovernmentAffairAdmin(SafeKeysMixin, GuardedDeleteMixin, admin.ModelAdmin):
+    """An affair some agreement is about is not deleted: the many-to-many link would silently drop it from them."""
+
+    list_display = ["code", "name", "group"]
+    list_filter = ["group"]
+    search_fields = ["code", "name"]
 
 
 @admin.register(User)
@@ -407,36 +408,39 @@ class ThirdPartyInline(admin.TabularInline):
     extra = 0
 
 
-class MilestoneInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted there: every field is read-only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MilestoneInline(ReadOnlyInline):
     """Read-only here: a milestone is changed on its own page, which takes part in optimistic locking."""
 
     model = Milestone
-    extra = 0
     fields = ["title", "responsible_region", "due_on", "started_on", "completed_on", "status", "progress"]
-    readonly_fields = fields
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(ReadOnlyInline):
     """Read-only here: uploads go through the document admin (or the application's upload form)."""
 
     model = Document
-    extra = 0
     fields = ["doc_type", "dated_on", "original_name", "milestone", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Agreement)
-class AgreementAdmin(VersionedAdmin):
+class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
+    """Agreements with milestones or documents are terminated, never deleted (``GuardedDeleteMixin``)."""
+
     list_display = [
         "number", "title", "document_type", "cooperation_kind", "stage_label", "stall_reasons", "days_stalled",
         "signed_on",
@@ -499,30 +503,14 @@ class AgreementAdmin(VersionedAdmin):
     def save_checked(self, obj, user, expected_version):
         services.agreement_save_edited(agreement=obj, user=user, expected_version=expected_version)
 
-    def has_delete_permission(self, request, obj=None):
-        # Agreements with milestones or documents are terminated, never deleted.
-        return super().has_delete_permission(request, obj) and (obj is None or obj.can_be_deleted())
-
-    def get_actions(self, request):
-        # The bulk delete action would bypass the per-object guard above.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
 
 # ---------------------------------------------------------------------------------------------
 # Milestones, their updates and documents
 
 
-class MilestoneUpdateInline(admin.TabularInline):
+class MilestoneUpdateInline(ReadOnlyInline):
     model = MilestoneUpdate
-    extra = 0
     fields = ["created_at", "user", "status_before", "status_after", "progress", "note"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Milestone)

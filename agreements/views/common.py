@@ -1,13 +1,14 @@
-"""What the create views share: run a service once per form, then say so and move on."""
+"""What the views share: run a create service once per form, then say so and move on; hand out a stored upload."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 
 from .. import forms, idempotency
 from ..middleware import MB, body_limit
 
-__all__ = ["FORM_MARGIN", "body_limit", "create_once"]
+__all__ = ["FORM_MARGIN", "attachment_response", "body_limit", "create_once"]
 
 # What a form adds to its files in a multipart body (fields, boundaries, headers): generous, never the file's size.
 FORM_MARGIN = 1 * MB
@@ -34,3 +35,15 @@ def create_once(request, form, write, *, success, done, repeated=None):
         return None
     messages.success(request, success(result) if callable(success) else success)
     return redirect(done(result) if callable(done) else done)
+
+
+def attachment_response(stored, *, filename: str, content_type: str) -> FileResponse:
+    """A stored upload (a ``FieldFile``), always as an attachment, never shown inline, with the content type
+    checked at upload; 404 when the file is gone. The caller has checked that the user may see it."""
+    try:
+        handle = stored.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=content_type or "application/octet-stream"
+    )

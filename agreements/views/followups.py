@@ -7,7 +7,6 @@ role that may not record), then a form, then the ``followup_record`` service.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from .. import access, forms, idempotency, services, stalls, uploads
 from ..i18n import set_language_cookie
 from ..models import FollowUp, Region
-from .common import FORM_MARGIN, body_limit, create_once
+from .common import FORM_MARGIN, attachment_response, body_limit, create_once
 
 REGION_FOLLOWUPS_SHOWN = 50
 
@@ -85,13 +84,9 @@ def region_followups(request, code):
 def followup_attachment(request, pk):
     """Only for users who may see the follow-up's agreement or region; always as an attachment."""
     followup = get_object_or_404(access.followups_visible_to(request.user).exclude(attachment=""), pk=pk)
-    try:
-        handle = followup.attachment.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=followup.original_name or f"follow-up-{followup.pk}",
-        content_type=followup.content_type or "application/octet-stream",
+    return attachment_response(
+        followup.attachment, filename=followup.original_name or f"follow-up-{followup.pk}",
+        content_type=followup.content_type,
     )
 
 

@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -21,18 +20,30 @@ from django.views.decorators.http import require_http_methods
 from .. import access, followups, forms, idempotency, services, stalls, uploads
 from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate
-from .common import FORM_MARGIN, body_limit, create_once
+from .common import FORM_MARGIN, attachment_response, body_limit, create_once
 
 MY_PAGE_SIZE = 25
 ATTENTION_LIMIT = 50
 
 
-def _stale(form, current_version: int) -> None:
-    """Keep what the user typed, but carry the newer version so a deliberate resubmit can save."""
-    form.data = form.data.copy()
-    form.data["version"] = current_version
-    form.add_error(None, _("Someone else saved this record while you were editing it. Nothing was saved. "
-                           "Compare with the newer values below, then save again if yours should replace them."))
+def _save_versioned(request, form, save, *, success: str, done: str):
+    """Run ``save()``, a service call with ``expected_version``. Returns ``(response, current)``: after a success
+    the message and the redirect to ``done``; when someone saved meanwhile, no response and the newer record,
+    the form keeping what the user typed but carrying the newer version, so that a deliberate resubmit can
+    save; when the service refused, no response, with its errors on the form."""
+    try:
+        save()
+    except services.StaleVersionError as exc:
+        form.data = form.data.copy()
+        form.data["version"] = exc.current.version
+        form.add_error(None, _("Someone else saved this record while you were editing it. Nothing was saved. "
+                               "Compare with the newer values below, then save again if yours should replace them."))
+        return None, exc.current
+    except ValidationError as exc:
+        forms.add_service_errors(form, exc)
+        return None, None
+    messages.success(request, success)
+    return redirect(done), None
 
 
 @login_required
@@ -109,19 +120,16 @@ def agreement_edit(request, pk):
     if request.method == "POST":
         form = AgreementForm(request.POST, user=request.user, editing=True, agreement=agreement)
         if form.is_valid():
-            try:
-                services.agreement_update(
+            response, current = _save_versioned(
+                request, form,
+                lambda: services.agreement_update(
                     agreement=agreement, user=request.user, expected_version=form.cleaned_data["version"],
                     **form.service_kwargs(),
-                )
-            except services.StaleVersionError as exc:
-                current = exc.current
-                _stale(form, current.version)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The agreement was saved."))
-                return redirect(agreement.get_absolute_url())
+                ),
+                success=_("The agreement was saved."), done=agreement.get_absolute_url(),
+            )
+            if response:
+                return response
     else:
         form = AgreementForm(initial=AgreementForm.initial_for(agreement), user=request.user, editing=True,
                              agreement=agreement)
@@ -140,19 +148,16 @@ def agreement_sign(request, pk):
     if request.method == "POST":
         form = SignForm(request.POST, request.FILES)
         if form.is_valid():
-            try:
-                services.agreement_sign(
+            response, current = _save_versioned(
+                request, form,
+                lambda: services.agreement_sign(
                     agreement=agreement, user=request.user, signed_on=form.cleaned_data["signed_on"],
                     document=form.cleaned_data["document"], expected_version=form.cleaned_data["version"],
-                )
-            except services.StaleVersionError as exc:
-                current = exc.current
-                _stale(form, current.version)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The signing was recorded."))
-                return redirect(agreement.get_absolute_url())
+                ),
+                success=_("The signing was recorded."), done=agreement.get_absolute_url(),
+            )
+            if response:
+                return response
     else:
         form = SignForm(initial={"signed_on": agreement.signed_on, "version": agreement.version})
     return render(request, "agreements/officer/sign_form.html", {"form": form, "agreement": agreement,
@@ -191,20 +196,17 @@ def milestone_update(request, pk):
         form = MilestoneUpdateForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                services.milestone_update_status(
+            response, current = _save_versioned(
+                request, form,
+                lambda: services.milestone_update_status(
                     milestone=milestone, user=request.user, status=data["status"], progress=data["progress"],
                     started_on=data["started_on"], completed_on=data["completed_on"], note=data["note"],
                     evidence=data["evidence"] or None, expected_version=data["version"],
-                )
-            except services.StaleVersionError as exc:
-                current = exc.current
-                _stale(form, current.version)
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The milestone was updated."))
-                return redirect(agreement.get_absolute_url())
+                ),
+                success=_("The milestone was updated."), done=agreement.get_absolute_url(),
+            )
+            if response:
+                return response
     else:
         form = MilestoneUpdateForm(initial=MilestoneUpdateForm.initial_for(milestone))
     last_update = None
@@ -248,12 +250,8 @@ def document_download(request, pk):
     """Only for users who may see the agreement; always as an attachment, with the checked content type."""
     document = get_object_or_404(Document, pk=pk)
     access.get_agreement_for_user(request.user, document.agreement_id)
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=document.original_name or f"document-{document.pk}",
-        content_type=document.content_type or "application/octet-stream",
+    return attachment_response(
+        document.file, filename=document.original_name or f"document-{document.pk}",
+        content_type=document.content_type,
     )
 
