@@ -17,9 +17,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from . import stalls
 from .models import Agreement, AgreementParty, ThirdParty
@@ -114,9 +116,10 @@ def csv_cells(row: Iterable) -> list:
     return ["" if v is None else guard_formula(v) if isinstance(v, str) else v for v in row]
 
 
-def csv_chunks(rows: Iterable[list]) -> Iterator[bytes]:
-    """UTF-8 with a byte-order mark (so Excel reads it as UTF-8), comma-separated, guarded cells."""
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
+def csv_chunks(rows: Iterable[list], delimiter: str = ",") -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark (so Excel reads it as UTF-8), comma-separated (or ``;`` for Excel set to
+    Indonesian, which reads ``,`` as the decimal comma), guarded cells."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n", delimiter=delimiter)
     yield "\ufeff".encode()
     yield writer.writerow(COLUMNS).encode()
     for row in rows:
@@ -150,5 +153,102 @@ def xlsx_tempfile(rows: Iterable[list]):
     """The workbook in a temporary file on disk, rewound, for ``FileResponse`` (deleted on close)."""
     tmp = tempfile.TemporaryFile(suffix=".xlsx")
     write_xlsx(rows, tmp)
+    tmp.seek(0)
+    return tmp
+
+
+# --- The readable workbook ----------------------------------------------------------------------------------------
+# The same filtered list for people rather than for the import: headers in the interface language, names beside
+# codes, stages and stall reasons as words, real dates and amounts, a frozen header with filters.
+
+def readable_columns() -> list[tuple[str, int]]:
+    """(header, width) of the readable workbook, in the active language."""
+    return [
+        (_("Number"), 28), (_("Document type"), 10), (_("Parent KB"), 24), (_("Title"), 48),
+        (_("Cooperation kind"), 26), (_("Party regions"), 40), (_("Region codes"), 16), (_("Third parties"), 30),
+        (_("Government affairs (urusan)"), 40), (_("Affair codes"), 14), (_("Signing date"), 14),
+        (_("DPRD approval date"), 14), (_("Start date"), 14), (_("End date"), 14), (_("Termination date"), 14),
+        (_("Value (Rp)"), 18), (_("Scope"), 40), (_("Stage"), 22), (_("Stall reasons"), 34),
+        (_("Days stalled"), 12), (_("Last follow-up"), 14), (_("Follow-ups"), 11),
+    ]
+
+
+DATE_FORMAT = "DD/MM/YYYY"
+MONEY_FORMAT = "#,##0"
+
+
+def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[list]:
+    """The rows of the readable workbook: a chunk of agreements at a time, its relations in a few queries."""
+    from django.db.models import Count, Max
+
+    from .models import FollowUp, Stage, StallReason
+
+    agreements = queryset.annotate(parent_number=F("parent__number")).iterator(chunk_size=CHUNK_SIZE)
+    for chunk in _batched(agreements, CHUNK_SIZE):
+        ids = [a.pk for a in chunk]
+        regions = _grouped(
+            (agreement_id, (code, name)) for agreement_id, code, name in
+            AgreementParty.objects.filter(agreement_id__in=ids).order_by("region__code")
+            .values_list("agreement_id", "region__code", "region__name")
+        )
+        affairs = _grouped(
+            (agreement_id, (code, name)) for agreement_id, code, name in
+            Agreement.affairs.through.objects.filter(agreement_id__in=ids).order_by("governmentaffair__code")
+            .values_list("agreement_id", "governmentaffair__code", "governmentaffair__name")
+        )
+        third = _grouped(
+            ThirdParty.objects.filter(agreement_id__in=ids).order_by("name").values_list("agreement_id", "name")
+        )
+        followups = {
+            row["agreement_id"]: row for row in FollowUp.objects.filter(agreement_id__in=ids)
+            .values("agreement_id").annotate(last=Max("date"), n=Count("pk")).order_by()
+        }
+        for a in chunk:
+            party, affair, done = regions.get(a.pk, ()), affairs.get(a.pk, ()), followups.get(a.pk, {})
+            yield [
+                a.number, a.document_type, a.parent_number or "", a.title,
+                str(Agreement.Kind(a.cooperation_kind).label), ", ".join(name for _c, name in party),
+                LIST_SEPARATOR.join(code for code, _n in party), LIST_SEPARATOR.join(third.get(a.pk, ())),
+                ", ".join(f"{code} {name}" for code, name in affair), LIST_SEPARATOR.join(code for code, _n in affair),
+                a.signed_on, a.dprd_approved_on, a.starts_on, a.ends_on, a.terminated_on, a.value_idr, a.scope,
+                str(Stage(a.stage).label), ", ".join(str(StallReason(code).label) for code in stalls.reasons_of(a)),
+                stalls.days_stalled(a, as_of), done.get("last"), done.get("n", 0),
+            ]
+
+
+def write_readable_xlsx(rows: Iterable[list], fileobj) -> None:
+    from openpyxl.utils import get_column_letter
+
+    columns = readable_columns()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(_("Agreements")))
+    sheet.freeze_panes = "A2"
+    for index, (_header, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    header = []
+    for name, _width in columns:
+        cell = _xlsx_cell(sheet, str(name))
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = _xlsx_cell(sheet, value)
+            if isinstance(value, datetime.date):
+                cell.number_format = DATE_FORMAT
+            elif isinstance(value, int) and value >= 1000:
+                cell.number_format = MONEY_FORMAT
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    workbook.save(fileobj)
+
+
+def readable_xlsx_tempfile(rows: Iterable[list]):
+    tmp = tempfile.TemporaryFile(suffix=".xlsx")
+    write_readable_xlsx(rows, tmp)
     tmp.seek(0)
     return tmp

@@ -8,6 +8,7 @@ urlpatterns = [
     path("favicon.ico", health.favicon, name="favicon"),
     path("agreements/", register.agreement_list, name="agreement-list"),
     re_path(r"^agreements/export\.(?P<fmt>csv|xlsx)$", register.agreement_export, name="agreement-export"),
+    path("agreements/workbook.xlsx", register.agreement_workbook, name="agreement-workbook"),
     path("agreements/<int:pk>/", pages.agreement_detail, name="agreement-detail"),
     path("regions/<str:code>/", pages.region_detail, name="region-detail"),
     path("after-login/", officer.after_login, name="after-login"),

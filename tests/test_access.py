@@ -52,6 +52,7 @@ MATRIX = [
     ("agreement-list", (), EVERYONE),
     ("agreement-export", ("csv",), EVERYONE),
     ("agreement-export", ("xlsx",), EVERYONE),
+    ("agreement-workbook", (), EVERYONE),
     ("agreement-detail", ("agreement",), READ),
     ("region-detail", ("32.73",), EVERYONE),
     ("region-detail", ("32",), EVERYONE),

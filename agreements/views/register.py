@@ -135,10 +135,24 @@ def agreement_export(request, fmt: str):
     rows = exports.iter_rows(queryset, filterset.as_of)
     filename = f"kerjasama-agreements-{filterset.as_of.isoformat()}.{fmt}"
     if fmt == "csv":
-        response = StreamingHttpResponse(exports.csv_chunks(rows), content_type=EXPORT_CONTENT_TYPES["csv"])
+        delimiter = ";" if request.GET.get("sep") == "semicolon" else ","  # Excel set to Indonesian reads ";"
+        response = StreamingHttpResponse(exports.csv_chunks(rows, delimiter), content_type=EXPORT_CONTENT_TYPES["csv"])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     return FileResponse(
         exports.xlsx_tempfile(rows), as_attachment=True, filename=filename, content_type=EXPORT_CONTENT_TYPES["xlsx"]
     )
 
+
+
+@login_required
+def agreement_workbook(request):
+    """The same filtered list as a workbook for people: headers in the interface language, names beside codes,
+    stages and stall reasons as words, real dates, a frozen header with filters (``exports.write_readable_xlsx``).
+    The export (``agreement_export``) stays the import's format."""
+    filterset = _filterset(request)
+    rows = exports.iter_readable_rows(filterset.qs, filterset.as_of)
+    return FileResponse(
+        exports.readable_xlsx_tempfile(rows), as_attachment=True, content_type=EXPORT_CONTENT_TYPES["xlsx"],
+        filename=f"kerjasama-{filterset.as_of.isoformat()}.xlsx",
+    )
