@@ -27,7 +27,10 @@ class Region(models.Model):
         KABUPATEN = "kabupaten", _("Kabupaten")
         KOTA = "kota", _("Kota")
 
-    code = models.CharField(_("code"), max_length=8, unique=True)
+    code = models.CharField(
+        _("code"), max_length=8, unique=True,
+        error_messages={"unique": _("A region with this code already exists.")},
+    )
     name = models.CharField(_("name"), max_length=120)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     province = models.ForeignKey(
@@ -72,7 +75,10 @@ class GovernmentAffair(models.Model):
         MANDATORY = "wajib_non_dasar", _("Mandatory, non-basic services")
         OPTIONAL = "pilihan", _("Optional (pilihan)")
 
-    code = models.CharField(_("code"), max_length=5, unique=True)
+    code = models.CharField(
+        _("code"), max_length=5, unique=True,
+        error_messages={"unique": _("A government affair with this code already exists.")},
+    )
     name = models.CharField(_("name"), max_length=120)
     group = models.CharField(_("group"), max_length=20, choices=Group.choices)
 
@@ -256,7 +262,10 @@ class Agreement(Recorded):
 
     KSDD_KINDS = (Kind.KSDD_WAJIB, Kind.KSDD_SUKARELA)
 
-    number = models.CharField(_("number"), max_length=120, unique=True)
+    number = models.CharField(
+        _("number"), max_length=120, unique=True,
+        error_messages={"unique": _("An agreement with this number already exists.")},
+    )
     document_type = models.CharField(_("document type"), max_length=3, choices=DocumentType.choices)
     parent = models.ForeignKey(
         "self",
@@ -475,7 +484,10 @@ class AgreementParty(models.Model):
         verbose_name_plural = _("regional parties")
         ordering = ["region__code"]
         constraints = [
-            models.UniqueConstraint(fields=["agreement", "region"], name="party_unique_region_per_agreement"),
+            models.UniqueConstraint(
+                fields=["agreement", "region"], name="party_unique_region_per_agreement",
+                violation_error_message=_("A region can be a party only once."),
+            ),
         ]
 
     def __str__(self):
@@ -494,7 +506,10 @@ class ThirdParty(models.Model):
         verbose_name_plural = _("third parties")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["agreement", "name"], name="third_party_unique_name_per_agreement"),
+            models.UniqueConstraint(
+                fields=["agreement", "name"], name="third_party_unique_name_per_agreement",
+                violation_error_message=_("A third party is listed twice."),
+            ),
         ]
 
     def __str__(self):
@@ -538,7 +553,10 @@ class Milestone(models.Model):
         verbose_name_plural = _("milestones")
         ordering = ["due_on", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["agreement", "title"], name="milestone_unique_title_per_agreement"),
+            models.UniqueConstraint(
+                fields=["agreement", "title"], name="milestone_unique_title_per_agreement",
+                violation_error_message=_("This agreement already has a milestone with this title."),
+            ),
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=100), name="milestone_progress_0_100"),
             models.CheckConstraint(
                 condition=Q(completed_on__isnull=True) | Q(started_on__isnull=True)
@@ -782,7 +800,10 @@ class SentDigest(models.Model):
         verbose_name_plural = _("sent digests")
         ordering = ["-sent_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "iso_year", "iso_week"], name="sentdigest_once_a_week"),
+            models.UniqueConstraint(
+                fields=["user", "kind", "iso_year", "iso_week"], name="sentdigest_once_a_week",
+                violation_error_message=_("This digest was already sent to this user in this week."),
+            ),
         ]
 
     def __str__(self):
@@ -885,7 +906,12 @@ class PeriodicRun(models.Model):
         verbose_name = _("periodic run")
         verbose_name_plural = _("periodic runs")
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="periodicrun_once_per_slot")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "slot"], name="periodicrun_once_per_slot",
+                violation_error_message=_("This periodic job has already run in this slot."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.job} {self.slot}"
