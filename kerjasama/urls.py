@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agreements import auth_forms
 from agreements.i18n import set_language
 from agreements.views import accounts
 
@@ -21,6 +23,12 @@ urlpatterns = [
     # Before Django's own: the same pages, throttled (agreements/views/accounts.py).
     path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_change/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    # Before Django's own: the same views with the project's forms, whose messages locale/ translates.
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=auth_forms.AuthenticationForm),
+         name="login"),
+    path("accounts/reset/<uidb64>/<token>/",
+         auth_views.PasswordResetConfirmView.as_view(form_class=auth_forms.SetPasswordForm),
+         name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Before Django's own: the same view, and a signed-in user's choice saved on the account (agreements/i18n.py).
     path("i18n/setlang/", set_language, name="set_language"),

@@ -5,6 +5,7 @@
   sent, and the page answers exactly as when a mail is sent). Known and unknown addresses get the same answer
   in the same time: every request takes at least ``PASSWORD_RESET_MIN_SECONDS`` (the mail is sent within
   the request until a task queue sends it off the request).
+- Both use the project's forms (agreements/auth_forms.py), whose messages the project's catalogue translates.
 - Change: a wrong old password counts as a failed log-in (django-axes), so guessing it here is throttled like
   guessing it on the log-in page; a locked-out pair gets the same lockout page.
 """
@@ -20,12 +21,14 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 
-from .. import throttle
+from .. import auth_forms, throttle
 
 HOUR = datetime.timedelta(hours=1)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = auth_forms.PasswordResetForm
+
     def post(self, request, *args, **kwargs):
         started = time.monotonic()
         try:
@@ -46,6 +49,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = auth_forms.PasswordChangeForm
+
     def _credentials(self) -> dict:
         return {settings.AXES_USERNAME_FORM_FIELD: self.request.user.get_username()}
 
