@@ -5,7 +5,7 @@ from django.utils.formats import number_format
 
 from .. import charts
 from ..dashboard import Figure, list_href
-from ..models import Stage
+from ..models import Stage, StallReason
 
 register = template.Library()
 
@@ -21,14 +21,15 @@ register.filter("percent", charts.percent)
 
 @register.filter
 def rupiah(value) -> str:
-    """1234567 → "Rp 1.234.567" (grouped the way the active language writes numbers); None or "" → "–"."""
+    """1234567 → "Rp1.234.567" (no space, as EYD V writes it; grouped the way the active language writes numbers);
+    None or "" → "–"."""
     if value is None or value == "":
         return "–"
     try:
         amount = int(value)
     except (TypeError, ValueError):
         return str(value)
-    return "Rp " + number_format(amount, decimal_pos=0, force_grouping=True)
+    return "Rp" + number_format(amount, decimal_pos=0, force_grouping=True)
 
 
 @register.filter
@@ -38,3 +39,16 @@ def stage_label(value) -> str:
         return Stage(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def stall_reason_labels(codes) -> str:
+    """Stall reason codes (["KB_WITHOUT_PKS", …]) as their translated labels, joined: what a person reads (an
+    e-mail, a page) never shows the code, which stays in URLs and machine exports."""
+    labels = []
+    for code in codes or ():
+        try:
+            labels.append(str(StallReason(code).label))
+        except ValueError:
+            labels.append(str(code))
+    return ", ".join(labels)

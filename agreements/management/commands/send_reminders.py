@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from agreements import followups, stalls
@@ -90,9 +90,11 @@ class Command(BaseCommand):
 
 
 def _subject(kind: str, as_of: datetime.date) -> str:
+    """The subject in the active language, the date as people write it ("2 Desember 2026"), never ISO."""
+    date = formats.date_format(as_of, "DATE_FORMAT")
     if kind == SentDigest.Kind.OFFICER:
-        return _("Kerjasama: your weekly reminder (%(date)s)") % {"date": as_of.isoformat()}
-    return _("Kerjasama: weekly digest of new stalls and follow-ups (%(date)s)") % {"date": as_of.isoformat()}
+        return _("Kerjasama: your weekly reminder (%(date)s)") % {"date": date}
+    return _("Kerjasama: weekly digest of new stalls and follow-ups (%(date)s)") % {"date": date}
 
 
 def _links(digest) -> dict:
