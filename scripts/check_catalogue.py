@@ -12,7 +12,9 @@ Run from anywhere: ``.venv/bin/python scripts/check_catalogue.py`` (``make messa
    lists the strings in code and templates that the catalogue lacks (strings the code no longer uses are
    only reported: ``make messages`` removes them);
 5. a django.mo that does not match django.po (the .mo is kept in the repository, so that installing the
-   project needs no ``msgfmt``; ``make messages`` recompiles it).
+   project needs no ``msgfmt``; ``make messages`` recompiles it);
+6. translations that use a banned term: the words the project's glossary rules out (``macet``, ``remah roti``,
+   ``penandatangan``, "perjanjian" for a KB, …), listed with what to write instead in scripts/banned_terms_id.txt.
 
 Check 4 needs GNU gettext's ``xgettext``/``msgmerge`` (Debian package ``gettext``), as ``makemessages``
 does; without them the script says so and fails, rather than passing without having looked.
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE = "id"
 PO = ROOT / "locale" / LANGUAGE / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
+BANNED_TERMS = ROOT / "scripts" / "banned_terms_id.txt"
 # The command of `make messages`; the temporary copy below leaves out the same directories and more.
 MAKEMESSAGES = ["makemessages", "-l", LANGUAGE, "--no-obsolete", "--ignore=.venv", "--ignore=staticfiles",
                 "--ignore=media", "--ignore=artifacts", "--ignore=backups", "--ignore=build"]
@@ -143,6 +146,41 @@ def check_entries(entries: list[Entry]) -> list[str]:
     return problems
 
 
+@dataclass
+class BannedTerm:
+    pattern: re.Pattern
+    instead: str
+
+
+def read_banned_terms(text: str) -> list[BannedTerm]:
+    """The rules of banned_terms_id.txt: one a line, a regular expression (case ignored), a tab, what to write."""
+    terms = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        pattern, _, instead = line.partition("\t")
+        try:
+            terms.append(BannedTerm(re.compile(pattern.strip(), re.IGNORECASE), instead.strip()))
+        except re.error as error:
+            raise SystemExit(f"check_catalogue: {BANNED_TERMS.name} line {number}: {error}") from error
+    return terms
+
+
+def check_banned_terms(entries: list[Entry], terms: list[BannedTerm]) -> list[str]:
+    """Translations that use a word the glossary rules out, one line each, with what to write instead."""
+    problems = []
+    for entry in entries:
+        if entry.msgid == "" and entry.msgctxt is None:
+            continue
+        for form in entry.msgstr.values():
+            for term in terms:
+                found = term.pattern.search(form)
+                if found:
+                    problems.append(f"banned term  line {entry.line}: {entry.msgid!r}: “{found.group(0)}” "
+                                    f"(write: {term.instead})")
+    return problems
+
+
 def check_mo(entries: list[Entry]) -> list[str]:
     if not MO.exists():
         return [f"missing      {MO}: run `make messages`"]
@@ -198,6 +236,7 @@ def main() -> int:
             return 1
     entries = parse_po(PO.read_text(encoding="utf-8"))
     problems = check_entries(entries)
+    problems += check_banned_terms(entries, read_banned_terms(BANNED_TERMS.read_text(encoding="utf-8")))
     problems += check_mo(entries)
     problems += msgfmt_check()
 
@@ -217,7 +256,7 @@ def main() -> int:
             print(f"  {problem}")
         return 1
     print(f"check_catalogue: locale/{LANGUAGE}: {translated} entries, all translated, none fuzzy, "
-          f"nothing new to extract, django.mo up to date")
+          f"no banned term, nothing new to extract, django.mo up to date")
     return 0
 
 
