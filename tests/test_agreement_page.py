@@ -95,7 +95,7 @@ def test_header_parties_affairs_dates_and_value(client, staff, kb):
     assert "3.26 Pariwisata" in html and "2.15 Perhubungan" in html
     assert "?affair=3.26" in html
     # Dates and the value in Rupiah (thousands grouped).
-    assert re.search(r"Rp 1[.,]500[.,]000[.,]000", html)
+    assert re.search(r"Rp1[.,]500[.,]000[.,]000", html)
     assert 'datetime="2024-02-01"' in html  # DPRD approval on the timeline
 
 

@@ -160,8 +160,8 @@ def test_indonesian_numbers_group_with_dots_and_use_a_decimal_comma():
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    (1234567, "Rp 1.234.567"), (0, "Rp 0"), (999, "Rp 999"), (1_500_000_000, "Rp 1.500.000.000"),
-    ("2500000", "Rp 2.500.000"), (None, "–"), ("", "–"),
+    (1234567, "Rp1.234.567"), (0, "Rp0"), (999, "Rp999"), (1_500_000_000, "Rp1.500.000.000"),
+    ("2500000", "Rp2.500.000"), (None, "–"), ("", "–"),
 ])
 def test_rupiah_filter(value, expected):
     with translation.override("id"):
@@ -171,14 +171,14 @@ def test_rupiah_filter(value, expected):
 
 def test_rupiah_follows_the_language_grouping():
     with translation.override("en"):
-        assert rupiah(1234567) == "Rp 1,234,567"
+        assert rupiah(1234567) == "Rp1,234,567"
 
 
 def test_the_agreement_page_shows_the_value_in_rupiah(client, db):
     agreement = AgreementFactory(value_idr=1_234_567)
     client.force_login(UserFactory(role="ministry"))
     html = client.get(reverse("agreement-detail", args=[agreement.pk])).content.decode()
-    assert "Rp 1.234.567" in html
+    assert "Rp1.234.567" in html
     assert "Nilai" in html  # "Value"
 
 
