@@ -276,7 +276,7 @@ IMPORT_MAX_OTHER_ROWS = 200_000  # rows of any other sheet or file (milestones, 
 IMPORT_MAX_CELL_CHARS = 10_000  # characters in one cell
 IMPORT_MAX_SHEET_XML_BYTES = 100 * 1024 * 1024  # any part of a workbook (a sheet's XML), uncompressed
 IMPORT_MAX_COMPRESSION_RATIO = 100  # uncompressed / compressed size of a part over 1 MB (zip bombs)
-IMPORT_MAX_EXTRA_SHEETS = 5  # sheets beyond the template's three (agreements, milestones, codes)
+IMPORT_MAX_EXTRA_SHEETS = 5  # sheets beyond the template's four (instructions, agreements, milestones, codes)
 IMPORT_MAX_COLUMNS = 200  # a value past this column refuses the file (empty cells there are ignored)
 
 # Login throttling (django-axes): 5 failures for one username from one address lock that pair for 15 minutes.

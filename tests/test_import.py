@@ -569,7 +569,8 @@ def test_round_trip_file_to_database_to_the_same_rows():
 
 def test_template_workbook_has_the_sheets_headers_example_rows_and_codes():
     book = openpyxl.load_workbook(io.BytesIO(importers.build_template()))
-    assert book.sheetnames == ["agreements", "milestones", "codes"]
+    assert book.sheetnames == ["instructions", "agreements", "milestones", "codes"]
+    assert book.active.title == "agreements"
     assert [c.value for c in book["agreements"][1]] == AGREEMENT_COLUMNS
     assert [c.value for c in book["milestones"][1]] == MILESTONE_COLUMNS
     assert book["agreements"].max_row == 2 and book["milestones"].max_row == 2
@@ -577,9 +578,46 @@ def test_template_workbook_has_the_sheets_headers_example_rows_and_codes():
     assert {"32", "32.73", "31.71"} <= codes
     affairs = {row[5] for row in book["codes"].iter_rows(min_row=2, values_only=True) if row[5]}
     assert len(affairs) == 32
-    # the template's example rows themselves import cleanly
-    plan = importers.import_files((importers.build_template(), "template.xlsx"), dry_run=True)
+    lists = {v.formula1 for v in book["agreements"].data_validations.dataValidation}
+    assert '"KB,PKS"' in lists and any("KSDD-WAJIB" in f for f in lists)
+    assert any("in_progress" in v.formula1 for v in book["milestones"].data_validations.dataValidation)
+    assert "#" in book["instructions"]["A3"].value
+
+
+def test_the_template_unchanged_imports_nothing_and_its_examples_are_valid_rows():
+    template = importers.build_template()
+    plan = importers.import_files((template, "template.xlsx"))
+    assert plan.ok and plan.agreement_counts.created == 0 and plan.milestone_counts.created == 0
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    for sheet in ("agreements", "milestones"):
+        book[sheet]["A2"] = book[sheet]["A2"].value.lstrip("# ")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    plan = importers.import_files((buffer.getvalue(), "template.xlsx"), dry_run=True)
     assert plan.ok, plan.problems
+    assert (plan.agreement_counts.created, plan.milestone_counts.created) == (1, 1)
+
+
+def test_the_template_speaks_the_users_language_and_both_spellings_import():
+    from django.utils import translation
+
+    with translation.override("id"):
+        book = openpyxl.load_workbook(io.BytesIO(importers.build_template()))
+    header = [c.value for c in book["agreements"][1]]
+    assert header[:3] == ["nomor", "jenis_dokumen", "nomor_induk"]
+    book["agreements"]["A2"] = "180/001/KB/2024"
+    book["milestones"]["A2"] = "180/001/KB/2024"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    plan = importers.import_files((buffer.getvalue(), "templat.xlsx"), dry_run=True)
+    assert plan.ok, plan.problems
+
+
+@pytest.mark.parametrize("value", ["Rp 2.000.000.000", "Rp2.000.000.000", "rp. 2.000.000.000", "2.000.000.000"])
+def test_an_amount_with_rupiah_is_read(value):
+    from agreements.importers.reading import parse_amount
+
+    assert parse_amount(value) == 2_000_000_000
 
 
 def test_fast_xlsx_reader_reads_what_openpyxl_reads():

@@ -150,9 +150,9 @@ CASES = {
                  "The workbook is refused: the sheet “agreements” expands more than 100 times when uncompressed, "
                  "the most one import accepts (a “zip bomb”)."),
     "sheets": ({"IMPORT_MAX_EXTRA_SHEETS": 0},
-               lambda: (xlsx([AGREEMENT_COLUMNS], [MILESTONE_COLUMNS], extra_sheets={"codes": [], "catatan": []}),
-                        "data.xlsx"),
-               "The workbook has more than 3 sheets, the most one import reads (the template's 3 and 0 more): "
+               lambda: (xlsx([AGREEMENT_COLUMNS], [MILESTONE_COLUMNS],
+                             extra_sheets={"codes": [], "instructions": [], "catatan": []}), "data.xlsx"),
+               "The workbook has more than 4 sheets, the most one import reads (the template's 4 and 0 more): "
                "remove the sheets that are not imported."),
     "columns": ({"IMPORT_MAX_COLUMNS": 20}, lambda: (workbook([agreement_row() + [""] * 9 + ["catatan"]]),
                                                      "data.xlsx"),
@@ -240,11 +240,12 @@ def test_settings_hold_the_documented_defaults():
 
 
 def test_template_sheets_and_five_more_are_read_six_more_are_not():
-    assert reading.TEMPLATE_SHEETS == (importers.AGREEMENTS_SHEET, importers.MILESTONES_SHEET, importers.CODES_SHEET)
-    eight = xlsx([AGREEMENT_COLUMNS, agreement_row()], extra_sheets={f"lain{i}": [["x"]] for i in range(7)})
-    assert importers.import_files((eight, "data.xlsx")).ok
+    assert reading.TEMPLATE_SHEETS == (importers.AGREEMENTS_SHEET, importers.MILESTONES_SHEET, importers.CODES_SHEET,
+                                       "instructions")
     nine = xlsx([AGREEMENT_COLUMNS, agreement_row()], extra_sheets={f"lain{i}": [["x"]] for i in range(8)})
-    assert "more than 8 sheets" in read(nine)
+    assert importers.import_files((nine, "data.xlsx")).ok
+    ten = xlsx([AGREEMENT_COLUMNS, agreement_row()], extra_sheets={f"lain{i}": [["x"]] for i in range(9)})
+    assert "more than 9 sheets" in read(ten)
 
 
 def test_empty_cells_past_the_columns_read_are_ignored(settings):

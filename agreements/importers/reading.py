@@ -30,7 +30,9 @@ MAX_FILE_SIZE = 20 * 1024 * 1024
 AGREEMENTS_SHEET = "agreements"
 MILESTONES_SHEET = "milestones"
 # The template's sheets (``template.CODES_SHEET`` is "codes"): a workbook may have IMPORT_MAX_EXTRA_SHEETS more.
-TEMPLATE_SHEETS = (AGREEMENTS_SHEET, MILESTONES_SHEET, "codes")
+TEMPLATE_SHEETS = (AGREEMENTS_SHEET, MILESTONES_SHEET, "codes", "instructions")
+# A row whose first cell starts with this is a note or the template's example: read as a blank row.
+COMMENT_MARK = "#"
 MAX_PARTS = 1000  # a workbook has a few dozen parts; the zip's directory is refused past this, before it is read
 RATIO_FLOOR = 1024 * 1024  # parts smaller than this uncompressed are not held to the compression ratio
 
@@ -734,6 +736,8 @@ def _table_from_rows(name: str, rows, *, limit: int, where: str) -> Table:
                                       % {"sheet": name, "row": number, "problem": value.message}, "bad_header")
             header_row, headers = number, ["" if v is None else str(v) for v in values]
             continue
+        if values and isinstance(values[0], str) and values[0].lstrip().startswith(COMMENT_MARK):
+            continue  # the template's example row, or a note
         if len(body) >= limit:
             raise _too_many_rows(where, number, limit)
         body.append((number, [texts.setdefault(v, v) if v.__class__ is str else v for v in values]))
@@ -820,7 +824,7 @@ def parse_amount(value) -> int | None:
         if value < 0 or not float(value).is_integer():
             raise ValueError(_("“%(value)s” is not an amount in whole rupiah.") % {"value": value})
         return int(value)
-    raw = text(value).replace(" ", "")
+    raw = re.sub(r"^rp\.?", "", text(value).replace(" ", "").replace("\u00a0", ""), flags=re.IGNORECASE)
     if not raw:
         return None
     if re.fullmatch(r"\d+|\d{1,3}(\.\d{3})+", raw):

@@ -1,25 +1,31 @@
-"""The downloadable import template: the two sheets with their headers and an example row, and the codes.
+"""The downloadable import template: instructions, the two sheets with their headers and an example row, and
+the codes.
 
-The headers are the spreadsheet contract's (``spreadsheet.AGREEMENT_COLUMNS`` and
-``MILESTONE_COLUMNS``); the example rows and the cell formats are given by column name, so the
-template follows the contract when a column is added or moved.
+The headers are the spreadsheet contract's (``spreadsheet.AGREEMENT_COLUMNS`` and ``MILESTONE_COLUMNS``), or
+for a user reading Indonesian their Indonesian spelling (the first alias in ``reading``, which the import reads
+too); the example rows and the cell formats are given by column name, so the template follows the contract when
+a column is added or moved. The example rows start with ``#`` (``reading.COMMENT_MARK``): importing the
+template unchanged imports nothing. Document type, cooperation kind and status have drop-down lists.
 """
 
 import datetime
 import io
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ..models import GovernmentAffair, Region
+from ..models import Agreement, GovernmentAffair, Milestone, Region
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
-from .reading import AGREEMENTS_SHEET, DATE_COLUMNS, MILESTONES_SHEET
+from .reading import AGREEMENT_ALIASES, AGREEMENTS_SHEET, COMMENT_MARK, DATE_COLUMNS, MILESTONE_ALIASES, MILESTONES_SHEET
 
 CODES_SHEET = "codes"
+INSTRUCTIONS_SHEET = "instructions"
+ROWS_WITH_LISTS = 5000  # rows of each sheet that get the drop-down lists
 CODES_COLUMNS = ["region_code", "region_name", "level", "can_sign", "", "affair_code", "affair_name"]
 # Columns holding codes, written as text cells: keeps Excel from turning 32.10 into 32.1.
 CODE_COLUMNS = {"region_codes", "affair_codes", "responsible_region_code", "region_code", "affair_code"}
 AGREEMENT_EXAMPLE = {
-    "number": "180/001/KB/2024", "document_type": "KB", "parent_number": "",
+    "number": f"{COMMENT_MARK} 180/001/KB/2024", "document_type": "KB", "parent_number": "",
     "title": "Pengembangan Kawasan Wisata Terpadu", "cooperation_kind": "KSDD-SUKARELA",
     "region_codes": "32.73;32.04", "third_parties": "", "affair_codes": "3.26;2.15",
     "signed_on": datetime.date(2024, 1, 15), "dprd_approved_on": None, "starts_on": datetime.date(2024, 2, 1),
@@ -27,7 +33,8 @@ AGREEMENT_EXAMPLE = {
     "scope": "Promosi bersama dan pengelolaan kawasan wisata perbatasan.",
 }
 MILESTONE_EXAMPLE = {
-    "agreement_number": "180/001/KB/2024", "title": "Penyusunan rencana induk", "responsible_region_code": "32.73",
+    "agreement_number": f"{COMMENT_MARK} 180/001/KB/2024", "title": "Penyusunan rencana induk",
+    "responsible_region_code": "32.73",
     "due_on": datetime.date(2024, 6, 30), "started_on": datetime.date(2024, 2, 1), "completed_on": None,
     "status": "in_progress", "progress": 40,
 }
@@ -65,24 +72,78 @@ def _format_columns(ws, columns: list[str]) -> None:
                 cell.number_format = "yyyy-mm-dd"
 
 
+def headers(columns: list[str], aliases: dict[str, list[str]]) -> list[str]:
+    """The header row in the interface language: the contract's names, or their Indonesian spelling."""
+    if (get_language() or "").startswith("id"):
+        return [aliases.get(column, [column])[0] for column in columns]
+    return list(columns)
+
+
+# Columns with a drop-down list of their values.
+LISTS = {
+    "document_type": Agreement.DocumentType.values,
+    "cooperation_kind": Agreement.Kind.values,
+    "status": Milestone.Status.values,
+}
+
+
+def _add_lists(ws, columns: list[str]) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for position, column in enumerate(columns, start=1):
+        if column in LISTS:
+            letter = get_column_letter(position)
+            validation = DataValidation(type="list", formula1=f'"{",".join(LISTS[column])}"', allow_blank=True,
+                                        showErrorMessage=True, error=_("Choose a value from the list."))
+            validation.add(f"{letter}2:{letter}{ROWS_WITH_LISTS}")
+            ws.add_data_validation(validation)
+
+
+def _instructions() -> list[list[str]]:
+    return [
+        [_("How to fill in this workbook")],
+        [_("1. One row per agreement on the sheet “%(sheet)s”, one row per milestone on “%(milestones)s”.")
+         % {"sheet": AGREEMENTS_SHEET, "milestones": MILESTONES_SHEET}],
+        [_("2. The row starting with # is an example: it is not imported. Write your own rows below it, or "
+           "overwrite it and remove the #.")],
+        [_("3. Region and affair codes are on the sheet “%(sheet)s”; separate several codes with ;.")
+         % {"sheet": CODES_SHEET}],
+        [_("4. Document type, cooperation kind and status: choose from the list in the cell.")],
+        [_("5. Dates as dates, or written 2024-01-31 or 31/01/2024; amounts in rupiah, such as 1.500.000.000.")],
+        [_("6. Upload the workbook on the Import page: nothing is written until you have seen the preview and "
+           "confirmed it.")],
+    ]
+
+
 def build_template() -> bytes:
-    """An XLSX with the two sheets (headers and one example row each) and a sheet of valid codes."""
+    """An XLSX with instructions, the two sheets (headers and an example row each) and a sheet of valid codes."""
     import openpyxl  # imported here: the module import stays light
+    from openpyxl.styles import Font
 
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = AGREEMENTS_SHEET
+    instructions = workbook.active
+    instructions.title = INSTRUCTIONS_SHEET
+    for line in _instructions():
+        instructions.append(line)
+    instructions["A1"].font = Font(bold=True)
+    instructions.column_dimensions["A"].width = 110
+    sheet = workbook.create_sheet(AGREEMENTS_SHEET)
     milestones = workbook.create_sheet(MILESTONES_SHEET)
     codes = workbook.create_sheet(CODES_SHEET)
-    for ws, columns, rows in (
-        (sheet, AGREEMENT_COLUMNS, [[AGREEMENT_EXAMPLE[c] for c in AGREEMENT_COLUMNS]]),
-        (milestones, MILESTONE_COLUMNS, [[MILESTONE_EXAMPLE[c] for c in MILESTONE_COLUMNS]]),
-        (codes, CODES_COLUMNS, _codes_rows()),
+    for ws, columns, header, rows in (
+        (sheet, AGREEMENT_COLUMNS, headers(AGREEMENT_COLUMNS, AGREEMENT_ALIASES),
+         [[AGREEMENT_EXAMPLE[c] for c in AGREEMENT_COLUMNS]]),
+        (milestones, MILESTONE_COLUMNS, headers(MILESTONE_COLUMNS, MILESTONE_ALIASES),
+         [[MILESTONE_EXAMPLE[c] for c in MILESTONE_COLUMNS]]),
+        (codes, CODES_COLUMNS, CODES_COLUMNS, _codes_rows()),
     ):
-        ws.append(columns)
+        ws.append(header)
         for row in rows:
             ws.append(row)
         _format_columns(ws, columns)
+        _add_lists(ws, columns)
+    workbook.active = workbook.index(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
