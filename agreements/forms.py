@@ -88,6 +88,15 @@ class AgreementForm(VersionedForm):
         initial["third_parties"] = "\n".join(agreement.third_parties.values_list("name", flat=True))
         return initial
 
+    @classmethod
+    def initial_for_pks_under(cls, kb: Agreement) -> dict:
+        """A new PKS following up ``kb``: its parent, parties, third parties, affairs and kind already filled in."""
+        return {
+            "document_type": Agreement.DocumentType.PKS, "parent": kb, "cooperation_kind": kb.cooperation_kind,
+            "regions": list(kb.regions.all()), "affairs": list(kb.affairs.all()),
+            "third_parties": "\n".join(kb.third_parties.values_list("name", flat=True)),
+        }
+
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("version", None)

@@ -378,3 +378,25 @@ def test_suggestions_say_they_are_national_and_show_counts_not_titles(client, pe
     assert partner.title not in html
     assert not access.agreements_visible_to(personas["local_in"]).filter(pk=partner.pk).exists()
     assert AgreementParty.objects.filter(agreement=partner).count() == 2
+
+
+# --- a PKS from its KB -------------------------------------------------------------------------------------------
+
+
+def test_a_signed_kb_offers_a_pks_under_it_prefilled_to_those_who_may_write_it(client, personas):
+    kb = AgreementFactory(regions=["32.73", "32.04"], affairs=["3.26", "2.15"], third_parties=[])
+    client.force_login(personas["local_in"])
+    page = client.get(kb.get_absolute_url()).content.decode()
+    url = f"{reverse('agreement-create')}?parent={kb.pk}"
+    assert url in page
+    form = client.get(url).context["form"]
+    assert form.initial["parent"] == kb and form.initial["document_type"] == "PKS"
+    assert {r.code for r in form.initial["regions"]} == {"32.73", "32.04"}
+    assert {a.code for a in form.initial["affairs"]} == {"3.26", "2.15"}
+    assert form.initial["cooperation_kind"] == kb.cooperation_kind
+    client.force_login(personas["province_in"])  # reads the KB, may not write it: no action, no pre-filling
+    assert url not in client.get(kb.get_absolute_url()).content.decode()
+    assert "parent" not in client.get(url).context["form"].initial
+    draft = AgreementFactory(signed_on=None)
+    client.force_login(personas["local_in"])
+    assert f"?parent={draft.pk}" not in client.get(draft.get_absolute_url()).content.decode()

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -106,10 +107,22 @@ def agreement_create(request):
                 return response
     else:
         initial = {"regions": [request.user.region]} if access.is_officer(request.user) else {}
+        parent = _kb_to_follow_up(request)
+        if parent is not None:
+            initial = AgreementForm.initial_for_pks_under(parent)
         form = AgreementForm(initial=initial, user=request.user)
     return render(request, "agreements/officer/agreement_form.html", {
         "form": form, "agreement": None, "form_token": idempotency.issue_form_token(request),
     })
+
+
+def _kb_to_follow_up(request):
+    """``?parent=<pk>``: the signed KB a new PKS follows up, when the user may write it (else no pre-filling)."""
+    try:
+        kb = access.get_agreement_for_user(request.user, request.GET.get("parent") or "", write=True)
+    except (Http404, PermissionDenied):
+        return None
+    return kb if kb.document_type == kb.DocumentType.KB and kb.signed_on else None
 
 
 @login_required
