@@ -297,3 +297,18 @@ def test_password_reset_by_email(client, personas):
     assert response.status_code == 302
     officer.refresh_from_db()
     assert officer.check_password("Kerjasama-baru-2025")
+
+
+def test_an_evidence_file_lost_to_a_form_error_is_said_plainly(client, personas, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    milestone = MilestoneFactory(agreement=AgreementFactory(regions=["32.73", "32.04"]))
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("milestone-update", args=[milestone.pk]), {
+        "status": "not_met", "progress": 10, "version": 1, "note": "",  # not met needs a note: refused
+        "evidence": SimpleUploadedFile("foto-kegiatan.png", b"\x89PNG..."),
+    })
+    assert response.status_code == 200
+    assert "The evidence file “foto-kegiatan.png” was not saved because the form has errors" in response.content.decode()
+    page = client.get(reverse("milestone-update", args=[milestone.pk]))
+    assert "was not saved" not in page.content.decode()

@@ -229,6 +229,8 @@ def milestone_update(request, pk):
     return render(request, "agreements/officer/milestone_update.html", {
         "form": form, "milestone": milestone, "agreement": agreement, "current": current,
         "last_update": last_update, "updates": updates,
+        # A browser never sends a file again: after an error, say plainly that it must be chosen again.
+        "evidence_dropped": request.FILES.get("evidence"),
     })
 
 

@@ -43,3 +43,21 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Milestone update: choosing "met" fills today as the completion date (when empty) and the progress as 100;
+// both stay editable. Without script the officer types them.
+document.addEventListener("DOMContentLoaded", function () {
+  var status = document.querySelector("form select[name=status]");
+  var completed = document.querySelector("form input[name=completed_on]");
+  if (!status || !completed) { return; }
+  status.addEventListener("change", function () {
+    if (status.value !== "met") { return; }
+    if (!completed.value) {
+      var now = new Date();
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      completed.value = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+    }
+    var progress = document.querySelector("form input[name=progress]");
+    if (progress && Number(progress.value || 0) < 100) { progress.value = "100"; }
+  });
+});

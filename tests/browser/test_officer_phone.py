@@ -2,6 +2,7 @@
 then switch the language and see the same page in English."""
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -34,6 +35,10 @@ def test_officer_updates_a_milestone_with_evidence_on_a_phone(live, demo_data, o
     assert serious_axe_violations(page) == [], "the form is accessible on the phone too"
     screenshot(page, "officer-phone-milestone-update")
 
+    page.fill("input[name=completed_on]", "")
+    page.select_option("select[name=status]", "met")  # choosing "met" fills today's date and 100 %
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", page.input_value("input[name=completed_on]"))
+    assert page.input_value("input[name=progress]") == "100"
     page.select_option("select[name=status]", "in_progress")
     page.fill("input[name=progress]", "60")
     page.fill("input[name=started_on]", "2026-01-05")
