@@ -10,6 +10,10 @@ three milestones per agreement), then times reading, validation and writing sepa
 uses fresh agreement numbers, so runs can be repeated on the same database; ``--again`` imports the
 same file a second time to time the "nothing changed" path. The target is under 60 s in total.
 
+``--through-worker`` takes the path of an upload on /import/ instead: the file is stored on an import job, a
+``manage.py worker --batch`` process checks it (the preview of a large file), a second one runs the confirmed
+import; each worker's time and peak memory are reported (``wait4``).
+
 ``--largest`` is the largest file the limits accept: 50,000 agreements and 150,000 milestones
 (IMPORT_MAX_AGREEMENT_ROWS; the milestones are within IMPORT_MAX_OTHER_ROWS). Memory is measured too: the
 import runs in a child process (the generated workbook, held by openpyxl in this one, would hide it), which
@@ -33,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kerjasama.settings")
 os.environ.setdefault("DEBUG", "1")
+if "--through-worker" in sys.argv:
+    os.environ["TASK_BACKEND"] = "database"  # tasks queued for the worker processes this script starts
 
 import django  # noqa: E402
 
@@ -117,6 +123,8 @@ def main():
                         help="50,000 agreements and 150,000 milestones, the largest file the limits accept")
     parser.add_argument("--again", action="store_true", help="import the same file a second time")
     parser.add_argument("--keep", help="also save the generated file(s) under this path prefix")
+    parser.add_argument("--through-worker", action="store_true",
+                        help="import as /import/ does: an import job checked and run by worker processes")
     parser.add_argument("--generate", metavar="DIRECTORY", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.largest:
@@ -134,7 +142,46 @@ def main():
                    "--format", args.format] + (["--keep", args.keep] if args.keep else [])
         subprocess.run(command, check=True)  # noqa: S603 -- this script, its own arguments
         paths = sorted(Path(directory).iterdir())
-        measure(paths, again=args.again)
+        if args.through_worker:
+            measure_through_worker(paths)
+        else:
+            measure(paths, again=args.again)
+
+
+def _worker() -> tuple[float, float]:
+    """Run one ``manage.py worker --batch`` process; its time and its own peak resident memory in MB (``wait4``
+    reports that child's usage alone, not the generator's)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603 -- this project's manage.py
+        [sys.executable, str(ROOT / "manage.py"), "worker", "--batch", "--no-periodic", "-v", "0"], cwd=ROOT)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        sys.exit(f"the worker exited with {process.returncode}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def measure_through_worker(paths: list[Path]) -> None:
+    """The /import/ path: a job with the files, a worker checks it, the import is confirmed, a worker runs it."""
+    from agreements import jobs
+    from agreements.models import ImportJob, User
+
+    user, _created = User.objects.get_or_create(username="bench-import", defaults={"role": User.Role.MINISTRY})
+    files = [(path.read_bytes(), path.name) for path in paths]
+    job = jobs.create(user=user, agreements=files[0], milestones=files[1] if len(files) > 1 else None)
+    assert jobs.start_check(job), "a file this large is checked by a background task"
+    check_s, check_mb = _worker()
+    job.refresh_from_db()
+    if job.state != ImportJob.State.PREVIEW:
+        print(f"the check ended {job.state}: {job.problems[:5]} {job.error}")
+        sys.exit(1)
+    jobs.confirm(job)
+    run_s, run_mb = _worker()
+    job.refresh_from_db()
+    print(f"through the worker: {job.rows_total:,} rows; check (preview) {check_s:.1f} s, peak {check_mb:.0f} MB; "
+          f"import {run_s:.1f} s, peak {run_mb:.0f} MB (the import checks again, then writes); state {job.state}")
+    if job.state != ImportJob.State.DONE:
+        sys.exit(1)
 
 
 def write_files(args, directory: Path) -> None:
