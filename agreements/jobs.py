@@ -8,6 +8,7 @@ it in one transaction, or fails writing nothing and says why. Who may see and ac
 
 import logging
 import zipfile
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -235,8 +236,15 @@ def run(job_id: int) -> str:
 
 
 def clean_up(now=None) -> int:
-    """Clear the stored files of jobs older than a day that are not queued or running; how many were cleared."""
+    """Clear the stored files of jobs older than a day that are not queued or running; how many were cleared.
+
+    Also removes what the upload page kept on disk before imports became jobs (``MEDIA_ROOT/imports``)."""
     now = now or timezone.now()
+    legacy = Path(settings.MEDIA_ROOT) / "imports"
+    if legacy.is_dir():
+        for path in legacy.glob("*.upload"):
+            if path.stat().st_mtime < (now - KEEP_FILES).timestamp():
+                path.unlink(missing_ok=True)
     return ImportJob.objects.filter(created_at__lt=now - KEEP_FILES).exclude(
         state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
     ).exclude(agreements_data=None, milestones_data=None).update(

@@ -138,7 +138,12 @@ def test_my_imports_shows_only_my_own(client, queued):
 
 
 @pytest.mark.django_db
-def test_files_left_waiting_are_cleared_after_a_day(queued):
+def test_files_left_waiting_are_cleared_after_a_day(queued, media_root):
+    legacy = media_root / "imports"
+    legacy.mkdir()
+    (legacy / "lama.upload").write_bytes(b"x")
+    os.utime(legacy / "lama.upload", (0, 0))
+    (legacy / "baru.upload").write_bytes(b"x")
     user = UserFactory(role="ministry")
     old = jobs.create(user=user, agreements=(b"a,b\n", "lama.csv"))
     fresh = jobs.create(user=user, agreements=(b"a,b\n", "baru.csv"))
@@ -151,6 +156,7 @@ def test_files_left_waiting_are_cleared_after_a_day(queued):
     assert (old.state, old.agreements_data) == ("cancelled", None)
     assert ImportJob.objects.get(pk=fresh.pk).agreements_data is not None
     assert ImportJob.objects.get(pk=running.pk).agreements_data is not None
+    assert sorted(p.name for p in legacy.iterdir()) == ["baru.upload"]  # what the old upload page left on disk
 
 
 @pytest.mark.django_db
