@@ -114,21 +114,58 @@ class SignForm(VersionedForm):
     )
 
 
-class MilestoneForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=250)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    responsible_region = forms.ModelChoiceField(
-        label=_("Responsible region"), queryset=Region.objects.all(), required=False,
-        help_text=_("One of the agreement's parties."),
-    )
+class MilestoneRowForm(forms.Form):
+    """One row of the milestone table (on a new PKS and on "add milestones"): a row left blank is skipped."""
+
+    title = forms.CharField(label=_("Milestone"), max_length=250)
+    responsible_region = forms.ModelChoiceField(label=_("Responsible party"), queryset=Region.objects.none(),
+                                                required=False)
     due_on = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
 
-    def __init__(self, *args, agreement: Agreement, **kwargs):
+    def __init__(self, *args, regions=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The choice list shows the parties; the model rule (Milestone.clean) refuses any other region.
-        self.fields["responsible_region"].widget.choices = [("", "---------")] + [
-            (r.pk, str(r)) for r in agreement.regions.all()
-        ]
+        self.empty_permitted = True  # every row, also one the form showed filled and the user cleared
+        self.fields["responsible_region"].queryset = regions if regions is not None else Region.objects.none()
+
+    def has_changed(self) -> bool:
+        """Blank (nothing typed or chosen) is skipped, whatever the row showed before."""
+        return any((self.data.get(self.add_prefix(name)) or "").strip() for name in self.fields) if self.is_bound \
+            else super().has_changed()
+
+
+class BaseMilestoneRows(forms.BaseFormSet):
+    def rows(self) -> tuple[list[forms.Form], list[dict]]:
+        """The filled rows' forms and values, in order (call after ``is_valid``)."""
+        forms_ = [form for form in self.forms if form.has_changed()]
+        return forms_, [form.cleaned_data for form in forms_]
+
+    def add_row_errors(self, forms_: list[forms.Form], errors: dict) -> None:
+        for index, exc in errors.items():
+            add_service_errors(forms_[index], exc)
+
+
+MilestoneRowFormSet = forms.formset_factory(MilestoneRowForm, formset=BaseMilestoneRows, extra=0)
+MILESTONE_ROWS_PREFIX = "milestones"
+MILESTONE_ROWS_SHOWN = 3
+
+
+def milestone_rows(data=None, *, regions, add_row: bool = False):
+    """The milestone table: bound to ``data`` when posted; ``add_row`` shows the posted rows plus one empty row
+    (the "Add row" button, which works without JavaScript)."""
+    kwargs = {"prefix": MILESTONE_ROWS_PREFIX, "form_kwargs": {"regions": regions}}
+    if data is not None and add_row:
+        try:
+            total = min(int(data.get(f"{MILESTONE_ROWS_PREFIX}-TOTAL_FORMS", 0)), 50)
+        except ValueError:
+            total = 0
+        names = ("title", "responsible_region", "due_on")
+        initial = [{name: data.get(f"{MILESTONE_ROWS_PREFIX}-{i}-{name}", "") for name in names} for i in range(total)]
+        return forms.formset_factory(MilestoneRowForm, formset=BaseMilestoneRows, extra=1)(initial=initial, **kwargs)
+    if data is not None:
+        if f"{MILESTONE_ROWS_PREFIX}-TOTAL_FORMS" not in data:  # a form posted without the table: no rows
+            data = {f"{MILESTONE_ROWS_PREFIX}-TOTAL_FORMS": "0", f"{MILESTONE_ROWS_PREFIX}-INITIAL_FORMS": "0"}
+        return MilestoneRowFormSet(data, **kwargs)
+    return forms.formset_factory(MilestoneRowForm, formset=BaseMilestoneRows, extra=MILESTONE_ROWS_SHOWN)(**kwargs)
 
 
 class MilestoneUpdateForm(VersionedForm):

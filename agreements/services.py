@@ -181,8 +181,10 @@ def agreement_create(
     starts_on: datetime.date | None = None,
     ends_on: datetime.date | None = None,
     value_idr: int | None = None,
+    milestones: list[dict] = (),
 ) -> Agreement:
-    """Create an agreement as a draft (not signed) with its parties, third parties and affairs."""
+    """Create an agreement as a draft (not signed) with its parties, third parties, affairs and, for a PKS, its
+    first milestones (``milestones``: rows of title, responsible region, due date): all of it or nothing."""
     regions, affairs, third_party_names = list(regions), list(affairs), list(third_party_names)
     _check_own_region(user, regions)
     _check_parent(user, parent)
@@ -197,6 +199,8 @@ def agreement_create(
         agreement._history_user = user
         _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
         _set_relations(agreement, user=user, regions=regions, third_party_names=third_party_names, affairs=affairs)
+        if milestones:
+            _create_milestones(agreement, user, list(milestones))
     return agreement
 
 
@@ -323,6 +327,53 @@ def milestone_create(
     milestone._history_user = user
     _save_unique(milestone, ("agreement", "title"), _("This agreement already has a milestone with this title."))
     return milestone
+
+
+class MilestoneRowErrors(Exception):
+    """Some of several milestones saved together are refused: ``rows`` maps each row's index to its
+    ValidationError. Nothing was saved (the agreement created with them neither)."""
+
+    def __init__(self, rows: dict[int, ValidationError]):
+        self.rows = rows
+        super().__init__(_("Some milestone rows have problems: see each row. Nothing was saved."))
+
+
+MILESTONE_ROW_FIELDS = ("title", "responsible_region", "due_on")
+
+
+def _create_milestones(agreement: Agreement, user: User, rows: list[dict]) -> list[Milestone]:
+    """Inside the caller's transaction: validate every row (each with the model's rules), then save them all, or
+    raise MilestoneRowErrors and save none."""
+    milestones, errors, titles = [], {}, {}
+    stored = set(agreement.milestones.values_list("title", flat=True)) if agreement.pk else set()
+    for index, row in enumerate(rows):
+        milestone = Milestone(agreement=agreement, **{k: row.get(k) for k in MILESTONE_ROW_FIELDS})
+        if milestone.title in stored:  # said on the title, where the uniqueness constraint would say it on the row
+            errors[index] = ValidationError({"title": _("This agreement already has a milestone with this title.")})
+            continue
+        try:
+            milestone.full_clean()
+        except ValidationError as exc:
+            errors[index] = exc
+            continue
+        if milestone.title in titles:
+            errors[index] = ValidationError({"title": _("This title is already on row %(row)s.")
+                                             % {"row": titles[milestone.title] + 1}})
+            continue
+        titles[milestone.title] = index
+        milestones.append(milestone)
+    if errors:
+        raise MilestoneRowErrors(errors)
+    for milestone in milestones:
+        milestone._history_user = user
+        _save_unique(milestone, ("agreement", "title"), _("This agreement already has a milestone with this title."))
+    return milestones
+
+
+def milestones_create(*, agreement: Agreement, user: User, rows: list[dict]) -> list[Milestone]:
+    """Several milestones at once (title, responsible region, due date each): all of them or none."""
+    with transaction.atomic():
+        return _create_milestones(agreement, user, rows)
 
 
 def milestone_update_status(

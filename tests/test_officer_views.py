@@ -133,18 +133,77 @@ def test_edit_with_a_stale_version_shows_the_newer_values_and_overwrites_nothing
     assert (agreement.title, agreement.version) == ("Judul dari kementerian", 2)
 
 
+def _rows(*rows, total=None):
+    """POST data of the milestone table: each row a (title, responsible region pk or "", due date) tuple."""
+    data = {"milestones-TOTAL_FORMS": str(total or len(rows)), "milestones-INITIAL_FORMS": "0"}
+    for i, (title, responsible, due) in enumerate(rows):
+        data.update({f"milestones-{i}-title": title, f"milestones-{i}-responsible_region": responsible,
+                     f"milestones-{i}-due_on": due})
+    return data
+
+
 def test_milestone_with_a_responsible_region_that_is_not_a_party_is_refused(client, personas):
     agreement = PksFactory()
     client.force_login(personas["local_in"])
     response = client.post(reverse("milestone-create", args=[agreement.pk]),
-                           {"title": "Survei lokasi", "responsible_region": region("32.01").pk})
+                           _rows(("Survei lokasi", region("32.01").pk, "")))
     assert response.status_code == 200
-    assert "responsible_region" in response.context["form"].errors
+    assert "responsible_region" in response.context["rows"].forms[0].errors
     assert not Milestone.objects.exists()
     response = client.post(reverse("milestone-create", args=[agreement.pk]),
-                           {"title": "Survei lokasi", "responsible_region": region("32.04").pk, "due_on": "2025-08-01"})
+                           _rows(("Survei lokasi", region("32.04").pk, "2025-08-01")))
     assert response.status_code == 302
     assert Milestone.objects.get().responsible_region.code == "32.04"
+
+
+def test_several_milestones_are_added_together_or_not_at_all(client, personas):
+    agreement = PksFactory(regions=["32.73", "32.04"])
+    MilestoneFactory(agreement=agreement, title="Sudah ada")
+    client.force_login(personas["local_in"])
+    url = reverse("milestone-create", args=[agreement.pk])
+    page = client.get(url)
+    assert len(page.context["rows"].forms) == 3, "three empty rows to start"
+    refused = client.post(url, _rows(("Survei", region("32.73").pk, "2025-01-31"), ("", "", ""),
+                                     ("Sudah ada", "", ""), ("Survei", "", "")))
+    assert refused.status_code == 200
+    errors = [form.errors for form in refused.context["rows"].forms]
+    assert errors[0] == {} and errors[1] == {}
+    assert "title" in errors[2] and "title" in errors[3], "each row's own error, on the row"
+    assert "row 1" in str(errors[3]["title"])
+    assert agreement.milestones.count() == 1, "nothing saved"
+    saved = client.post(url, _rows(("Survei", region("32.73").pk, "2025-01-31"), ("", "", ""),
+                                   ("Rapat koordinasi", region("32.04").pk, "2025-03-31")))
+    assert saved.status_code == 302
+    assert set(agreement.milestones.values_list("title", flat=True)) == {"Sudah ada", "Survei", "Rapat koordinasi"}
+
+
+def test_add_row_keeps_what_was_typed_and_saves_nothing(client, personas):
+    agreement = PksFactory(regions=["32.73", "32.04"])
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("milestone-create", args=[agreement.pk]),
+                           {**_rows(("Survei", region("32.73").pk, "2025-01-31")), "add_row": "1"})
+    rows = response.context["rows"]
+    assert len(rows.forms) == 2 and rows.forms[0].initial["title"] == "Survei"
+    assert not any(form.errors for form in rows.forms)
+    assert not Milestone.objects.exists()
+
+
+def test_a_new_pks_is_saved_with_its_milestones_or_not_at_all(client, personas):
+    kb = AgreementFactory(regions=["32.73", "32.04"], affairs=["3.26"])
+    client.force_login(personas["local_in"])
+    data = {"number": "PKS/BARU/1", "document_type": "PKS", "parent": kb.pk, "title": "Pelaksanaan",
+            "cooperation_kind": kb.cooperation_kind, "regions": [region("32.73").pk, region("32.04").pk],
+            "affairs": [affair("3.26").pk], "third_parties": "", "scope": "", "dprd_approved_on": "", "starts_on": "",
+            "ends_on": "", "value_idr": ""}
+    refused = client.post(reverse("agreement-create"), {**data, **_rows(("Survei", region("32.01").pk, ""))})
+    assert refused.status_code == 200
+    assert "responsible_region" in refused.context["rows"].forms[0].errors
+    assert not Agreement.objects.filter(number="PKS/BARU/1").exists(), "the PKS is not saved without its rows"
+    saved = client.post(reverse("agreement-create"), {**data, **_rows(
+        ("Survei", region("32.73").pk, "2025-01-31"), ("Rapat", region("32.04").pk, ""), ("Laporan", "", ""))})
+    assert saved.status_code == 302
+    pks = Agreement.objects.get(number="PKS/BARU/1")
+    assert pks.parent == kb and pks.milestones.count() == 3
 
 
 def test_sign_view_records_the_signing(client, personas, media_root):

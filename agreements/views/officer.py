@@ -16,11 +16,12 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from .. import access, followups, forms, idempotency, services, stalls, uploads
-from ..forms import AgreementForm, DocumentForm, MilestoneForm, MilestoneUpdateForm, SignForm
-from ..models import Document, Milestone, MilestoneUpdate
+from ..forms import AgreementForm, DocumentForm, MilestoneUpdateForm, SignForm
+from ..models import Document, Milestone, MilestoneUpdate, Region
 from .common import FORM_MARGIN, attachment_response, body_limit, create_once
 
 MY_PAGE_SIZE = 25
@@ -97,22 +98,36 @@ def agreement_create(request):
         raise PermissionDenied
     if request.method == "POST":
         form = AgreementForm(request.POST, user=request.user)
-        if form.is_valid():
+        chosen = Region.objects.filter(pk__in=[v for v in request.POST.getlist("regions") if v.isdigit()])
+        rows = forms.milestone_rows(request.POST, regions=chosen, add_row="add_row" in request.POST)
+        # Both validated (``&``, not ``and``): every error of the form and of the rows shows at once.
+        if "add_row" not in request.POST and form.is_valid() & rows.is_valid():
+            row_forms, values = rows.rows()
+
+            def write():
+                try:
+                    return services.agreement_create(user=request.user, milestones=values, **form.service_kwargs())
+                except services.MilestoneRowErrors as exc:
+                    rows.add_row_errors(row_forms, exc.rows)
+                    raise ValidationError(str(exc)) from exc
+
             response = create_once(
-                request, form, lambda: services.agreement_create(user=request.user, **form.service_kwargs()),
-                success=_("The draft agreement was saved."), done=lambda a: a.get_absolute_url(),
-                repeated="my-agreements",
+                request, form, write, success=_("The draft agreement was saved."),
+                done=lambda a: a.get_absolute_url(), repeated="my-agreements",
             )
             if response:
                 return response
+        elif "add_row" in request.POST:
+            form.errors.clear()  # "Add row" is not a save: the form comes back as typed, without errors
     else:
         initial = {"regions": [request.user.region]} if access.is_officer(request.user) else {}
         parent = _kb_to_follow_up(request)
         if parent is not None:
             initial = AgreementForm.initial_for_pks_under(parent)
         form = AgreementForm(initial=initial, user=request.user)
+        rows = forms.milestone_rows(regions=Region.objects.filter(pk__in=[r.pk for r in initial.get("regions", [])]))
     return render(request, "agreements/officer/agreement_form.html", {
-        "form": form, "agreement": None, "form_token": idempotency.issue_form_token(request),
+        "form": form, "agreement": None, "rows": rows, "form_token": idempotency.issue_form_token(request),
     })
 
 
@@ -180,21 +195,37 @@ def agreement_sign(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_create(request, pk):
+    """Add milestones: a table of rows (title, responsible party, due date), saved together or not at all."""
     agreement = access.get_agreement_for_user(request.user, pk, write=True)
+    parties = Region.objects.filter(parties__agreement=agreement).order_by("code")
+    summary = forms.forms.Form(data={})  # where a refusal of the whole table is said, above the rows
+    summary.is_valid()
     if request.method == "POST":
-        form = MilestoneForm(request.POST, agreement=agreement)
-        if form.is_valid():
-            response = create_once(
-                request, form,
-                lambda: services.milestone_create(agreement=agreement, user=request.user, **form.cleaned_data),
-                success=_("The milestone was added."), done=agreement.get_absolute_url(),
-            )
-            if response:
-                return response
+        add_row = "add_row" in request.POST
+        rows = forms.milestone_rows(request.POST, regions=parties, add_row=add_row)
+        if not add_row and rows.is_valid():
+            row_forms, values = rows.rows()
+            if not values:
+                rows.forms[0].add_error("title", _("Fill in at least one milestone."))
+            else:
+                def write():
+                    try:
+                        return services.milestones_create(agreement=agreement, user=request.user, rows=values)
+                    except services.MilestoneRowErrors as exc:
+                        rows.add_row_errors(row_forms, exc.rows)
+                        raise ValidationError(str(exc)) from exc
+
+                response = create_once(
+                    request, summary, write, done=agreement.get_absolute_url(),
+                    success=lambda created: ngettext("%(count)s milestone was added.", "%(count)s milestones were added.",
+                                                     len(created)) % {"count": len(created)},
+                )
+                if response:
+                    return response
     else:
-        form = MilestoneForm(agreement=agreement)
+        rows = forms.milestone_rows(regions=parties)
     return render(request, "agreements/officer/milestone_form.html", {
-        "form": form, "agreement": agreement, "form_token": idempotency.issue_form_token(request),
+        "rows": rows, "summary": summary, "agreement": agreement, "form_token": idempotency.issue_form_token(request),
     })
 
 
