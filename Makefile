@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DEBUG ?= 1
 
-.PHONY: run test install venv lint check browser-tests messages messages-check serve worker bench bench-import backup
+.PHONY: run test install venv lint check browser-tests messages messages-check serve worker bench import-bench backup
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -81,15 +81,15 @@ backup:
 
 # Performance benchmark at national scale (README "Performance"): seeds 2,000 then 20,000 agreements
 # into a dedicated PostgreSQL database (default postgres://postgres@127.0.0.1:5432/kerjasama_bench, created if
-# missing, TRUNCATEd and reseeded), serves it with gunicorn and measures every page; writes bench-results.json.
+# missing, TRUNCATEd and reseeded), serves it with gunicorn and measures every page; writes bench_results.json.
 # Then the largest import the limits accept (50,000 agreements + 150,000 milestones) through the /import/ path: an
 # import job checked and run by `manage.py worker` processes, with each worker's time and peak memory.
 BENCH_IMPORT_DB ?= postgres://postgres@127.0.0.1:5432/kerjasama_import_bench
 bench: install
 	$(PY) scripts/bench.py $(BENCH_ARGS)
-	@$(MAKE) --no-print-directory bench-import
+	@$(MAKE) --no-print-directory import-bench
 
-bench-import: install
+import-bench: install
 	@psql "$(dir $(BENCH_IMPORT_DB))postgres" -qtc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_IMPORT_DB))'" \
 	  | grep -q 1 || psql "$(dir $(BENCH_IMPORT_DB))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_IMPORT_DB))"
-	DATABASE_URL=$(BENCH_IMPORT_DB) $(PY) scripts/bench_import.py --largest --through-worker
+	DATABASE_URL=$(BENCH_IMPORT_DB) $(PY) scripts/bench_import.py --largest --via-worker

@@ -10,7 +10,7 @@ times ``manage.py stalled --format json`` (a subprocess, Django start-up include
 of every agreement, served by a separate single-worker gunicorn whose peak resident memory
 (``VmHWM`` of the worker in /proc) is read after the download. At the largest size it runs locust
 headless (50 users, 1–3 s waits, 60 s). It prints a table with both sizes, their ratio and the
-budgets, and writes everything to ``bench-results.json``.
+budgets, and writes everything to ``bench_results.json``.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kerjasama_bench .venv/bin/python scripts/bench.py
 
@@ -42,7 +42,7 @@ VENV_BIN = Path(sys.executable).parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kerjasama_bench"
 HOST = "127.0.0.1"
 PASSWORD = "bench-" + secrets.token_hex(8)
-MINISTRY_USER, ADMIN_USER = "bench-ministry", "bench-admin"
+MINISTRY_USER, ADMIN_USER = "bench_ministry", "bench_admin"
 PROVINCE = "35"  # Jawa Timur: the province with the most kabupaten/kota
 SEARCH = "sampah"
 
@@ -543,7 +543,7 @@ def main(argv=None) -> int:
     parser.add_argument("--load-seconds", type=int, default=60, help="locust run time (default 60)")
     parser.add_argument("--no-load", action="store_true", help="skip the locust load test")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the dataset (default 2026)")
-    parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
+    parser.add_argument("--output", default=str(ROOT / "bench_results.json"))
     parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))

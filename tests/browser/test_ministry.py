@@ -56,8 +56,8 @@ def test_province_table_sorts_by_a_column(live, demo_data, open_page):
     stalled_header = page.locator("table.sortable thead th").nth(4)
     stalled_header.locator("button").click()
     assert stalled_header.get_attribute("aria-sort") == "ascending"
-    values = [_number(cell) for cell in page.locator("table.sortable tbody tr td:nth-child(5)").all_inner_texts()]
+    values = [_number(cell) for cell in page.locator("table.sortable tbody tr td:nth-of-type(5)").all_inner_texts()]
     assert values == sorted(values)
     stalled_header.locator("button").click()
-    values = [_number(cell) for cell in page.locator("table.sortable tbody tr td:nth-child(5)").all_inner_texts()]
+    values = [_number(cell) for cell in page.locator("table.sortable tbody tr td:nth-of-type(5)").all_inner_texts()]
     assert values == sorted(values, reverse=True) and values[0] > 0
