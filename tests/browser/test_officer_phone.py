@@ -73,7 +73,7 @@ def test_switching_the_language_shows_the_same_page_in_english(live, demo_data, 
     page.wait_for_load_state("load")
     path = page.url
     assert page.locator("html").get_attribute("lang") == "id"
-    assert page.locator("#timeline-h").inner_text() == "Linimasa", "Bahasa Indonesia by default"
+    assert page.locator("#timeline-h").inner_text() == "Riwayat", "Bahasa Indonesia by default"
 
     page.locator(".lang-form button[value=en]").click()
     page.wait_for_load_state("load")
