@@ -53,6 +53,16 @@ def _agreements_for(user, queryset: QuerySet | None, officer_parties: Callable[[
     return qs.filter(_party_in(officer_parties()))
 
 
+def readable_region_ids(user) -> set[int] | None:
+    """The regions whose agreements ``user`` reads, as ids (for checks in memory, like the importer's); None when
+    the user reads every agreement. An agreement is readable when one of its parties is among them."""
+    if is_national(user):
+        return None
+    if not user.is_authenticated or not user.is_active or user.region_id is None:
+        return set()
+    return set(Region.objects.filter(readable_regions_q(user)).values_list("pk", flat=True))
+
+
 def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     """The agreements ``user`` may read."""
     return _agreements_for(user, queryset, lambda: readable_regions_q(user, "region"))

@@ -400,3 +400,39 @@ def test_a_signed_kb_offers_a_pks_under_it_prefilled_to_those_who_may_write_it(c
     draft = AgreementFactory(signed_on=None)
     client.force_login(personas["local_in"])
     assert f"?parent={draft.pk}" not in client.get(draft.get_absolute_url()).content.decode()
+
+
+# --- the import tells nothing about agreements the user may not read, and takes back the user's own export ------
+
+
+def test_the_import_answers_about_a_hidden_agreement_as_about_a_missing_one():
+    jatim = UserFactory(username="jatim", role="province", region=region("35"))
+    AgreementFactory(number="KB/JABAR", regions=["32.73", "32.04"], signed_on=D(2024, 1, 15))
+    hidden = run([agreement_row(number="PKS/1", document_type="PKS", parent_number="KB/JABAR", signed_on="2024-01-01",
+                                region_codes="35;35.78")], user=jatim, dry_run=True)
+    missing = run([agreement_row(number="PKS/1", document_type="PKS", parent_number="KB/NONE", signed_on="2024-01-01",
+                                 region_codes="35;35.78")], user=jatim, dry_run=True)
+    assert [(p.column, p.message.replace("KB/JABAR", "X")) for p in hidden.problems] == \
+        [(p.column, p.message.replace("KB/NONE", "X")) for p in missing.problems]
+    same_number = run([agreement_row(number="KB/JABAR", region_codes="35;35.78")], user=jatim, dry_run=True)
+    assert [(p.column, p.message) for p in same_number.problems] == [
+        ("number", "You may not change the agreement with this number: your region is not one of its parties.")]
+    milestones = importers.read_spreadsheet(csv_bytes([["agreement_number", "title"], ["KB/JABAR", "T"]]), "m.csv",
+                                            default_sheet="milestones")["milestones"]
+    plan = importers.plan_import({"milestones": milestones}, user=jatim)
+    assert [p.message for p in plan.problems] == [
+        "Unknown agreement KB/JABAR: it is neither in the file nor in the register."]
+
+
+def test_a_provincial_officer_imports_its_own_export_back_unchanged(client):
+    from agreements.exports import COLUMNS
+
+    jabar = UserFactory(username="jabar", role="province", region=region("32"))
+    AgreementFactory(number="KB/KOTA", regions=["32.73", "32.04"])  # read, not written by the province
+    AgreementFactory(number="KB/PROV", regions=["32", "32.73"])
+    client.force_login(jabar)
+    exported = b"".join(client.get(reverse("agreement-export", args=["csv"])).streaming_content)
+    assert b"KB/KOTA" in exported and b"KB/PROV" in exported and COLUMNS[0].encode() in exported
+    plan = importers.import_files((exported, "ekspor.csv"), user=jabar)
+    assert plan.ok, plan.problems
+    assert plan.agreement_counts.unchanged == 2

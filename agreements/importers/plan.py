@@ -66,6 +66,7 @@ class AgreementRow:
     old_third_party_names: frozenset | set = NO_IDS
     old_affair_ids: frozenset | set = NO_IDS
     obj: Agreement | None = None
+    blocked: bool = False  # a stored agreement the user may not read: refused, nothing else checked
 
 
 @dataclasses.dataclass(slots=True)

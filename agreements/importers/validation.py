@@ -11,8 +11,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ..access import may_remove_parties, may_write_parties
+from ..access import may_remove_parties, may_write_parties, readable_region_ids
 from ..models import Agreement, AgreementParty, GovernmentAffair, Milestone, Region, ThirdParty
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
 from .plan import AgreementRow, ImportPlan, MilestoneRow, _Collector
@@ -173,6 +174,10 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     # Each row obeys the write rules of ``user`` (``access``, as on the pages); None is the command line without
     # ``--user``, an administrator's tool without scope.
     writer = user
+    # A stored record outside what the user may read is treated as unknown: its values must not leak through the
+    # problems the rules would report about it (the pages answer 404 for it).
+    readable = readable_region_ids(writer) if writer is not None else None
+    hidden = {a.pk for a in loaded.values() if readable is not None and not (parties[a.pk] & readable)}
 
     # 3. Agreements: validate against the database and the rest of the file.
     checked = 0
@@ -185,18 +190,25 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
             by_number[row.number] = row
     for row in plan.agreements:
         row.existing = existing.get(row.number)
+        if row.existing is not None and row.existing.pk in hidden:
+            out.add(a_sheet, row.row, "number", WRITE_REFUSED)
+            row.blocked = True
+            continue
         _resolve_agreement(row, a_sheet, out, regions=regions, affairs=affairs, parties=parties,
-                           third_parties=third_parties, affair_links=affair_links, writer=writer,
-                           regions_by_id=regions_by_id)
+                           third_parties=third_parties, affair_links=affair_links)
         checked += 1
         report(checked)
     for row in plan.agreements:  # parent rules need every row resolved first
+        if row.blocked:
+            continue
         _check_parent(row, a_sheet, out, existing=existing, by_number=by_number, by_pk=loaded, parties=parties,
-                      regions_by_id=regions_by_id, writer=writer)
+                      regions_by_id=regions_by_id, writer=writer, hidden=hidden)
         _check_children(row, a_sheet, out, stored_children=stored_children, by_number=by_number,
                         regions_by_id=regions_by_id)
         if row.existing is not None:
             row.action = "updated" if row.changed else "unchanged"
+        if writer is not None:
+            _check_write_rules(row, a_sheet, out, writer=writer, parties=parties, regions_by_id=regions_by_id)
 
     # 4. Milestones.
     seen_keys = {}
@@ -213,14 +225,9 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
         if file_agreement is not None:
             row.agreement_ref = file_agreement
             party_ids = file_agreement.region_ids
-        elif db_agreement is not None:
+        elif db_agreement is not None and db_agreement.pk not in hidden:
             row.agreement_ref = db_agreement
             party_ids = parties[db_agreement.pk]
-            if writer is not None and not may_write_parties(writer, party_ids):
-                out.add(m_sheet, row.row, "agreement_number",
-                        _("You may not change the milestones of this agreement: your region is not one of its "
-                          "parties."))
-                continue
         else:
             out.add(m_sheet, row.row, "agreement_number",
                     _("Unknown agreement %(number)s: it is neither in the file nor in the register.")
@@ -229,6 +236,10 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
         if db_agreement is not None:
             row.existing = milestones_by_agreement[db_agreement.pk].get(row.title)
         _resolve_milestone(row, m_sheet, out, regions=regions, party_ids=party_ids)
+        if (writer is not None and file_agreement is None and row.action != "unchanged"
+                and not may_write_parties(writer, party_ids)):
+            out.add(m_sheet, row.row, "agreement_number",
+                    _("You may not change the milestones of this agreement: your region is not one of its parties."))
 
     # 5. Removing a party must not orphan an existing milestone the file leaves as it is.
     overridden = {(r.agreement_number, r.title) for r in plan.milestones if r.responsible_code is not None}
@@ -323,8 +334,7 @@ def _known(codes: list[str], known: dict, message: str, *, where: tuple, out: _C
     return found
 
 
-def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, parties, third_parties, affair_links,
-                       writer, regions_by_id):
+def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, parties, third_parties, affair_links):
     """Final values, model validation (``clean_fields``, ``clean``, ``clean_relations``) and the change set."""
     current = row.existing
     final = row.final = _final_values(row, AGREEMENT_SCALARS, AGREEMENT_DEFAULTS)
@@ -364,20 +374,6 @@ def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, parti
             {field: errors for field, errors in exc.error_dict.items() if not reported.get(field)}
         ) if any(reported.values()) else exc)
 
-    if writer is not None:
-        # The pages' write rules (``access``), row by row: what the user could not save there is refused here.
-        if current is not None and not may_write_parties(writer, parties[current.pk]):
-            out.add(sheet, row.row, "number",
-                    _("You may not change the agreement with this number: your region is not one of its parties."))
-        elif not may_write_parties(writer, row.region_ids):
-            out.add(sheet, row.row, "region_codes", _("Your own region (%(region)s) must be one of the parties.")
-                    % {"region": writer.region})
-        if current is not None and row.region_codes is not None:
-            removed = parties[current.pk] - row.region_ids
-            if removed and not may_remove_parties(writer, signed=current.signed_on is not None):
-                out.add(sheet, row.row, "region_codes", _(
-                    "The agreement is signed: only ministry staff can remove a party (%(names)s)."
-                ) % {"names": ", ".join(sorted(regions_by_id[r].name for r in removed))})
     if current is None:
         row.action = "created"
         return
@@ -393,12 +389,36 @@ def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, parti
         row.changed.append("affair_codes")
 
 
+WRITE_REFUSED = gettext_lazy("You may not change the agreement with this number: your region is not one of its parties.")
+
+
+def _check_write_rules(row: AgreementRow, sheet, out, *, writer, parties, regions_by_id) -> None:
+    """The pages' write rules (``access``) on a row that creates or changes an agreement; a row equal to what is
+    stored writes nothing and needs no write right (an officer's own export imports back)."""
+    if row.action == "unchanged":
+        return
+    current = row.existing
+    if current is not None and not may_write_parties(writer, parties[current.pk]):
+        out.add(sheet, row.row, "number", WRITE_REFUSED)
+        return
+    if not may_write_parties(writer, row.region_ids):
+        out.add(sheet, row.row, "region_codes", _("Your own region (%(region)s) must be one of the parties.")
+                % {"region": writer.region})
+    if current is not None and row.region_codes is not None:
+        removed = parties[current.pk] - row.region_ids
+        if removed and not may_remove_parties(writer, signed=current.signed_on is not None):
+            out.add(sheet, row.row, "region_codes", _(
+                "The agreement is signed: only ministry staff can remove a party (%(names)s)."
+            ) % {"names": ", ".join(sorted(regions_by_id[r].name for r in removed))})
+
+
 def _add_errors(out, sheet, row: int, errors: dict, columns: dict) -> None:
     for field, message in errors.items():
         out.add(sheet, row, columns.get(field, field), message)
 
 
-def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk, parties, regions_by_id, writer):
+def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk, parties, regions_by_id, writer,
+                  hidden=frozenset()):
     """The PKS's rules on its parent KB, in the file or in the register, with the values after the file:
     ``Agreement.parent_errors`` and ``Agreement.parent_party_errors``, the model's own rules."""
     parent = None  # the parent's row in this file, or the stored Agreement
@@ -411,6 +431,8 @@ def _check_parent(row: AgreementRow, sheet, out, *, existing, by_number, by_pk, 
             columns["parent"] = "document_type"
     elif row.parent_number:
         parent = by_number.get(row.parent_number) or existing.get(row.parent_number)
+        if isinstance(parent, Agreement) and parent.pk in hidden:
+            parent = None  # outside what the user may read: as if it did not exist
         if parent is None:
             out.add(sheet, row.row, "parent_number", _("Unknown parent %(number)s: it is neither in the file nor in "
                                                        "the register.") % {"number": row.parent_number})
