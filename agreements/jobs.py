@@ -224,7 +224,7 @@ def run(job_id: int) -> str:
             rows = len(plan.agreements) + len(plan.milestones)
             _finish(job, ImportJob.State.DONE, summary=_summary(plan), rows_validated=rows, rows_written=rows)
         importers.log_outcome(plan, job.user_id or "-", dry_run=False)
-    except importers.FileRefused as exc:
+    except (importers.FileRefused, importers.RegisterChanged) as exc:
         _finish(job, ImportJob.State.FAILED, error=str(exc))
     except Exception:
         logger.exception("import job %s failed", job.pk)

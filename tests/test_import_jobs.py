@@ -255,3 +255,23 @@ def test_the_command_line_import_shows_its_progress_on_a_terminal_only(tmp_path)
     call_command("import_agreements", str(path), stdout=pipe)
     assert "rows checked" not in pipe.getvalue() and "rows written" not in pipe.getvalue()
     assert Agreement.objects.filter(number__startswith="KB/C").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_save_made_while_an_import_was_checked_is_never_overwritten(personas):
+    """The reported race: the plan read version 1, an officer saved version 2, the import wrote its old copy back."""
+    from agreements import importers, services
+    from tests.factories import affair, region
+
+    AgreementFactory(number="KB/001/2024", regions=["32.73", "32.04"], scope="Lama")
+    tables = importers.read_files((workbook([agreement_row(title="Judul dari berkas")]), "data.xlsx"))
+    plan = importers.plan_import(tables)
+    assert plan.ok and plan.agreements[0].action == "updated"
+    stored = Agreement.objects.get(number="KB/001/2024")
+    services.agreement_update(agreement=stored, user=personas["ministry"], expected_version=1, scope="Dari halaman",
+                              regions=[region("32.73"), region("32.04")], affairs=[affair("3.26")])
+    with pytest.raises(importers.RegisterChanged, match="KB/001/2024"):
+        importers.apply_plan(plan)
+    stored.refresh_from_db()
+    assert (stored.scope, stored.version) == ("Dari halaman", 2)
+    assert stored.title != "Judul dari berkas"

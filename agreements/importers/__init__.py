@@ -98,7 +98,7 @@ from django.utils.translation import gettext as _
 
 from ..access import can_import
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
-from .apply import CHANGE_REASON, apply_plan
+from .apply import CHANGE_REASON, RegisterChanged, apply_plan
 from .plan import Counts, ImportPlan, Problem
 from .reading import AGREEMENTS_SHEET, MAX_FILE_SIZE, MILESTONES_SHEET, FileRefused, Table, read_spreadsheet
 from .template import CODES_SHEET, build_template
@@ -106,8 +106,8 @@ from .validation import plan_import
 
 __all__ = [
     "AGREEMENTS_SHEET", "CHANGE_REASON", "CODES_SHEET", "MAX_FILE_SIZE", "MILESTONES_SHEET", "Counts", "FileRefused",
-    "ImportPlan", "Problem", "Table", "apply_plan", "build_template", "can_import", "import_files", "log_outcome",
-    "plan_import", "read_files", "read_spreadsheet",
+    "ImportPlan", "Problem", "RegisterChanged", "Table", "apply_plan", "build_template", "can_import", "import_files",
+    "log_outcome", "plan_import", "read_files", "read_spreadsheet",
 ]
 
 

@@ -18,6 +18,35 @@ CHANGE_REASON = "import"
 BATCH = 2000
 
 
+class RegisterChanged(Exception):
+    """Records the plan updates were saved by someone else after it was checked: nothing was written."""
+
+    def __init__(self, numbers: list[str]):
+        self.numbers = numbers
+        shown = ", ".join(numbers[:10]) + (" …" if len(numbers) > 10 else "")
+        super().__init__(_(
+            "The register changed while the file was being checked: %(numbers)s were saved by someone else "
+            "meanwhile. Nothing was written; import the file again to check it against the register as it is now."
+        ) % {"numbers": shown})
+
+
+def _claim_versions(plan: ImportPlan) -> None:
+    """Inside the transaction: lock every stored record the plan updates and check it is still at the version the
+    plan read; a save made since (on a page, in admin, by another import) must not be overwritten."""
+    changed = []
+    for model, rows, label in (
+        (Agreement, [r for r in plan.agreements if r.action == "updated"], lambda r: r.number),
+        (Milestone, [r for r in plan.milestones if r.action == "updated"], lambda r: f"{r.agreement_number} / {r.title}"),
+    ):
+        expected = {r.existing.pk: (r.existing.version, label(r)) for r in rows}
+        for chunk in _chunks(list(expected)):
+            for pk, version in model.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "version"):
+                if version != expected[pk][0]:
+                    changed.append(expected[pk][1])
+    if changed:
+        raise RegisterChanged(sorted(changed))
+
+
 def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, progress=None) -> ImportPlan:
     """Write the plan in one transaction, with audit history. Refuses a plan that has problems.
 
@@ -30,6 +59,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
     user_id = user.pk if user is not None else None
     through = Agreement.affairs.through
     with transaction.atomic():
+        _claim_versions(plan)
         # KBs first, so that a PKS can point at a KB created by the same file.
         for document_type in (Agreement.DocumentType.KB, Agreement.DocumentType.PKS):
             rows = [r for r in plan.agreements if r.final["document_type"] == document_type]

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         try:
             plan = importers.import_files(agreements, milestones, user=user, dry_run=options["dry_run"],
                                           progress=progress)
-        except importers.FileRefused as exc:
+        except (importers.FileRefused, importers.RegisterChanged) as exc:
             raise CommandError(str(exc)) from exc
         for problem in plan.problems:
             self.stderr.write(str(problem))
