@@ -23,6 +23,18 @@ def run_import(job_id: int) -> str:
 
 
 @task()
+def send_email(*, subject: str, body: str, from_email: str, to: list[str], html: str = "") -> int:
+    """One e-mail, rendered by the caller (a password-reset link): sent here, off the request."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+
+    message = EmailMultiAlternatives(subject, body, from_email or settings.DEFAULT_FROM_EMAIL, to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message.send()
+
+
+@task()
 def send_reminders() -> str:
     """The weekly reminder e-mails (``manage.py send_reminders``, idempotent per ISO week)."""
     call_command("send_reminders")

@@ -1,10 +1,12 @@
 """Accounts: who may change whom, checked on the account as it is and as it will be; every change in history;
 never deleted; password reset and change throttled with counters every worker sees."""
 
+import datetime
 import time
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -17,6 +19,7 @@ from tests.factories import PASSWORD, UserFactory, region
 pytestmark = pytest.mark.django_db
 
 HistoricalUser = get_user_model().history.model
+ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 def _edit_data(account, **changes):
@@ -175,8 +178,11 @@ def test_one_address_asking_too_often_is_refused_with_429(client, settings):
 
 
 def test_known_and_unknown_addresses_get_the_same_answer_in_the_same_minimum_time(client, settings):
-    settings.PASSWORD_RESET_MIN_SECONDS = 0.3
+    settings.PASSWORD_RESET_MIN_SECONDS = 0.5
     UserFactory(username="rina", email="rina@example.go.id")
+    for email in ("rina@example.go.id", "nobody@example.go.id"):
+        client.post(RESET, {"email": email})  # warm-up: templates loaded, connections open
+    mail.outbox.clear()
     timings, answers = [], []
     for email in ("rina@example.go.id", "nobody@example.go.id"):
         started = time.monotonic()
@@ -184,8 +190,51 @@ def test_known_and_unknown_addresses_get_the_same_answer_in_the_same_minimum_tim
         timings.append(time.monotonic() - started)
         answers.append((response.status_code, response["Location"]))
     assert answers[0] == answers[1]
-    assert min(timings) >= 0.3
+    assert min(timings) >= 0.5
+    assert abs(timings[0] - timings[1]) < 0.15
     assert len(mail.outbox) == 1
+
+
+def test_the_reset_mail_is_sent_off_the_request(client, settings):
+    """With a queue the request only enqueues the mail: a slow mail server cannot tell known addresses apart."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASK_BACKEND = "database"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    UserFactory(username="rina", email="rina@example.go.id")
+    client.post(RESET, {"email": "rina@example.go.id"})
+    client.post(RESET, {"email": "nobody@example.go.id"})
+    assert mail.outbox == []
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "agreements.tasks.send_email"
+    assert queued.args_kwargs["kwargs"]["to"] == ["rina@example.go.id"]
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL: parallel requests racing for one counter")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_requests_never_pass_the_limit():
+    import threading
+
+    from django.db import connection
+
+    from agreements import throttle
+
+    barrier, allowed = threading.Barrier(12, timeout=20), []
+
+    def attempt():
+        try:
+            barrier.wait()
+            allowed.append(throttle.allow("reset-mail", "rina@example.go.id", limit=5,
+                                          window=datetime.timedelta(hours=1)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert allowed.count(True) == 5
 
 
 @pytest.mark.axes

@@ -3,8 +3,8 @@
 - Reset: at most ``PASSWORD_RESET_REQUESTS_PER_IP`` requests an hour from one client address (then 429), and
   at most ``PASSWORD_RESET_MAILS_PER_ADDRESS`` mails an hour to one e-mail address (beyond that nothing is
   sent, and the page answers exactly as when a mail is sent). Known and unknown addresses get the same answer
-  in the same time: every request takes at least ``PASSWORD_RESET_MIN_SECONDS`` (the mail is sent within
-  the request until a task queue sends it off the request).
+  in the same time: the mail is sent off the request (the ``send_email`` task), and every request takes at
+  least ``PASSWORD_RESET_MIN_SECONDS`` besides.
 - Both use the project's forms (agreements/auth_forms.py), whose messages the project's catalogue translates.
 - Change: a wrong old password counts as a failed log-in (django-axes), so guessing it here is throttled like
   guessing it on the log-in page; a locked-out pair gets the same lockout page.

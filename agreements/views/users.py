@@ -7,7 +7,6 @@ A new account gets a random password and a password-reset e-mail, so nobody else
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -16,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, forms, idempotency, services
+from .. import access, auth_forms, forms, idempotency, services
 from ..forms import UserForm
 
 USERS_PAGE_SIZE = 50
@@ -40,7 +39,7 @@ def user_list(request):
 
 
 def _send_password_email(request, email: str) -> None:
-    form = PasswordResetForm({"email": email})
+    form = auth_forms.PasswordResetForm({"email": email})  # the mail goes off the request, as for a reset
     if form.is_valid():
         form.save(request=request, use_https=request.is_secure(),
                   email_template_name="registration/password_reset_email.html",
