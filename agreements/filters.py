@@ -248,7 +248,10 @@ class AgreementFilter(django_filters.FilterSet):
         return queryset.filter(Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), region=value)))
 
     def filter_imported(self, queryset, name, value):
-        links = ImportJob.agreements.through.objects.filter(agreement=OuterRef("pk"), importjob_id=int(value))
+        """The agreements one of the user's own imports created or updated (another user's import: none)."""
+        user = getattr(self.request, "user", None)
+        links = ImportJob.agreements.through.objects.filter(
+            agreement=OuterRef("pk"), importjob_id=int(value), importjob__user_id=getattr(user, "pk", None))
         return queryset.filter(Exists(links))
 
     def filter_affair(self, queryset, name, value: GovernmentAffair):

@@ -7,7 +7,9 @@ it in one transaction, or fails writing nothing and says why. Who may see and ac
 """
 
 import logging
+import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +24,7 @@ logger = logging.getLogger("kerjasama.import")
 PREVIEW_ROWS = 200
 PROGRESS_EVERY = 1000
 KEEP_FILES = timezone.timedelta(days=1)
+STALE_RUNNING = timezone.timedelta(hours=6)  # far longer than the largest import takes
 
 
 def create(*, user, agreements: tuple[bytes, str], milestones: tuple[bytes, str] | None = None) -> ImportJob:
@@ -32,23 +35,28 @@ def create(*, user, agreements: tuple[bytes, str], milestones: tuple[bytes, str]
     return job
 
 
+DAMAGED = -1
+ROW_ELEMENT = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
 def estimate_rows(data: bytes, limit: int) -> int:
-    """Rows of a CSV (its lines) or of a workbook (its ``<row`` elements), counted until ``limit`` is passed."""
+    """Rows of a CSV (its line ends, CR, LF or CRLF) or of a workbook (the ``row`` elements of any XML part, where
+    ever its sheets are stored), counted until ``limit`` is passed."""
     if data[:4] != b"PK\x03\x04":
-        return data.count(b"\n")
+        return max(data.count(b"\n"), data.count(b"\r"))
     count = 0
     try:
         with zipfile.ZipFile(_BytesReader(data)) as archive:
             for info in archive.infolist():
-                if not info.filename.startswith("xl/worksheets/"):
+                if not info.filename.endswith(".xml") or info.filename.endswith("sharedStrings.xml"):
                     continue
                 with archive.open(info) as member:
                     tail = b""
                     while count <= limit and (chunk := member.read(1 << 16)):
-                        count += (tail + chunk).count(b"<row")
-                        tail = chunk[-3:]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return 0  # the check itself refuses a damaged file, with its reason
+                        count += len(ROW_ELEMENT.findall(tail + chunk))
+                        tail = chunk[-8:]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        return DAMAGED  # the check refuses a damaged archive at once, with its reason
     return count
 
 
@@ -82,9 +90,12 @@ def _files(job: ImportJob):
 
 
 def needs_background(job: ImportJob) -> bool:
+    """Over the threshold, or a readable file whose rows could not be counted (checked off the request then too);
+    a damaged archive is refused at once by the reader, in the request."""
     limit = settings.IMPORT_BACKGROUND_VALIDATION_ROWS
-    rows = sum(estimate_rows(bytes(data), limit) for data in (job.agreements_data, job.milestones_data) if data)
-    return rows > limit
+    files = [bytes(data) for data in (job.agreements_data, job.milestones_data) if data]
+    counts = [estimate_rows(data, limit) for data in files]
+    return sum(c for c in counts if c > 0) > limit or any(count == 0 for count in counts)
 
 
 def start_check(job: ImportJob) -> bool:
@@ -156,6 +167,15 @@ def check(job_id: int) -> str:
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.state != ImportJob.State.VALIDATING:
         return job.state
+    try:
+        return _check(job)
+    except Exception:
+        logger.exception("import job %s: the check failed", job.pk)
+        _finish(job, ImportJob.State.FAILED, error=_("An unexpected error stopped the check. Nothing was written."))
+        return job.state
+
+
+def _check(job: ImportJob) -> str:
     try:
         tables = _read(job)
     except importers.FileRefused as exc:
@@ -245,6 +265,11 @@ def clean_up(now=None) -> int:
         for path in legacy.glob("*.upload"):
             if path.stat().st_mtime < (now - KEEP_FILES).timestamp():
                 path.unlink(missing_ok=True)
+    # A worker killed in the middle of an import (out of memory, a forced stop) leaves it running: its
+    # transaction was rolled back, so it wrote nothing.
+    ImportJob.objects.filter(state=ImportJob.State.RUNNING, started_at__lt=now - STALE_RUNNING).update(
+        state=ImportJob.State.FAILED, finished_at=now, agreements_data=None, milestones_data=None,
+        error=_("The worker stopped during the import. Nothing was written; import the file again."))
     return ImportJob.objects.filter(created_at__lt=now - KEEP_FILES).exclude(
         state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
     ).exclude(agreements_data=None, milestones_data=None).update(

@@ -52,11 +52,13 @@ JOBS = [
 ]
 
 
-def claim(job: str, slot: str) -> bool:
-    """Insert the (job, slot) row; True for the one caller that inserted it."""
+def claim(job: str, slot: str, enqueue) -> bool:
+    """Insert the (job, slot) row and enqueue, in one transaction (both in the database): True for the one caller
+    that inserted it. A failed enqueue takes the claim back, so the slot is not lost."""
     try:
         with transaction.atomic():
             PeriodicRun.objects.create(job=job, slot=slot)
+            enqueue()
     except IntegrityError:
         return False
     return True
@@ -74,18 +76,14 @@ def run_due_jobs(now: datetime.datetime | None = None) -> list[str]:
     enqueued = []
     for job in JOBS:
         slot = job.slot(now)
-        if slot is not None and claim(job.name, slot):
-            _task(job.task_path).enqueue()
+        if slot is not None and claim(job.name, slot, _task(job.task_path).enqueue):
             enqueued.append(job.name)
     return enqueued
 
 
 def schedule_tick(at: datetime.datetime) -> bool:
     """Enqueue the tick of ``at``'s minute, once (only with a backend that runs tasks later)."""
-    if not claim("tick", minute(at)):
-        return False
-    _task("tick").using(run_after=at).enqueue()
-    return True
+    return claim("tick", minute(at), _task("tick").using(run_after=at).enqueue)
 
 
 def start(now: datetime.datetime | None = None) -> bool:
@@ -103,10 +101,9 @@ def tick(now: datetime.datetime | None = None) -> list[str]:
     """One tick: enqueue the due jobs, schedule the next tick, forget the tick slots older than a day (the jobs'
     slots, one a week or a day, are kept as the record of what was scheduled)."""
     now = now or timezone.now()
-    enqueued = run_due_jobs(now)
-    schedule_tick(now + TICK)
+    schedule_tick(now + TICK)  # first: a failure below must not end the chain
     PeriodicRun.objects.filter(job="tick", created_at__lt=now - datetime.timedelta(days=1)).delete()
-    return enqueued
+    return run_due_jobs(now)
 
 
 def uses_worker() -> bool:

@@ -117,11 +117,11 @@ def _check_parent(user, parent: Agreement | None, previous_parent_id: int | None
         raise ValidationError({"parent": _("You may only add a PKS under a KB your region is a party to.")})
 
 
-def _check_party_removal(user, agreement: Agreement, regions) -> None:
+def _check_party_removal(user, agreement: Agreement, regions, *, signed: bool) -> None:
     """Once signed, only ministry staff (or an administrator) remove a party (``access.may_remove_parties``)."""
     kept = {r.pk for r in regions}
     removed = [p.region for p in agreement.parties.select_related("region") if p.region_id not in kept]
-    if removed and not access.may_remove_parties(user, signed=agreement.signed_on is not None):
+    if removed and not access.may_remove_parties(user, signed=signed):
         raise ValidationError({"regions": _(
             "The agreement is signed: only ministry staff can remove a party (%(names)s)."
         ) % {"names": ", ".join(sorted(r.name for r in removed))}})
@@ -226,19 +226,21 @@ def agreement_update(
         raise TypeError(f"agreement_update() got unexpected fields: {sorted(unknown)}")
     regions, affairs, third_party_names = list(regions), list(affairs), list(third_party_names)
     _check_own_region(user, regions)
-    # Responsible regions of milestones must stay parties.
-    kept = {r.pk for r in regions}
-    orphaned = agreement.milestones.exclude(responsible_region__isnull=True).exclude(responsible_region__in=kept)
-    if orphaned.exists():
-        raise ValidationError({"regions": _("A region responsible for a milestone cannot be removed from the parties.")})
-    _check_party_removal(user, agreement, regions)
     if "parent" in fields:
         _check_parent(user, fields["parent"], agreement.parent_id)
+    signed_before = agreement.signed_on
     for name, value in fields.items():
         setattr(agreement, name, value)
     agreement.updated_by = user
     with transaction.atomic():
-        _lock_family(agreement)
+        _lock_family(agreement)  # the parties, milestones and family rules below are read under the lock
+        # Responsible regions of milestones must stay parties.
+        kept = {r.pk for r in regions}
+        orphaned = agreement.milestones.exclude(responsible_region__isnull=True).exclude(responsible_region__in=kept)
+        if orphaned.exists():
+            raise ValidationError(
+                {"regions": _("A region responsible for a milestone cannot be removed from the parties.")})
+        _check_party_removal(user, agreement, regions, signed=signed_before is not None)
         _validate_agreement(agreement, regions=regions, third_party_names=third_party_names, affairs=affairs)
         _claim_version(Agreement, agreement.pk, expected_version)
         agreement.version = expected_version + 1

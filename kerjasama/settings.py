@@ -192,7 +192,6 @@ STORAGES = {
 }
 # Uploaded scans and evidence live outside static/ and are served only through an access-checked view.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_MAX_IMAGE_PIXELS = 40_000_000  # uploaded JPEG/PNG: width × height above this is refused (agreements/uploads.py)
 

@@ -275,3 +275,75 @@ def test_a_save_made_while_an_import_was_checked_is_never_overwritten(personas):
     stored.refresh_from_db()
     assert (stored.scope, stored.version) == ("Dari halaman", 2)
     assert stored.title != "Judul dari berkas"
+
+
+# --- what review found: counting rows, a crashing check, a killed worker, a failed tick, the blobs -----------
+
+
+def test_rows_are_counted_whatever_the_line_ends_or_where_the_sheets_are():
+    import zipfile
+
+    assert jobs.estimate_rows(b"a,b\r1,2\r3,4\r", 100) == 3
+    data = big_file(4)
+    moved = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(moved, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename.replace("xl/worksheets/", "xl/ws/"), source.read(info))
+    assert jobs.estimate_rows(moved.getvalue(), 100) == jobs.estimate_rows(data, 100) == 10
+    assert jobs.estimate_rows(b"PK\x03\x04 broken", 100) == jobs.DAMAGED
+
+
+@pytest.mark.django_db
+def test_a_check_that_crashes_fails_the_job_instead_of_checking_forever(queued, monkeypatch):
+    from agreements import importers
+
+    job = jobs.create(user=UserFactory(role="ministry"), agreements=(workbook([agreement_row()]), "data.xlsx"))
+    monkeypatch.setattr(importers, "plan_import", lambda *a, **k: 1 / 0)
+    assert jobs.check(job.pk) == "failed"
+    job.refresh_from_db()
+    assert not job.is_active and "unexpected error" in job.error
+
+
+@pytest.mark.django_db
+def test_an_import_whose_worker_was_killed_is_failed_by_the_clean_up(queued):
+    job = jobs.create(user=UserFactory(role="ministry"), agreements=(b"a,b\n", "data.csv"))
+    ImportJob.objects.filter(pk=job.pk).update(state="running", started_at=timezone.now() - datetime.timedelta(hours=7))
+    jobs.clean_up()
+    job.refresh_from_db()
+    assert (job.state, job.agreements_data) == ("failed", None) and "worker stopped" in job.error
+
+
+@pytest.mark.django_db
+def test_a_failing_tick_still_schedules_the_next_one(queued, monkeypatch):
+    def broken(now=None):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(periodic, "run_due_jobs", broken)
+    with pytest.raises(RuntimeError):
+        periodic.tick()
+    assert DBTaskResult.objects.filter(task_path="agreements.tasks.tick", status="READY").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_progress_poll_never_loads_the_files(client, queued):
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory(role="ministry")
+    job = jobs.create(user=user, agreements=(big_file(), "besar.xlsx"))
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("import-job-progress", args=[job.pk])).status_code == 200
+    assert not [q for q in ctx.captured_queries if "agreements_data" in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_the_imported_filter_shows_only_the_users_own_imports(client):
+    mine, theirs = UserFactory(role="ministry"), UserFactory(role="ministry")
+    agreement = AgreementFactory()
+    job = ImportJob.objects.create(user=theirs, agreements_name="milik-lain.xlsx", state="done")
+    job.agreements.add(agreement)
+    client.force_login(theirs)
+    assert [a.pk for a in client.get(reverse("agreement-list"), {"imported": job.pk}).context["page"].object_list] \
+        == [agreement.pk]
+    client.force_login(mine)
+    assert list(client.get(reverse("agreement-list"), {"imported": job.pk}).context["page"].object_list) == []

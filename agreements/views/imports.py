@@ -51,9 +51,12 @@ def _require_importer(user):
         raise PermissionDenied
 
 
+BLOBS = ("agreements_data", "milestones_data")  # up to 40 MB: never loaded to show or act on a job
+
+
 def _job_for(user, pk) -> ImportJob:
     try:
-        return access.import_jobs_visible_to(user).select_related("user").get(pk=pk)
+        return access.import_jobs_visible_to(user).select_related("user").defer(*BLOBS).get(pk=pk)
     except (ImportJob.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
@@ -115,7 +118,7 @@ def import_upload(request):
 def _act(request, pk):
     """Confirm or cancel the job ``pk`` (only its own user's)."""
     try:
-        job = access.import_jobs_visible_to(request.user).get(pk=int(pk))
+        job = access.import_jobs_visible_to(request.user).defer(*BLOBS).get(pk=int(pk))
     except (ImportJob.DoesNotExist, ValueError, TypeError):
         job = None
     if job is None or job.state != ImportJob.State.PREVIEW and request.POST.get("action") == "confirm":
@@ -159,7 +162,7 @@ def import_jobs(request):
     """My imports: the user's imports, newest first, with their state."""
     _require_importer(request.user)
     page = Paginator(access.import_jobs_visible_to(request.user).select_related("user").defer(
-        "agreements_data", "milestones_data", "summary", "problems"), JOBS_PAGE_SIZE).get_page(request.GET.get("page"))
+        *BLOBS, "summary", "problems"), JOBS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "agreements/import_jobs.html", {"page": page})
 
 

@@ -34,7 +34,7 @@ EXPORT_CONTENT_TYPES = {
 
 
 def _filterset(request) -> AgreementFilter:
-    return AgreementFilter(request.GET, queryset=access.agreements_visible_to(request.user))
+    return AgreementFilter(request.GET, queryset=access.agreements_visible_to(request.user), request=request)
 
 
 def _query(request, **changes) -> str:
