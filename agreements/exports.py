@@ -149,10 +149,11 @@ def write_xlsx(rows: Iterable[list], fileobj) -> None:
     workbook.save(fileobj)
 
 
-def xlsx_tempfile(rows: Iterable[list]):
-    """The workbook in a temporary file on disk, rewound, for ``FileResponse`` (deleted on close)."""
+def xlsx_tempfile(rows: Iterable[list], write=None):
+    """The workbook (``write_xlsx``, or ``write`` given) in a temporary file on disk, rewound, for ``FileResponse``
+    (deleted on close)."""
     tmp = tempfile.TemporaryFile(suffix=".xlsx")
-    write_xlsx(rows, tmp)
+    (write or write_xlsx)(rows, tmp)
     tmp.seek(0)
     return tmp
 
@@ -246,9 +247,3 @@ def write_readable_xlsx(rows: Iterable[list], fileobj) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     workbook.save(fileobj)
 
-
-def readable_xlsx_tempfile(rows: Iterable[list]):
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")
-    write_readable_xlsx(rows, tmp)
-    tmp.seek(0)
-    return tmp

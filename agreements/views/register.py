@@ -153,6 +153,6 @@ def agreement_workbook(request):
     filterset = _filterset(request)
     rows = exports.iter_readable_rows(filterset.qs, filterset.as_of)
     return FileResponse(
-        exports.readable_xlsx_tempfile(rows), as_attachment=True, content_type=EXPORT_CONTENT_TYPES["xlsx"],
-        filename=f"kerjasama-{filterset.as_of.isoformat()}.xlsx",
+        exports.xlsx_tempfile(rows, exports.write_readable_xlsx), as_attachment=True,
+        content_type=EXPORT_CONTENT_TYPES["xlsx"], filename=f"kerjasama-{filterset.as_of.isoformat()}.xlsx",
     )
