@@ -371,3 +371,13 @@ def test_an_evidence_file_lost_to_a_form_error_is_said_plainly(client, personas,
     assert "The evidence file “foto-kegiatan.png” was not saved because the form has errors" in response.content.decode()
     page = client.get(reverse("milestone-update", args=[milestone.pk]))
     assert "was not saved" not in page.content.decode()
+
+
+def test_an_empty_milestone_table_asks_for_one_milestone(client, personas):
+    agreement = PksFactory(regions=["32.73", "32.04"])
+    client.force_login(personas["local_in"])
+    for data in ({}, _rows(("", "", ""), ("", "", ""))):
+        response = client.post(reverse("milestone-create", args=[agreement.pk]), data)
+        assert response.status_code == 200
+        assert "Fill in at least one milestone." in response.content.decode()
+    assert not Milestone.objects.exists()

@@ -206,7 +206,7 @@ def milestone_create(request, pk):
         if not add_row and rows.is_valid():
             row_forms, values = rows.rows()
             if not values:
-                rows.forms[0].add_error("title", _("Fill in at least one milestone."))
+                summary.add_error(None, _("Fill in at least one milestone."))
             else:
                 def write():
                     try:
