@@ -142,26 +142,25 @@ def _validate_agreement(agreement: Agreement, *, regions, third_party_names, aff
         raise ValidationError(errors)
 
 
+def _replace_rows(rows, key, wanted: dict, make, user) -> None:
+    """Make the stored ``rows`` those of ``wanted`` (key → value): delete the others (with history), keep the
+    rows already there untouched (a kept party keeps its numbers and signatories), create the missing ones."""
+    wanted = dict(wanted)
+    for row in rows:
+        if wanted.pop(key(row), None) is None:
+            row._history_user = user
+            row.delete()
+    for value in wanted.values():
+        _save(make(value), user)
+
+
 def _set_relations(agreement: Agreement, *, user, regions, third_party_names, affairs) -> None:
-    """Replace parties, third parties and affairs; kept parties keep their details (numbers, signatories)."""
-    wanted = {r.pk: r for r in regions}
-    for party in agreement.parties.all():
-        if party.region_id not in wanted:
-            party._history_user = user
-            party.delete()
-        else:
-            wanted.pop(party.region_id)
-    for region in wanted.values():
-        _save(AgreementParty(agreement=agreement, region=region), user)
-    names = {n.strip() for n in third_party_names if n.strip()}
-    for third in agreement.third_parties.all():
-        if third.name not in names:
-            third._history_user = user
-            third.delete()
-        else:
-            names.discard(third.name)
-    for name in sorted(names):
-        _save(ThirdParty(agreement=agreement, name=name), user)
+    """Replace parties, third parties and affairs."""
+    _replace_rows(agreement.parties.all(), lambda p: p.region_id, {r.pk: r for r in regions},
+                  lambda region: AgreementParty(agreement=agreement, region=region), user)
+    names = sorted({n.strip() for n in third_party_names if n.strip()})
+    _replace_rows(agreement.third_parties.all(), lambda t: t.name, {n: n for n in names},
+                  lambda name: ThirdParty(agreement=agreement, name=name), user)
     agreement.affairs.set(affairs)
 
 
