@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from . import regions
 from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Region, User
@@ -51,6 +52,15 @@ def _agreements_for(user, queryset: QuerySet | None, officer_parties: Callable[[
     if user.region_id is None:
         return qs.none()
     return qs.filter(_party_in(officer_parties()))
+
+
+def scope_name(user) -> str | None:
+    """What a figure computed on ``agreements_visible_to(user)`` covers, for its label: None when national."""
+    if is_national(user) or not user.is_authenticated or user.region_id is None:
+        return None
+    if user.role == User.Role.PROVINCE:
+        return _("%(province)s and its kabupaten/kota") % {"province": user.region.name}
+    return user.region.name
 
 
 def readable_region_ids(user) -> set[int] | None:

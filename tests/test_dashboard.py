@@ -149,3 +149,17 @@ def build_suffix(i: int):
 def test_dashboard_requires_login(client, db):
     response = client.get("/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("who", "title"), [
+    ("ministry", "National dashboard"),
+    ("province_in", "Dashboard: Jawa Barat and its kabupaten/kota"),
+    ("local_in", "Dashboard: Kota Bandung"),
+])
+def test_the_dashboard_title_names_what_its_figures_cover(client, personas, who, title):
+    """A kota officer's figures are its own: the page is not called national."""
+    client.force_login(personas[who])
+    html = client.get("/").content.decode()
+    assert f"<h1>{title}</h1>" in html
+    assert (who == "ministry") == ("National dashboard" in html)

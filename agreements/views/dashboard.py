@@ -32,6 +32,7 @@ def home(request):
         return AgreementFilter(data=rest, queryset=visible, request=request, thresholds=thresholds).qs
 
     context = {
+        "scope_name": access.scope_name(request.user),  # the title says what the figures cover
         "filterset": filterset,
         "as_of": as_of,
         "thresholds": thresholds,
