@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import followups, regions, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, ImportJob, Region, Stage, StallReason, ThirdParty
+from .widgets import use_picker
 
 SEARCH_CONFIG = "indonesian"
 
@@ -198,6 +199,9 @@ class AgreementFilter(django_filters.FilterSet):
         # Always bound: an empty query string still means "annotate and sort as of today".
         super().__init__(data if data is not None else QueryDict(), queryset, **kwargs)
         self.thresholds = thresholds or stalls.Thresholds.current()
+        use_picker(self.form.fields["province"], Region.objects.filter(level=Region.Level.PROVINCE),
+                   value_field="code", empty_label=_("All provinces"))
+        use_picker(self.form.fields["region"], Region.objects.all(), value_field="code", empty_label=_("All regions"))
         self.as_of = stalls.today()
 
     # -- the whole queryset ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from . import access, stalls
 from .models import Agreement, Document, FollowUp, GovernmentAffair, Milestone, NeedOffer, Region, User
 from .services import NEEDOFFER_FIELDS
+from .widgets import use_picker
 
 
 def add_service_errors(form, exc: ValidationError) -> None:
@@ -47,8 +48,7 @@ class AgreementForm(VersionedForm):
     cooperation_kind = forms.ChoiceField(label=_("Cooperation kind"), choices=Agreement.Kind.choices)
     regions = forms.ModelMultipleChoiceField(
         label=_("Party regions"), queryset=Region.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("Your own region must be one of them. Hold Ctrl (or Cmd) to choose several."),
+        help_text=_("Type part of a region's name to add it; your own region must be one of them."),
     )
     third_parties = forms.CharField(
         label=_("Third parties"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -67,6 +67,7 @@ class AgreementForm(VersionedForm):
     def __init__(self, *args, user, editing: bool = False, agreement: Agreement | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["regions"].queryset = access.party_choices_for(user)
+        use_picker(self.fields["regions"], access.party_choices_for(user), multiple=True)
         # A PKS goes under a KB the user may write (services._check_parent); an existing PKS keeps its KB.
         kbs = access.agreements_writable_by(user, Agreement.objects.filter(document_type=Agreement.DocumentType.KB))
         if agreement is not None and agreement.parent_id:
@@ -224,9 +225,11 @@ class UserForm(forms.Form):
             if not (actor.is_superuser or actor.role == User.Role.ADMIN):
                 roles = [c for c in roles if c[0] != User.Role.ADMIN]
             self.fields["region"].queryset = Region.objects.all()
+            use_picker(self.fields["region"], Region.objects.all())
         else:
             roles = [c for c in User.Role.choices if c[0] == User.Role.LOCAL]
             self.fields["region"].queryset = Region.objects.filter(province_id=actor.region_id)
+            use_picker(self.fields["region"], Region.objects.filter(province_id=actor.region_id))
         self.fields["role"].choices = roles
         if editing:
             self.fields["username"].disabled = True
@@ -261,6 +264,7 @@ class NeedOfferForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = access.needoffer_regions_for(user).order_by("code")
+        use_picker(self.fields["region"], access.needoffer_regions_for(user))
         self.fields["affair"].queryset = GovernmentAffair.objects.order_by("code")
         self.fields["kind"].widget = forms.RadioSelect(choices=NeedOffer.Kind.choices)
 
@@ -293,8 +297,8 @@ class MapFilterForm(forms.Form):
 
 
 class RegisterFilterForm(forms.Form):
-    region = forms.CharField(label=_("Region code"), required=False, max_length=8)
-    province = forms.CharField(label=_("Province code"), required=False, max_length=8)
+    region = forms.CharField(label=_("Region"), required=False, max_length=8)
+    province = forms.CharField(label=_("Province"), required=False, max_length=8)
     affair = forms.ModelChoiceField(
         label=_("Affair"), queryset=GovernmentAffair.objects.order_by("code"), to_field_name="code",
         required=False, empty_label=_("All affairs"),
@@ -303,3 +307,10 @@ class RegisterFilterForm(forms.Form):
         label=_("Need or offer"), required=False,
         choices=[("", _("Needs and offers")), *NeedOffer.Kind.choices],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The filters submit codes (region=32.73, province=32): every existing link keeps working.
+        use_picker(self.fields["region"], Region.objects.all(), value_field="code", empty_label=_("All regions"))
+        use_picker(self.fields["province"], Region.objects.filter(level=Region.Level.PROVINCE), value_field="code",
+                   empty_label=_("All provinces"))

@@ -61,3 +61,142 @@ document.addEventListener("DOMContentLoaded", function () {
     if (progress && Number(progress.value || 0) < 100) { progress.value = "100"; }
   });
 });
+
+// The region picker (agreements/widgets.py): a select of regions grouped by province becomes a search box. Typing
+// part of a name lists the matching regions (name, kind, province); arrows and Enter or a tap choose one, which
+// becomes a chip with a "Remove …" button. The select stays in the form, hidden, and is what is submitted.
+document.addEventListener("DOMContentLoaded", function () {
+  var counter = 0;
+  document.querySelectorAll("select[data-region-picker]").forEach(function (select) {
+    counter += 1;
+    var multiple = select.multiple;
+    var options = Array.prototype.filter.call(select.options, function (o) { return o.value !== ""; });
+    var wrapper = document.createElement("div");
+    wrapper.className = "region-picker";
+    var chips = document.createElement("ul");
+    chips.className = "picker-chips";
+    var input = document.createElement("input");
+    input.type = "search";
+    input.autocomplete = "off";
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-label", select.dataset.searchLabel);
+    input.placeholder = select.dataset.searchLabel;
+    var list = document.createElement("ul");
+    list.id = "region-picker-" + counter;
+    list.className = "picker-results";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    input.setAttribute("aria-controls", list.id);
+    if (select.id) {
+      input.id = select.id + "-search";
+      var label = document.querySelector("label[for='" + select.id + "']");
+      if (label) { label.htmlFor = input.id; }
+    }
+    select.hidden = true;
+    select.setAttribute("aria-hidden", "true");
+    select.parentNode.insertBefore(wrapper, select);
+    wrapper.appendChild(chips);
+    wrapper.appendChild(input);
+    wrapper.appendChild(list);
+    wrapper.appendChild(select);
+
+    var active = -1;
+    var matches = [];
+    var name = function (o) { return o.text.replace(/\s*\([^)]*\)\s*$/, ""); };
+    var where = function (o) {
+      var kind = (o.text.match(/\(([^)]*)\)\s*$/) || ["", ""])[1];
+      var group = o.parentNode && o.parentNode.label ? o.parentNode.label : "";
+      return kind + (group && group !== name(o) ? ", " + group : "");
+    };
+    var renderChips = function () {
+      chips.textContent = "";
+      options.forEach(function (o) {
+        if (!o.selected) { return; }
+        var li = document.createElement("li");
+        li.className = "chip";
+        li.appendChild(document.createTextNode(name(o) + " "));
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", select.dataset.removeLabel.replace("%(name)s", name(o)));
+        remove.addEventListener("click", function () {
+          o.selected = false;
+          if (!multiple) { select.value = ""; }
+          renderChips();
+          input.focus();
+        });
+        li.appendChild(remove);
+        chips.appendChild(li);
+      });
+    };
+    var close = function () {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    };
+    var choose = function (o) {
+      if (multiple) { o.selected = true; } else { select.value = o.value; }
+      input.value = "";
+      close();
+      renderChips();
+    };
+    var highlight = function (index) {
+      active = index;
+      Array.prototype.forEach.call(list.children, function (li, i) {
+        li.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index >= 0 && list.children[index]) {
+        input.setAttribute("aria-activedescendant", list.children[index].id);
+        list.children[index].scrollIntoView({ block: "nearest" });
+      }
+    };
+    var search = function () {
+      var query = input.value.trim().toLowerCase();
+      list.textContent = "";
+      if (!query) { close(); return; }
+      matches = options.filter(function (o) {
+        return !o.selected && (o.text + " " + where(o)).toLowerCase().indexOf(query) !== -1;
+      }).slice(0, 20);
+      matches.forEach(function (o, i) {
+        var li = document.createElement("li");
+        li.id = list.id + "-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        var strong = document.createElement("strong");
+        strong.textContent = name(o);
+        li.appendChild(strong);
+        li.appendChild(document.createTextNode(" — " + where(o)));
+        li.addEventListener("mousedown", function (event) { event.preventDefault(); choose(o); });
+        list.appendChild(li);
+      });
+      if (!matches.length) {
+        var none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = select.dataset.emptyLabel;
+        list.appendChild(none);
+      }
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      highlight(matches.length ? 0 : -1);
+    };
+    input.addEventListener("input", search);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" && matches.length) {
+        event.preventDefault();
+        if (list.hidden) { search(); } else { highlight(Math.min(active + 1, matches.length - 1)); }
+      } else if (event.key === "ArrowUp" && matches.length) {
+        event.preventDefault();
+        highlight(Math.max(active - 1, 0));
+      } else if (event.key === "Enter") {
+        if (!list.hidden && active >= 0 && matches[active]) { event.preventDefault(); choose(matches[active]); }
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+    renderChips();
+  });
+});
