@@ -6,6 +6,7 @@ task for one over ``IMPORT_BACKGROUND_VALIDATION_ROWS`` rows) → preview or pro
 it in one transaction, or fails writing nothing and says why. Who may see and act on a job: ``access``.
 """
 
+import io
 import logging
 import re
 import zipfile
@@ -46,7 +47,7 @@ def estimate_rows(data: bytes, limit: int) -> int:
         return max(data.count(b"\n"), data.count(b"\r"))
     count = 0
     try:
-        with zipfile.ZipFile(_BytesReader(data)) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
                 if not info.filename.endswith(".xml") or info.filename.endswith("sharedStrings.xml"):
                     continue
@@ -58,29 +59,6 @@ def estimate_rows(data: bytes, limit: int) -> int:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
         return DAMAGED  # the check refuses a damaged archive at once, with its reason
     return count
-
-
-class _BytesReader:
-    """A read-only file over bytes without copying them (zipfile needs seek and tell)."""
-
-    def __init__(self, data: bytes):
-        self._view, self._pos = memoryview(data), 0
-
-    def seek(self, offset, whence=0):
-        self._pos = {0: offset, 1: self._pos + offset, 2: len(self._view) + offset}[whence]
-        return self._pos
-
-    def tell(self):
-        return self._pos
-
-    def read(self, size=-1):
-        end = len(self._view) if size is None or size < 0 else self._pos + size
-        chunk = bytes(self._view[self._pos:end])
-        self._pos += len(chunk)
-        return chunk
-
-    def seekable(self):
-        return True
 
 
 def _files(job: ImportJob):

@@ -90,8 +90,9 @@ def _discard_files(documents: Iterable[Document]) -> None:
 
 
 def _check_own_region(user, regions: list[Region]) -> None:
-    """An officer's own region must be a party of every agreement the officer saves."""
-    if access.is_officer(user) and user.region_id not in {r.pk for r in regions}:
+    """An officer's own region must be a party of every agreement the officer saves (``access.may_write_parties``,
+    the rule the import applies too)."""
+    if not access.may_write_parties(user, {r.pk for r in regions}):
         raise ValidationError(
             {"regions": _("Your own region (%(region)s) must be one of the parties.") % {"region": user.region}}
         )

@@ -347,3 +347,14 @@ def test_the_imported_filter_shows_only_the_users_own_imports(client):
         == [agreement.pk]
     client.force_login(mine)
     assert list(client.get(reverse("agreement-list"), {"imported": job.pk}).context["page"].object_list) == []
+
+
+@pytest.mark.django_db
+def test_my_imports_pages_with_the_registers_page_links(client):
+    user = UserFactory(role="ministry")
+    ImportJob.objects.bulk_create([ImportJob(user=user, agreements_name=f"f{i}.xlsx", state="done") for i in range(30)])
+    client.force_login(user)
+    first = client.get(reverse("import-jobs"))
+    assert len(first.context["page"].object_list) == 25 and first.context["page_links"]["next"] == "page=2"
+    assert 'href="?page=2"' in first.content.decode()
+    assert len(client.get(reverse("import-jobs"), {"page": "2"}).context["page"].object_list) == 5

@@ -23,6 +23,7 @@ from agreements import access, importers, jobs
 from agreements.models import ImportJob
 from agreements.selectors import register_url
 from agreements.views.common import FORM_MARGIN, body_limit
+from agreements.views.register import page_links
 
 JOBS_PAGE_SIZE = 25
 
@@ -163,7 +164,7 @@ def import_jobs(request):
     _require_importer(request.user)
     page = Paginator(access.import_jobs_visible_to(request.user).select_related("user").defer(
         *BLOBS, "summary", "problems"), JOBS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "agreements/import_jobs.html", {"page": page})
+    return render(request, "agreements/import_jobs.html", {"page": page, "page_links": page_links(request, page)})
 
 
 @login_required

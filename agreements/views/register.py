@@ -61,7 +61,7 @@ def _sort_headers(request, current: str) -> dict:
     return headers
 
 
-def _page_links(request, page) -> dict:
+def page_links(request, page) -> dict:
     """Query strings for first/previous/next/last, each keeping every filter and the sort."""
     links = {}
     if page.has_previous():
@@ -120,7 +120,7 @@ def agreement_list(request):
         "thresholds": filterset.thresholds,
         "sort": filterset.sort_key,
         "sort_headers": _sort_headers(request, filterset.sort_key),
-        "page_links": _page_links(request, page),
+        "page_links": page_links(request, page),
         "export_query": _query(request, page=None),
     }
     return render(request, "agreements/agreement_list.html", context)
