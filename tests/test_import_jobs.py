@@ -358,3 +358,23 @@ def test_my_imports_pages_with_the_registers_page_links(client):
     assert len(first.context["page"].object_list) == 25 and first.context["page_links"]["next"] == "page=2"
     assert 'href="?page=2"' in first.content.decode()
     assert len(client.get(reverse("import-jobs"), {"page": "2"}).context["page"].object_list) == 5
+
+
+@pytest.mark.django_db
+def test_my_imports_and_a_job_page_cost_the_same_queries_for_more_jobs(client):
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory(role="ministry")
+    client.force_login(user)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    job = ImportJob.objects.create(user=user, agreements_name="a.xlsx", state="done")
+    job.agreements.add(AgreementFactory())
+    few = queries(reverse("import-jobs")), queries(reverse("import-job", args=[job.pk]))
+    ImportJob.objects.bulk_create([ImportJob(user=user, agreements_name=f"f{i}.xlsx", state="done") for i in range(20)])
+    job.agreements.add(*[AgreementFactory() for _ in range(5)])
+    assert (queries(reverse("import-jobs")), queries(reverse("import-job", args=[job.pk]))) == few
