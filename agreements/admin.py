@@ -496,7 +496,7 @@ class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
     # Days stalled = today − stalled_since: more days is an *earlier* date, so ascending days is
     # stalled_since descending. Not stalled (NULL) counts as 0 days: first ascending, last descending
     # (the admin reverses both the direction and the NULL placement on the second click).
-    @admin.display(description=_("days stalled"), ordering=F("stalled_since").desc(nulls_first=True))
+    @admin.display(description=_("days since signing or due date"), ordering=F("stalled_since").desc(nulls_first=True))
     def days_stalled(self, obj):
         return stalls.days_stalled(obj, stalls.today())
 

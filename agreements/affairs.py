@@ -439,8 +439,10 @@ class AffairSummary:
     affair: GovernmentAffair
     as_of: datetime.date
     by_stage: list[dict]
-    rate: Rate
-    national: Rate
+    rate: Rate  # on this affair, over what the user may see
+    all_affairs: Rate  # on every affair, over what the user may see
+    affair_national: Rate  # on this affair, over every agreement: the figure the suggestions compare with
+    scope: str | None  # what ``rate`` and ``all_affairs`` cover (``access.scope_name``); None when national
     top_regions: list[dict]
     needs: list[NeedOffer]
     offers: list[NeedOffer]
@@ -455,9 +457,11 @@ def affair_summary(
     thresholds: stalls.Thresholds | None = None,
     top: int = 10,
 ):
-    """Agreements by stage, stall rate against the national one, most active regions, needs and offers.
+    """Agreements by stage, stall rates, most active regions, needs and offers.
 
-    Agreement figures are over what ``user`` may see; needs and offers are national.
+    Agreement figures are over what ``user`` may see (``scope``), labelled with that scope; the stall rate on
+    the affair is also computed nationally (``affair_national``, a count like the suggestions' figures, never a
+    list of agreements), so a figure called national is one. Needs and offers are national.
     """
     default_as_of = stalls.today()
     as_of = as_of or default_as_of
@@ -495,12 +499,18 @@ def affair_summary(
         .select_related("region", "affair")
         .order_by(PRIORITY_ORDER, "region__code", "pk")
     )
+    scope = access.scope_name(user)
+    rate = stall_rate(on_affair)
     return AffairSummary(
         affair=affair,
         as_of=as_of,
         by_stage=by_stage,
-        rate=stall_rate(on_affair),
-        national=stall_rate(visible),
+        rate=rate,
+        all_affairs=stall_rate(visible),
+        affair_national=rate if scope is None else stall_rate(
+            stalls.with_status(Agreement.objects.all(), as_of, thresholds).filter(affairs=affair)
+        ),
+        scope=scope,
         top_regions=top_regions,
         needs=[e for e in entries if e.kind == NeedOffer.Kind.NEED],
         offers=[e for e in entries if e.kind == NeedOffer.Kind.OFFER],

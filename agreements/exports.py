@@ -170,7 +170,7 @@ def readable_columns() -> list[tuple[str, int]]:
         (_("Government affairs (urusan)"), 40), (_("Affair codes"), 14), (_("Signing date"), 14),
         (_("DPRD approval date"), 14), (_("Start date"), 14), (_("End date"), 14), (_("Termination date"), 14),
         (_("Value (Rp)"), 18), (_("Scope"), 40), (_("Stage"), 22), (_("Stall reasons"), 34),
-        (_("Days stalled"), 12), (_("Last follow-up"), 14), (_("Follow-ups"), 11),
+        (_("Days since signing or due date"), 14), (_("Last follow-up"), 14), (_("Follow-ups"), 11),
     ]
 
 

@@ -64,8 +64,8 @@ SORT_CHOICES = [
     ("stage", _("Stage (lifecycle order)")),
     ("-stage", _("Stage (reverse lifecycle order)")),
     ("signed_on", _("Signing date (oldest first)")),
-    ("days_stalled", _("Days stalled (fewest first)")),
-    ("-days_stalled", _("Days stalled (most first)")),
+    ("days_stalled", _("Days since signing or due date (fewest first)")),
+    ("-days_stalled", _("Days since signing or due date (most first)")),
 ]
 DEFAULT_SORT = "-signed_on"
 
@@ -140,7 +140,7 @@ class AgreementFilter(django_filters.FilterSet):
         label=_("Stall reason"), method="filter_reason", choices=StallReason.choices, empty_label=_("Any")
     )
     age = django_filters.ChoiceFilter(
-        label=_("Stalled for"), method="filter_age", choices=AGE_CHOICES, empty_label=_("Any")
+        label=_("Days past the threshold"), method="filter_age", choices=AGE_CHOICES, empty_label=_("Any")
     )
     province = RegionFilter(
         label=_("Province"), method="filter_province", to_field_name="code",

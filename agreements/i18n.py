@@ -9,11 +9,16 @@ new browser or a cleared cookie forgets, so the choice is also saved on the acco
   writes it into the language cookie of the log-in response, so every page after it is in that language.
 
 The saved language also picks the language of the reminder e-mails.
+
+The browser's language (``Accept-Language``) is not asked: :class:`ChosenLanguageMiddleware` replaces Django's
+``LocaleMiddleware`` and speaks the language the person chose (the cookie the switcher and the log-in write), or
+Bahasa Indonesia; so the log-in page of a browser set to English is in Indonesian until the person switches.
 """
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.views.i18n import set_language as django_set_language
 
@@ -34,6 +39,15 @@ def set_language_cookie(response, language: str) -> None:
 
 def _known(language: str | None) -> bool:
     return bool(language) and language in dict(settings.LANGUAGES) and translation.check_for_language(language)
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """Django's ``LocaleMiddleware`` without the browser's ``Accept-Language``: the chosen language or the default."""
+
+    def process_request(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        translation.activate(language if _known(language) else settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 def set_language(request):

@@ -153,8 +153,7 @@ def region_summary(
     )
     for a in agreements:
         a.stage_label = Stage(a.stage).label
-        a.reason_labels = [StallReason(code).label for code in stalls.reasons_of(a)]
-        a.days_stalled_now = stalls.days_stalled(a, today)
+        a.reasons = stalls.reason_details(a, today, thresholds)
 
     visible_ids = visible.values("pk")
     # Partners: the other regions in those agreements (for a province, the regions outside it).

@@ -43,7 +43,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Least
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import STAGE_ORDER, Agreement, Milestone, Stage, StallReason, StallSettings
@@ -98,7 +98,8 @@ def validate_as_of(value: datetime.date | None) -> None:
     if value is not None and not as_of_in_range(value):
         raise ValidationError(
             AS_OF_RANGE_MESSAGE, code="as_of_range",
-            params={"min": AS_OF_MIN.isoformat(), "max": AS_OF_MAX.isoformat()},
+            params={"min": formats.date_format(AS_OF_MIN, "DATE_FORMAT"),
+                    "max": formats.date_format(AS_OF_MAX, "DATE_FORMAT")},
         )
 
 
@@ -244,17 +245,25 @@ def reasons_of(agreement) -> list[str]:
 
 
 def reason_details(agreement, as_of: datetime.date, thresholds: Thresholds | None = None) -> list[dict]:
-    """Each stall reason of an annotated agreement: code, label, the date it counts from, its days
-    and (when ``thresholds`` is given) the threshold in force."""
+    """Each stall reason of an annotated agreement: code, label, the date it counts from (``since``: the
+    signing date, or the earliest due date of the overdue milestones, ``since_kind`` "signed" or "due"),
+    ``days`` since then, the ``threshold`` in force and ``past``, the days beyond it (what the dashboard's
+    age buckets count). Two numbers, two meanings: pages show both, each with its own words."""
+    thresholds = thresholds or Thresholds.current()
     rows = []
     for code in reasons_of(agreement):
-        since = agreement.overdue_since if code == StallReason.MILESTONE_OVERDUE else agreement.signed_on
+        overdue = code == StallReason.MILESTONE_OVERDUE
+        since = agreement.overdue_since if overdue else agreement.signed_on
+        days = (as_of - since).days if since else None
+        threshold = thresholds.for_reason(code)
         rows.append({
             "code": code,
             "label": StallReason(code).label,
             "since": since,
-            "days": (as_of - since).days if since else None,
-            "threshold": thresholds.for_reason(code) if thresholds else None,
+            "since_kind": "due" if overdue else "signed",
+            "days": days,
+            "threshold": threshold,
+            "past": days - threshold if days is not None else None,
         })
     return rows
 

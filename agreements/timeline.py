@@ -18,7 +18,7 @@ import datetime
 from collections import defaultdict
 
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .models import Agreement, AgreementParty, Document, Milestone, MilestoneUpdate, ThirdParty
@@ -142,8 +142,10 @@ def _display(model, field_name: str, value, fk_names: dict) -> str:
         return fk_names.get((field.related_model, value), str(value))
     if isinstance(field, models.BooleanField):
         return _("yes") if value else _("no")
-    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
-        return value.isoformat()
+    if isinstance(field, models.DateTimeField):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(field, models.DateField):
+        return formats.date_format(value, "DATE_FORMAT")
     return str(value)
 
 

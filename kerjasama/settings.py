@@ -102,7 +102,8 @@ MIDDLEWARE = [
     # A NUL character in the path, query, form, cookies or headers: 400 before any view or query (PostgreSQL refuses it).
     "agreements.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, minus the browser's language: the language chosen on the page, or Indonesian.
+    "agreements.i18n.ChosenLanguageMiddleware",
     # Writes the language saved on the account into the language cookie at log-in (agreements/i18n.py).
     "agreements.i18n.LanguageCookieMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -79,7 +79,7 @@ def test_changelist_shows_translated_stage_reasons_and_days(client_admin, world)
     response = client_admin.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     html = response.content.decode()
-    for label in ["Stage", "Stall reasons", "Days stalled"]:
+    for label in ["Stage", "Stall reasons", "Days since signing or due date"]:
         assert label in html
     for stage in [Stage.DRAFT, Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING]:
         assert f">{stage.label}<" in html

@@ -197,7 +197,8 @@ def test_affair_page(data, ministry_user, client, django_assert_max_num_queries)
         assert list_count(ministry_user, s["url"]) == s["count"], s["url"]
     # 3.26: A1 stalled of A1, A2 rated; all affairs: A1 of A1, A2, K1, P1.
     assert (summary.rate.stalled, summary.rate.rated) == (1, 2)
-    assert (summary.national.stalled, summary.national.rated) == (1, 4)
+    assert (summary.all_affairs.stalled, summary.all_affairs.rated) == (1, 4)
+    assert summary.scope is None and summary.affair_national == summary.rate, "the ministry's scope is national"
     assert [(r["region__code"], r["n"]) for r in summary.top_regions] == [("32.73", 2), ("32.04", 1), ("33.74", 1)]
     for r in summary.top_regions:
         assert list_count(ministry_user, r["url"]) == r["n"]
@@ -205,12 +206,30 @@ def test_affair_page(data, ministry_user, client, django_assert_max_num_queries)
     assert [e.region.code for e in summary.offers] == ["32", "32.04"]
     body = response.content.decode()
     assert "50%" in body and "25%" in body
-    assert "Above the national average" in body
+    assert "Above the rate of all affairs" in body and "This affair (national)" in body
     # The need shows its partner suggestions: 32.04 offers, same province.
     assert 'href="/regions/32.04/"' in body and "declared an offer" in body
 
 
 AFFAIR_PAGE_QUERIES = 19
+
+
+def test_affair_page_names_the_scope_of_its_rates(data, client):
+    """An officer's rates are over the agreements the officer reads, and say so; the one labelled national is
+    computed over every agreement (the figure the partner suggestions compare with)."""
+    officer = UserFactory(role="local", region=region("33.74"))
+    client.force_login(officer)
+    response = client.get("/affairs/3.26/", {"as_of": AS_OF})
+    summary = response.context["summary"]
+    name = region("33.74").name
+    assert summary.scope == name
+    assert (summary.rate.stalled, summary.rate.rated) == (0, 1)  # A2 only
+    assert (summary.all_affairs.stalled, summary.all_affairs.rated) == (0, 1)
+    assert (summary.affair_national.stalled, summary.affair_national.rated) == (1, 2)  # A1 and A2
+    body = response.content.decode()
+    assert f"This affair ({name})" in body and f"All affairs ({name})" in body
+    assert "This affair (national)" in body and "50%" in body
+    assert "national average" not in body
 
 
 def test_affair_page_query_count_does_not_grow_with_data(data, ministry_user, client, django_assert_max_num_queries):

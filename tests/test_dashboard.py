@@ -113,6 +113,11 @@ def test_dashboard_counts(client):
     assert years[2024] == (2, 0) and years[2025] == (1, 1)
     content = client.get("/", {"as_of": AS_OF.isoformat()}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "365 days" in content and "180 days" in content  # the thresholds in force are stated
+    text = re.sub(r"<[^>]+>", " ", content)
+    for code in ("KB_WITHOUT_PKS", "PKS_NOT_STARTED", "MILESTONE_OVERDUE"):
+        assert code not in text, f"{code}: a person reads the reason's label; the code stays in attributes"
+    assert "KB without PKS" in text
+    assert "Days since signing or due date" in text and "Days past the threshold" in text, "two figures, two names"
 
 
 @pytest.mark.django_db

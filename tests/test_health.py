@@ -85,8 +85,9 @@ def test_unreachable_database_gives_friendly_bilingual_503_page(client, db, down
                                                                django_assert_num_queries):
     settings.ROOT_URLCONF = "tests.test_health"
     settings.DEBUG = False
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
     with django_assert_num_queries(0):
-        response = client.get("/needs-db/", HTTP_ACCEPT_LANGUAGE="id")
+        response = client.get("/needs-db/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     html = response.content.decode()
@@ -98,7 +99,8 @@ def test_unreachable_database_gives_friendly_bilingual_503_page(client, db, down
 
 def test_503_page_in_english_also_offers_indonesian(client, db, down_alias, settings):
     settings.ROOT_URLCONF = "tests.test_health"
-    response = client.get("/needs-db/", HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/needs-db/")
     assert response.status_code == 503
     assert '<div lang="id" class="other-language">' in response.content.decode()
 

@@ -55,6 +55,18 @@ def test_indonesian_is_the_default(client, db):
     assert response["Content-Language"] == "id"
 
 
+def test_the_log_in_page_ignores_the_browser_language_until_the_person_chooses(client, db):
+    """A browser set to English still gets the Indonesian log-in page, with the switch on it; the choice wins."""
+    response = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    html = response.content.decode()
+    assert '<html lang="id">' in html and "Kata sandi" in html
+    assert 'class="lang-form"' in html and 'value="en"' in html, "the switch is on the log-in page"
+    response = client.post(SETLANG, {"language": "en", "next": LOGIN}, HTTP_ACCEPT_LANGUAGE="id")
+    assert response.status_code == 302
+    html = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert '<html lang="en">' in html and "Password" in html
+
+
 def test_signed_in_pages_are_indonesian_by_default(client, db):
     user = UserFactory(role="ministry")
     client.force_login(user)
@@ -147,7 +159,16 @@ def test_indonesian_dates_spell_the_month_out():
         assert Template("{{ day }}").render(Context({"day": day})) == "29 November 2026"
         assert formats.date_format(datetime.date(2026, 8, 17)) == "17 Agustus 2026"
     with translation.override("en"):
-        assert formats.date_format(day) == "Nov. 29, 2026"  # Django's own English format is left alone
+        assert formats.date_format(day) == "29 November 2026"  # one date format per language, the same order
+
+
+def test_times_are_written_one_way_per_language():
+    when = datetime.datetime(2026, 12, 2, 19, 52)
+    template = Template("{{ when }}|{{ when|date:'SHORT_DATETIME_FORMAT' }}")
+    with translation.override("id"):
+        assert template.render(Context({"when": when})) == "2 Des 2026 19.52|2 Des 2026 19.52"
+    with translation.override("en"):
+        assert template.render(Context({"when": when})) == "2 Dec 2026 19:52|2 Dec 2026 19:52"
 
 
 def test_indonesian_numbers_group_with_dots_and_use_a_decimal_comma():

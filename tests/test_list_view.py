@@ -85,12 +85,14 @@ def test_page_shows_the_row_and_the_thresholds_in_force(client, s):
     assert f'href="{reverse("region-detail", args=["32.04"])}"' in html
     assert "Kota Bandung" in html and "Pengembangan Kawasan Wisata Alam" in html
     # KB_WITHOUT_PKS for 902 days under the 400-day threshold in force.
-    assert "902 days" in html
+    # One meaning per figure, each said in words: days since signing, and days past the threshold (as the
+    # dashboard's age buckets count them).
+    assert "signed 902 days ago" in html and "502 days past the threshold of 400 days" in html
     assert "after 400 days" in html and "after 180 days" in html and "30 days after its due date" in html
     assert response.context["thresholds"].kb_follow_up_days == 400
     row = response.context["rows"][0]
     assert row["stage_label"] == "Signed"
-    assert [(r["code"], r["days"]) for r in row["reasons"]] == [("KB_WITHOUT_PKS", 902)]
+    assert [(r["code"], r["days"], r["past"]) for r in row["reasons"]] == [("KB_WITHOUT_PKS", 902, 502)]
     assert row["days_stalled"] == 902
 
 
@@ -101,8 +103,14 @@ def test_several_reasons_each_with_days(client, db):
     client.force_login(UserFactory(role="ministry"))
     response = client.get(URL, {"as_of": AS_OF})
     row = response.context["rows"][0]
-    assert [(r["code"], r["days"]) for r in row["reasons"]] == [("MILESTONE_OVERDUE", 100), ("PKS_NOT_STARTED", 400)]
+    assert [(r["code"], r["days"], r["past"]) for r in row["reasons"]] == [
+        ("MILESTONE_OVERDUE", 100, 70), ("PKS_NOT_STARTED", 400, 220)
+    ]
     assert row["days_stalled"] == 400
+    html = response.content.decode()
+    assert "due 100 days ago (22 March 2025) · 70 days past the threshold of 30 days" in " ".join(html.split())
+    assert "signed 400 days ago (26 May 2024) · 220 days past the threshold of 180 days" in " ".join(html.split())
+    assert "MILESTONE_OVERDUE" not in re.sub(r"<[^>]+>", "", html), "codes only in attributes, never in the text"
 
 
 def test_filter_form_is_labelled(client, s):

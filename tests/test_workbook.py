@@ -5,6 +5,7 @@ import io
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -47,8 +48,9 @@ def test_the_workbook_reads_as_words_names_and_real_dates(client, personas):
 def test_the_workbook_speaks_the_interface_language(client, personas):
     AgreementFactory(regions=["32.73", "32.04"])
     client.force_login(personas["ministry"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"  # the language the person chose
     with translation.override("id"):
-        response = client.get(reverse("agreement-workbook"), HTTP_ACCEPT_LANGUAGE="id")
+        response = client.get(reverse("agreement-workbook"))
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert sheet.cell(1, 1).value == "Nomor"
 

@@ -66,6 +66,7 @@ def agreement_detail(request, pk):
         "parent_visible": parent,
         "milestones": milestones,
         "can_write": access.can_write_agreement(request.user, agreement),
+        "can_follow_up": access.can_record_followups(request.user),
         "timeline": agreement_timeline(agreement, today=today),
     }
     return render(request, "agreements/agreement_detail.html", context)

@@ -105,7 +105,7 @@ def agreement_list(request):
         {
             "agreement": a,
             "stage_label": STAGE_LABELS.get(a.stage, a.stage),
-            "reasons": stalls.reason_details(a, as_of),
+            "reasons": stalls.reason_details(a, as_of, filterset.thresholds),
             "days_stalled": stalls.days_stalled(a, as_of),
         }
         for a in page.object_list

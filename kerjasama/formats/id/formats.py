@@ -7,6 +7,6 @@ official letters spell it out.
 """
 
 DATE_FORMAT = "j F Y"  # 29 November 2026
-DATETIME_FORMAT = "j F Y, G.i"  # 29 November 2026, 14.30
+DATETIME_FORMAT = "j M Y H.i"  # 29 Nov 2026 14.30: every time on a page, one format
 SHORT_DATETIME_FORMAT = "j M Y H.i"  # 29 Nov 2026 14.30: a time is written with a dot
 TIME_FORMAT = "H.i"  # 10.00
