@@ -194,19 +194,19 @@ class StallSettings(models.Model):
 
     kb_follow_up_days = models.PositiveIntegerField(
         _("days from KB to PKS"), default=365, validators=[MaxValueValidator(MAX_THRESHOLD_DAYS)],
-        help_text=_("KB_FOLLOW_UP_DAYS: days since the KB was signed."),
+        help_text=_("Days after the KB was signed: a KB without a signed PKS by then is stalled."),
     )
     implementation_start_days = models.PositiveIntegerField(
         _("days from PKS to implementation"),
         default=180,
         validators=[MaxValueValidator(MAX_THRESHOLD_DAYS)],
-        help_text=_("IMPLEMENTATION_START_DAYS: days since the PKS was signed."),
+        help_text=_("Days after the PKS was signed: a PKS with no milestone started by then is stalled."),
     )
     overdue_grace_days = models.PositiveIntegerField(
         _("grace for overdue milestones (days)"),
         default=30,
         validators=[MaxValueValidator(MAX_THRESHOLD_DAYS)],
-        help_text=_("OVERDUE_GRACE_DAYS: days after a milestone's due date."),
+        help_text=_("Days after a milestone's due date: a milestone not met by then is overdue."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -477,6 +477,16 @@ class AgreementParty(models.Model):
     signatory_position = models.CharField(_("signatory's position"), max_length=150, blank=True)
     agency = models.CharField(_("agency in charge (perangkat daerah)"), max_length=200, blank=True)
     contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    # Each party signs, and where required has its DPRD approve, on its own date (UU 23/2014 pasal 363(3)):
+    # the agreement's ``signed_on`` is the latest party's date once every party's is recorded.
+    signed_on = models.DateField(_("date this party signed"), null=True, blank=True)
+    dprd_required = models.BooleanField(
+        _("DPRD approval required"), default=False,
+        help_text=_("Required when the cooperation burdens the public and the region, or is not budgeted in the "
+                    "current APBD."),
+    )
+    dprd_approved_on = models.DateField(_("DPRD approval date"), null=True, blank=True)
+    dprd_decision_number = models.CharField(_("DPRD decision number"), max_length=120, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -915,3 +925,286 @@ class PeriodicRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.slot}"
+
+
+# --- The regulated steps, obstacles, TKKSD and guidance ------------------------------------------------------
+
+
+class StepTemplate(models.Model):
+    """The ordered checklist an agreement gets when it is created, chosen by document type and cooperation kind.
+
+    Copied into ``AgreementStep`` rows at creation (``agreements.steps``): editing a template changes the
+    agreements created after, never the existing ones.
+    """
+
+    document_type = models.CharField(_("document type"), max_length=3, choices=Agreement.DocumentType.choices)
+    cooperation_kind = models.CharField(_("cooperation kind"), max_length=15, choices=Agreement.Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("step template")
+        verbose_name_plural = _("step templates")
+        ordering = ["document_type", "cooperation_kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "cooperation_kind"], name="step_template_unique_type_kind",
+                violation_error_message=_("There is already a template for this document type and kind."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StepPhase(models.TextChoices):
+    PREPARATION = "preparation", _("Preparation")
+    OFFER = "offer", _("Offer")
+    KB = "kb", _("Joint agreement (KB)")
+    DPRD = "dprd", _("DPRD approval")
+    PKS = "pks", _("Cooperation agreement (PKS)")
+    IMPLEMENTATION = "implementation", _("Implementation")
+    REPORTING = "reporting", _("Reporting")
+    EVALUATION = "evaluation", _("Evaluation")
+
+
+class StepActor(models.TextChoices):
+    EACH_PARTY = "each_party", _("Each regional party, on its own")
+    PARTIES = "parties", _("The parties together")
+    INITIATOR = "initiator", _("The region that takes the initiative")
+    PARTNER = "partner", _("The partner region")
+
+
+class StepFields(models.Model):
+    """What a step says, in a template and copied onto an agreement."""
+
+    code = models.CharField(_("code"), max_length=40)
+    order = models.PositiveSmallIntegerField(_("order"))
+    phase = models.CharField(_("phase"), max_length=15, choices=StepPhase.choices)
+    title = models.CharField(_("title"), max_length=200)
+    instructions = models.TextField(_("what to do"), blank=True)
+    expected_document = models.CharField(_("document expected"), max_length=200, blank=True)
+    actor = models.CharField(_("who does it"), max_length=12, choices=StepActor.choices, default=StepActor.PARTIES)
+    per_party = models.BooleanField(
+        _("done by each party"), default=False,
+        help_text=_("Each regional party does this step on its own (signing, DPRD approval)."),
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+    pks_step_code = models.CharField(
+        _("done by the PKS step"), max_length=40, blank=True,
+        help_text=_("For a KB: the code of the PKS step whose completion completes this step."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TemplateStep(StepFields):
+    template = models.ForeignKey(
+        StepTemplate, verbose_name=_("template"), on_delete=models.CASCADE, related_name="steps"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("template step")
+        verbose_name_plural = _("template steps")
+        ordering = ["template", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], name="template_step_unique_code",
+                violation_error_message=_("A step with this code already exists (codes are unique across templates)."),
+            ),
+            models.UniqueConstraint(
+                fields=["template", "order"], name="template_step_unique_order",
+                violation_error_message=_("Two steps of a template cannot have the same order."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.title}"
+
+
+class AgreementStep(StepFields):
+    """A step of one agreement's checklist: not started, done (date, who, optional document) or not applicable."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        DONE = "done", _("Done")
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="steps"
+    )
+    status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.NOT_STARTED)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    document = models.ForeignKey(
+        "Document", verbose_name=_("document"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    not_applicable_reason = models.TextField(_("why it does not apply"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("agreement step")
+        verbose_name_plural = _("agreement steps")
+        ordering = ["agreement", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "code"], name="agreement_step_unique_code",
+                violation_error_message=_("This agreement already has this step."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(done_on__isnull=False), name="agreement_step_done_has_date",
+                violation_error_message=_("A step done has the date it was done."),
+            ),
+        ]
+        indexes = [models.Index(fields=["agreement", "order"])]
+
+    def __str__(self):
+        return f"{self.agreement}: {self.title}"
+
+
+class Obstacle(models.Model):
+    """An obstacle (kendala) the parties, their province or the ministry name on an agreement."""
+
+    class Category(models.TextChoices):
+        BUDGET = "budget", _("Budget")
+        DPRD = "dprd", _("DPRD approval")
+        CAPACITY = "capacity", _("Staff capacity")
+        REGULATION = "regulation", _("Understanding of the regulation")
+        PARTNER = "partner", _("Partner not responding")
+        LEADERSHIP = "leadership", _("Change of leadership")
+        TECHNICAL = "technical", _("Technical")
+        OTHER = "other", _("Other")
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="obstacles"
+    )
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    description = models.TextField(_("description"))
+    raised_on = models.DateField(_("raised on"))
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    resolution = models.TextField(_("what resolved it"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("obstacle")
+        verbose_name_plural = _("obstacles")
+        ordering = ["-raised_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("raised_on")),
+                name="obstacle_resolved_after_raised",
+                violation_error_message=_("An obstacle is resolved on or after the day it was raised."),
+            ),
+        ]
+        indexes = [models.Index(fields=["agreement", "raised_on"])]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.agreement}"
+
+
+class Tkksd(models.Model):
+    """A region's Tim Koordinasi Kerja Sama Daerah (TKKSD): formed or not, by which decree, who chairs it."""
+
+    region = models.OneToOneField(Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="tkksd")
+    formed = models.BooleanField(_("formed"), default=False)
+    decree_number = models.CharField(_("decree number"), max_length=120, blank=True)
+    decree_date = models.DateField(_("decree date"), null=True, blank=True)
+    chair = models.CharField(_("chair"), max_length=200, blank=True)
+    member_count = models.PositiveSmallIntegerField(
+        _("members"), null=True, blank=True, validators=[MaxValueValidator(500)]
+    )
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("TKKSD")
+        verbose_name_plural = _("TKKSD")
+        ordering = ["region__code"]
+
+    def __str__(self):
+        return f"TKKSD {self.region}"
+
+
+class GuidancePage(models.Model):
+    """A guidance page (/guidance/) for a step or a cooperation kind, written by administrators in Markdown, in
+    Indonesian and English; rendered through a sanitiser."""
+
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    title_id = models.CharField(_("title (Indonesian)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_id = models.TextField(_("text (Indonesian, Markdown)"))
+    body_en = models.TextField(_("text (English, Markdown)"))
+    step_code = models.CharField(_("step code"), max_length=40, blank=True, db_index=True)
+    cooperation_kind = models.CharField(
+        _("cooperation kind"), max_length=15, choices=Agreement.Kind.choices, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("guidance page")
+        verbose_name_plural = _("guidance pages")
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.title_id
+
+
+def guidance_upload_to(instance, filename):
+    """Like ``document_upload_to``: a generated name, the user's name kept in ``materials_name``."""
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"guidance/{uuid.uuid4().hex}{suffix}"
+
+
+class GuidanceEvent(models.Model):
+    """A socialisation, technical guidance (bimtek), coordination meeting or training the ministry held, recorded
+    once with every region that took part."""
+
+    class Kind(models.TextChoices):
+        SOCIALISATION = "socialisation", _("Socialisation")
+        BIMTEK = "bimtek", _("Technical guidance (bimtek)")
+        MEETING = "meeting", _("Coordination meeting")
+        TRAINING = "training", _("Training")
+
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=250)
+    held_on = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    regions = models.ManyToManyField(Region, verbose_name=_("regions"), related_name="guidance_events")
+    steps = models.ManyToManyField(
+        TemplateStep, verbose_name=_("steps covered"), blank=True, related_name="guidance_events"
+    )
+    affairs = models.ManyToManyField(
+        GovernmentAffair, verbose_name=_("affairs covered"), blank=True, related_name="guidance_events"
+    )
+    note = models.TextField(_("note"), blank=True)
+    materials = models.FileField(_("materials"), upload_to=guidance_upload_to, blank=True)
+    materials_name = models.CharField(_("original file name"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("guidance event")
+        verbose_name_plural = _("guidance events")
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["held_on"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.title}"
