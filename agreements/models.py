@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -959,7 +960,7 @@ class StepTemplate(models.Model):
 
 class StepPhase(models.TextChoices):
     PREPARATION = "preparation", _("Preparation")
-    OFFER = "offer", _("Offer")
+    OFFER = "offer", pgettext_lazy("regulated step", "Offer")
     KB = "kb", _("Joint agreement (KB)")
     DPRD = "dprd", _("DPRD approval")
     PKS = "pks", _("Cooperation agreement (PKS)")
