@@ -15,6 +15,7 @@ days up to ``as_of``; see ``followups.followed_up_within``); ``as_of`` (default 
 """
 
 import datetime
+import numbers
 
 import django_filters
 from django import forms
@@ -22,6 +23,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import followups, regions, stalls
@@ -267,3 +269,39 @@ class AgreementFilter(django_filters.FilterSet):
     def as_of_date(self) -> datetime.date:
         """The date the stage and stalls were computed at (after ``qs`` was evaluated)."""
         return self.as_of
+
+    def applied(self) -> list[str]:
+        """The filters in force as words, for the folded form's summary ("Jawa Barat · stalled · Affair 2.11 …"):
+        names and labels, never codes. The sort order and the import link (it has its own notice) are not listed."""
+        data = getattr(self.form, "cleaned_data", {})
+        words = []
+        first = ["province", "region", "stalled", "affair"]  # where and what first, as a person says it
+        for name in sorted(self.form.fields, key=lambda n: first.index(n) if n in first else len(first)):
+            field, value = self.form.fields[name], data.get(name)
+            if name in ("sort", "imported") or value in (None, "", []):
+                continue
+            if name == "province":
+                words.append(value.name)
+            elif name == "stalled":
+                words.append(str(_("stalled") if value == "yes" else _("not stalled")))
+            elif name == "affair":
+                words.append(_("Affair %(affair)s") % {"affair": value})
+            else:
+                words.append(f"{field.label}: {_value_words(field, value)}")
+        return words
+
+
+def _value_words(field, value) -> str:
+    """A filter's value as a person reads it: choice labels, a region's name, a written-out date."""
+    if isinstance(value, Region):
+        return value.name
+    if isinstance(value, datetime.date):
+        return date_format(value)
+    if isinstance(value, (list, tuple)):
+        labels = dict(field.choices)
+        return ", ".join(str(labels.get(v, v)) for v in value)
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        return str(dict(field.choices).get(value, value))
+    if isinstance(value, numbers.Number):  # a year (a Decimal from the number field)
+        return str(int(value))
+    return str(value)

@@ -201,3 +201,37 @@ def test_query_count_does_not_grow_with_the_data(client, db, django_assert_max_n
     with django_assert_max_num_queries(13):
         response = client.get(URL, {**params, "q": ""})
     assert len(response.context["rows"]) == 50
+
+
+def _filters_box(html: str) -> str:
+    return re.search(r'<details class="filters-box"[^>]*>\s*<summary>(.*?)</summary>', html, re.S).group(0)
+
+
+def test_filters_fold_into_a_summary_of_the_filters_in_force(client, s):
+    """The form is folded, so that the results are on a laptop's first screen; its summary reads the filters in
+    force as a person says them (names and labels, no codes), and the sort order is not one of them."""
+    from agreements.models import GovernmentAffair
+
+    client.force_login(UserFactory(role="ministry"))
+    affair = GovernmentAffair.objects.get(code="1.03")
+    html = client.get(URL, {
+        "province": "32", "stalled": "yes", "affair": "1.03", "kind": ["KSDD-WAJIB"], "signed_from": "2024-01-02",
+        "year_to": "2025", "sort": "title", "as_of": AS_OF,
+    }).content.decode()
+    box = unescape(_filters_box(html))
+    assert "<details" in box and " open" not in box.split(">")[0]
+    assert (f"Filters: <span class=\"filters-applied\">Jawa Barat · stalled · Affair 1.03 {affair.name} · "
+            "Cooperation kind: KSDD mandatory · Signed from: 2 January 2024 · Signed until year: 2025 · "
+            "As of: 30 June 2025</span>") in box
+    assert "KSDD-WAJIB" not in box and "Sort by" not in box
+
+    box = _filters_box(client.get(URL, {"stalled": "no", "region": "32.73"}).content.decode())
+    assert "Kota Bandung · not stalled</span>" in box
+
+    # Nothing applied: folded too, and it says so.
+    box = _filters_box(client.get(URL).content.decode())
+    assert " open" not in box.split(">")[0] and "(none applied)" in box
+
+    # An invalid filter opens the form on its error.
+    box = _filters_box(client.get(URL, {"year_from": "1200"}).content.decode())
+    assert box.startswith('<details class="filters-box" open>')

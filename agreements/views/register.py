@@ -113,6 +113,7 @@ def agreement_list(request):
     context = {
         "filter": filterset,
         "form": filterset.form,
+        "applied_filters": filterset.applied(),
         "page": page,
         "rows": rows,
         "as_of": as_of,
