@@ -75,6 +75,28 @@ class Cell:
     offers: int = 0
     url: str = ""
     needs_url: str = ""
+    region: Region | None = None
+
+    @property
+    def place(self) -> str:
+        """"Kabupaten Bogor, 1.03 Pekerjaan Umum": the row and the column, for screen readers."""
+        return _("%(region)s, %(affair)s") % {"region": self.region.name, "affair": self.affair}
+
+    @property
+    def label(self) -> str:
+        """What the cell says, in words: "Kabupaten Bogor, 1.03 Pekerjaan Umum: 1 agreement, 1 stalled, 1 need"
+        (its accessible name; the figures left out are zero)."""
+        counts = []
+        if self.active:
+            counts.append(ngettext("%(count)s agreement", "%(count)s agreements", self.active) % {"count": self.active})
+        if self.stalled:
+            counts.append(_("%(count)s stalled") % {"count": self.stalled})
+        if self.needs:
+            counts.append(ngettext("%(count)s need", "%(count)s needs", self.needs) % {"count": self.needs})
+        if self.offers:
+            counts.append(ngettext("%(count)s offer", "%(count)s offers", self.offers) % {"count": self.offers})
+        counts = ", ".join(counts) if counts else _("no agreements, needs or offers")
+        return _("%(place)s: %(counts)s") % {"place": self.place, "counts": counts}
 
 
 @dataclasses.dataclass
@@ -187,6 +209,7 @@ def affair_matrix(
                     offers=decl[(region.pk, a.pk, NeedOffer.Kind.OFFER)],
                     url=list_base + query_string([(scope, region.code), ("affair", a.code), *params]),
                     needs_url=needs_base + query_string([("affair", a.code), (scope, region.code)]),
+                    region=region,
                 )
             )
         return Row(region=region, cells=cells, is_province=is_province)

@@ -142,7 +142,7 @@ def test_map_page_renders_expands_and_filters(data, ministry_user, client):
     body = response.content.decode()
     assert "Kota Bandung" in body and 'aria-expanded="true"' in body
     assert "stage=implementing&amp;as_of=2025-06-30&amp;kind=KSDD-SUKARELA" in body
-    assert "!1<span class=\"sr-only\"> stalled</span>" in body
+    assert '<span class="stall-mark" aria-hidden="true">!1</span>' in body  # the cell's label says it in words
     assert "<script>" not in body and "onclick" not in body
 
 
@@ -248,3 +248,27 @@ def test_affair_page_query_count_does_not_grow_with_data(data, ministry_user, cl
 def test_affair_page_404_for_unknown_code(ministry_user, client):
     client.force_login(ministry_user)
     assert client.get("/affairs/9.99/").status_code == 404
+
+
+def test_cells_say_what_they_hold_and_the_map_has_a_legend(data, ministry_user, client):
+    """Each cell's accessible name: its region, its affair, then its figures in words ("Kota Bandung, 3.26 …:
+    2 agreements, 1 stalled, 1 need"); an affair's name is in its column header (shown on hover and focus)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        matrix = affairs.affair_matrix(ministry_user, as_of=D, expand=["32"])
+        bandung = cell(matrix, "32.73", "3.26")
+        name = f"3.26 {bandung.affair.name}"
+        assert bandung.label == f"Kota Bandung, {name}: 2 agreements, 1 stalled, 1 need"
+        assert cell(matrix, "32", "3.26").label == f"Jawa Barat, {name}: 2 agreements, 1 stalled, 1 need, 2 offers"
+        assert cell(matrix, "32.04", "3.26").label.endswith(": 1 agreement, 1 stalled, 1 offer")
+        assert cell(matrix, "32.01", "1.01").label.endswith(": no agreements, needs or offers")
+    client.force_login(ministry_user)
+    body = client.get("/affairs/", {"as_of": AS_OF, "expand": "32"}).content.decode()
+    assert f'<span class="sr-only">Kota Bandung, {name}: 2 agreements, 1 stalled, 1 need</span>' in body
+    assert f'aria-label="Agreements: Kota Bandung, {name}"' in body
+    assert f'aria-label="Needs and offers: Kota Bandung, {name}"' in body
+    assert f'>3.26<span class="affair-tip"> {bandung.affair.name}</span></a>' in body
+    assert 'id="affair-map-legend"' in body and "<h2>Legend</h2>" in body
+    assert "needs declared" in body and "offers declared" in body and "the cell is tinted red" in body
+    assert 'aria-describedby="affair-map-legend"' in body

@@ -200,3 +200,15 @@ document.addEventListener("DOMContentLoaded", function () {
     renderChips();
   });
 });
+
+// The affairs map: Escape hides the affair name shown under a column's code (hover or focus) until the pointer or
+// the focus leaves that column's header. Without script the name still hides when they leave.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") { return; }
+  document.querySelectorAll(".affair-map .affair-col:hover, .affair-map .affair-col:focus-within").forEach(function (th) {
+    th.classList.add("tip-dismissed");
+    var reset = function () { th.classList.remove("tip-dismissed"); };
+    th.addEventListener("mouseleave", reset, { once: true });
+    th.addEventListener("focusout", reset, { once: true });
+  });
+});
