@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from . import regions
-from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Region, User
+from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Proposal, Region, User
 
 
 def is_national(user) -> bool:
@@ -268,3 +268,54 @@ def import_jobs_visible_to(user) -> QuerySet:
     if not can_import(user) or not user.is_active:
         return ImportJob.objects.none()
     return ImportJob.objects.filter(user=user)
+
+
+# --- cooperation proposals: who may propose, answer and see them --------------------------------------
+
+
+def proposal_region_for(user) -> Region | None:
+    """The region on whose behalf ``user`` proposes cooperation and answers proposals: an officer's own
+    autonomous region. Ministry staff and administrators see every proposal but neither propose nor answer: a
+    region decides for itself whom it cooperates with."""
+    if not is_officer(user) or not user.is_active:
+        return None
+    region = user.region
+    return region if region.is_autonomous else None
+
+
+def may_propose_for(user, region: Region) -> bool:
+    """Whether ``user`` may propose cooperation on behalf of ``region`` (no query: for each row of a table)."""
+    return (is_officer(user) and user.is_active and region is not None and region.is_autonomous
+            and user.region_id == region.pk)
+
+
+def may_answer_proposal(user, proposal) -> bool:
+    """Only the partner region's officers accept or decline a proposal made to it."""
+    return is_officer(user) and user.is_active and user.region_id == proposal.partner_region_id
+
+
+def proposals_visible_to(user) -> QuerySet:
+    """Proposals ``user`` may read: national users all of them; an officer those sent or received by the regions
+    whose agreements it reads (a provincial officer: the province and its kabupaten/kota)."""
+    if not user.is_authenticated or not user.is_active:
+        return Proposal.objects.none()
+    if is_national(user):
+        return Proposal.objects.all()
+    if user.region_id is None:
+        return Proposal.objects.none()
+    return Proposal.objects.filter(
+        readable_regions_q(user, "proposing_region") | readable_regions_q(user, "partner_region")
+    )
+
+
+def get_proposal_for_user(user, pk, answer: bool = False):
+    """The proposal, or 404 when the user may not see it, or 403 when ``answer`` and the user may not answer."""
+    try:
+        proposal = proposals_visible_to(user).select_related(
+            "proposing_region", "partner_region", "affair", "need_offer", "agreement", "created_by", "answered_by",
+        ).get(pk=pk)
+    except (Proposal.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if answer and not may_answer_proposal(user, proposal):
+        raise PermissionDenied
+    return proposal

@@ -33,6 +33,7 @@ from .models import (
     Milestone,
     MilestoneUpdate,
     NeedOffer,
+    Proposal,
     Region,
     SentDigest,
     Stage,
@@ -614,6 +615,27 @@ class NeedOfferAdmin(SafeKeysMixin, SimpleHistoryAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Proposal)
+class ProposalAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """Read-only: a proposal is made, accepted and declined by the regions' officers in the application
+    (``services.proposal_*``: the answer's lock, the draft KB through ``agreement_create``)."""
+
+    list_display = ["__str__", "status", "created_at", "answered_at", "agreement"]
+    list_filter = ["status", "affair__group"]
+    search_fields = ["proposing_region__name", "partner_region__name", "affair__name", "message"]
+    list_select_related = ["proposing_region", "partner_region", "affair", "agreement"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,13 +14,23 @@ from functools import lru_cache
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Collate, ExtractYear
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import charts
-from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
+from .models import (
+    PROPOSAL_WAITING_DAYS,
+    Agreement,
+    AgreementParty,
+    GovernmentAffair,
+    Proposal,
+    Region,
+    Stage,
+    StallReason,
+)
 from .reference import DATA_DIR
-from .regions import province_of
-from .selectors import register_url
+from .regions import in_province_q, province_of
+from .selectors import query_string, register_url
 from .stalls import AGE_BUCKETS, Thresholds, age_bucket_q, reason_q
 
 # The pipeline as the ministry reads it: the "signed" stage split into KB signed and PKS signed.
@@ -305,4 +315,23 @@ def figures(
             ],
             title=str(_("Agreements by stage (stalled in brackets)")),
         ),
+    }
+
+
+def proposals_waiting(qs: QuerySet, as_of: datetime.date, *, province: Region | None = None,
+                      affair: GovernmentAffair | None = None) -> dict:
+    """Cooperation proposals waiting more than ``PROPOSAL_WAITING_DAYS`` days for an answer as of ``as_of``, among
+    ``qs`` (the proposals the user may see) and the dashboard's province and affair filters, with the link to the
+    list of exactly those proposals (one query)."""
+    params = [("waiting", "yes"), ("as_of", as_of.isoformat())]
+    if province is not None:
+        qs = qs.filter(in_province_q(province, "proposing_region") | in_province_q(province, "partner_region"))
+        params.append(("province", province.code))
+    if affair is not None:
+        qs = qs.filter(affair=affair)
+        params.append(("affair", affair.code))
+    return {
+        "value": qs.filter(Proposal.waiting_q(as_of)).count(),
+        "url": reverse("proposal-list") + query_string(params),
+        "days": PROPOSAL_WAITING_DAYS,
     }

@@ -16,7 +16,7 @@ import datetime
 import random
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -687,6 +687,7 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         stalls.refresh_facts()  # bulk_create sends no signals
         counts["needs_offers"] = seed_needs_offers(seed=seed, as_of=as_of, users=users)
         counts["imports"] = seed_imports(as_of=as_of, users=users)
+        counts["proposals"] = seed_proposals(as_of=as_of, users=users)
     counts["users"] = [u.username for u in users]
     return counts
 
@@ -729,3 +730,58 @@ def seed_imports(*, as_of: datetime.date, users: list) -> int:
         at = _at(as_of - datetime.timedelta(days=days), hour=10)
         ImportJob.objects.filter(pk=job.pk).update(created_at=at, confirmed_at=at, started_at=at, finished_at=at)
     return 2
+
+
+# Cooperation proposals around the demo officers: (proposing, partner, affair, need or offer answered as (region,
+# kind), days before the anchor date it was made, answer as (status, days later, reason), message).
+DEMO_PROPOSALS = [
+    ("32.77", "32.73", "2.11", ("32.73", "need"), 6, None,
+     "Kota Cimahi siap berbagi fasilitas pengolahan sampah untuk membantu Kota Bandung mengurangi timbulan sampah "
+     "ke TPA. Kami mengusulkan rapat koordinasi bulan depan."),
+    ("32.01", "32.71", "1.03", ("32.71", "offer"), 45, None,
+     "Kabupaten Bogor mengajak Kota Bogor menata drainase dan ruang terbuka di kawasan perbatasan kedua daerah."),
+    ("32.73", "33.74", "2.11", ("33.74", "offer"), 75, ("declined", 12,
+     "Kapasitas pengolahan sampah kami sudah penuh hingga akhir tahun depan; kami terbuka untuk pembahasan ulang."),
+     "Kota Bandung ingin belajar dari pengelolaan bank sampah Kota Semarang dan mengusulkan pertukaran petugas."),
+]
+
+
+def seed_proposals(*, as_of: datetime.date, users: list) -> int:
+    """A few proposals, so that a newcomer sees them on "My agreements", the region pages and the dashboard: one
+    waiting for Kota Bandung's answer, one waiting for more than 30 days, one declined with its reason, and one
+    accepted with its draft KB (a draft KSDD KB of the plan between two regions, when the plan has one)."""
+    from .models import Proposal
+
+    officers = {u.region.code: u for u in users if u.region_id}
+    by_code = {r.code: r for r in Region.objects.filter(code__in={c for row in DEMO_PROPOSALS for c in row[:2]})}
+    affairs = {a.code: a for a in GovernmentAffair.objects.filter(code__in={row[2] for row in DEMO_PROPOSALS})}
+    proposals = []
+    for proposing, partner, affair, (entry_region, entry_kind), days, answer, message in DEMO_PROPOSALS:
+        Proposal.objects.filter(proposing_region=by_code[proposing], partner_region=by_code[partner],
+                                affair=affairs[affair]).delete()
+        made = _at(as_of - datetime.timedelta(days=days), 10)
+        proposal = Proposal(
+            proposing_region=by_code[proposing], partner_region=by_code[partner], affair=affairs[affair],
+            need_offer=NeedOffer.objects.filter(region__code=entry_region, affair=affairs[affair],
+                                                kind=entry_kind).first(),
+            message=message, created_by=officers.get(proposing), created_at=made,
+        )
+        if answer is not None:
+            proposal.status, proposal.answer_reason = answer[0], answer[2]
+            proposal.answered_at = made + datetime.timedelta(days=answer[1])
+            proposal.answered_by = officers.get(partner)
+        proposals.append(proposal)
+    draft = (Agreement.objects.filter(document_type="KB", signed_on__isnull=True,
+                                      cooperation_kind__in=Agreement.KSDD_KINDS, proposals__isnull=True)
+             .annotate(n=models.Count("parties")).filter(n=2).order_by("number").first())
+    if draft is not None:
+        first, second = (p.region for p in draft.parties.select_related("region").order_by("region__code"))
+        made = min(draft.created_at, _at(as_of)) - datetime.timedelta(days=14)
+        proposals.append(Proposal(
+            proposing_region=first, partner_region=second, affair=draft.affairs.order_by("code").first(),
+            message=f"{_government(first)} mengajak {_government(second)} bekerja sama: {draft.title}.",
+            created_by=officers.get(first.code), created_at=made, status=Proposal.Status.ACCEPTED,
+            answered_at=made + datetime.timedelta(days=9), answered_by=officers.get(second.code), agreement=draft,
+        ))
+    bulk_create_with_history(proposals, Proposal, default_date=_at(as_of, 8))
+    return len(proposals)

@@ -6,7 +6,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import access, stalls
-from .models import Agreement, Document, FollowUp, GovernmentAffair, Milestone, NeedOffer, Region, User
+from .models import (
+    PROPOSAL_TEXT_MAX,
+    Agreement,
+    Document,
+    FollowUp,
+    GovernmentAffair,
+    Milestone,
+    NeedOffer,
+    Region,
+    User,
+)
 from .services import NEEDOFFER_FIELDS
 from .widgets import use_picker
 
@@ -314,3 +324,36 @@ class RegisterFilterForm(forms.Form):
         use_picker(self.fields["region"], Region.objects.all(), value_field="code", empty_label=_("All regions"))
         use_picker(self.fields["province"], Region.objects.filter(level=Region.Level.PROVINCE), value_field="code",
                    empty_label=_("All provinces"))
+
+
+class ProposalForm(forms.Form):
+    """"Propose cooperation": the partner region, the affair, the need or offer answered (from the suggestion's
+    link), and a message. The proposing region is the officer's own (``access.proposal_region_for``)."""
+
+    partner_region = forms.ModelChoiceField(
+        label=_("Partner region"), queryset=Region.objects.filter(is_autonomous=True),
+    )
+    affair = forms.ModelChoiceField(label=_("Government affair"), queryset=GovernmentAffair.objects.order_by("code"))
+    need_offer = forms.ModelChoiceField(
+        queryset=NeedOffer.objects.all(), required=False, widget=forms.HiddenInput,
+    )
+    message = forms.CharField(
+        label=_("Message to the partner"), max_length=PROPOSAL_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What your region proposes, and whom the partner's officers can contact."),
+    )
+
+    def __init__(self, *args, proposing_region: Region | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        partners = Region.objects.filter(is_autonomous=True)
+        if proposing_region is not None:
+            partners = partners.exclude(pk=proposing_region.pk)
+        self.fields["partner_region"].queryset = partners
+        use_picker(self.fields["partner_region"], partners)
+
+
+class ProposalAnswerForm(forms.Form):
+    """Accept (an optional note) or decline (a reason, required: checked by ``services.proposal_decline``)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=PROPOSAL_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -5,6 +5,7 @@ computed as of a date in SQL (see ``agreements.stalls``). Structural rules live 
 constraints; rules that span rows live in ``clean()`` and are enforced by the services.
 """
 
+import datetime
 import uuid
 from pathlib import PurePath
 
@@ -12,9 +13,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -729,6 +731,125 @@ class NeedOffer(Recorded):
         super().clean()
         if self.region_id and not self.region.is_autonomous:
             raise ValidationError({"region": _("Only an autonomous region can declare needs and offers.")})
+
+
+# How long a proposal may wait for its answer before the dashboard counts it as waiting too long.
+PROPOSAL_WAITING_DAYS = 30
+PROPOSAL_TEXT_MAX = 4000
+
+
+class Proposal(models.Model):
+    """A region's proposal of cooperation to another region on one affair ("Ajukan kerja sama"), usually answering
+    a need or offer: not yet an agreement. The partner's officers accept it (a draft KB is created with both
+    regions as parties, ``services.proposal_accept``) or decline it with a reason (``services.proposal_decline``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    proposing_region = models.ForeignKey(
+        Region, verbose_name=_("proposing region"), on_delete=models.PROTECT, related_name="proposals_sent"
+    )
+    partner_region = models.ForeignKey(
+        Region, verbose_name=_("partner region"), on_delete=models.PROTECT, related_name="proposals_received"
+    )
+    affair = models.ForeignKey(
+        GovernmentAffair, verbose_name=_("government affair"), on_delete=models.PROTECT, related_name="proposals"
+    )
+    need_offer = models.ForeignKey(
+        NeedOffer, verbose_name=_("need or offer answered"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="proposals",
+    )
+    message = models.TextField(_("message"), validators=[MaxLengthValidator(PROPOSAL_TEXT_MAX)])
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    answer_reason = models.TextField(
+        _("reason given with the answer"), blank=True, validators=[MaxLengthValidator(PROPOSAL_TEXT_MAX)]
+    )
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("draft KB"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="proposals",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("proposed"), default=timezone.now, editable=False)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("cooperation proposal")
+        verbose_name_plural = _("cooperation proposals")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(proposing_region=F("partner_region")), name="proposal_not_to_itself",
+                violation_error_message=_("A region cannot propose cooperation to itself."),
+            ),
+            models.UniqueConstraint(
+                fields=["proposing_region", "partner_region", "affair"], condition=Q(status="pending"),
+                name="proposal_one_pending_per_pair_and_affair",
+                violation_error_message=_("This region already has a proposal waiting for an answer from that "
+                                          "partner on this affair."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", answered_at__isnull=True)
+                | (~Q(status="pending") & Q(answered_at__isnull=False)),
+                name="proposal_answered_at_iff_answered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(answer_reason=""), name="proposal_decline_has_reason",
+                violation_error_message=_("Give the reason for declining."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.proposing_region} → {self.partner_region} · {self.affair}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("proposal-detail", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @staticmethod
+    def waiting_q(as_of, days: int = PROPOSAL_WAITING_DAYS) -> Q:
+        """Proposals made more than ``days`` days before ``as_of`` (a date) and not answered by then."""
+        limit = timezone.make_aware(datetime.datetime.combine(as_of - datetime.timedelta(days=days),
+                                                              datetime.time.min))
+        answered_after = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1),
+                                                                       datetime.time.min))
+        return Q(created_at__lt=limit) & (Q(answered_at__isnull=True) | Q(answered_at__gte=answered_after))
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for field in ("proposing_region", "partner_region"):
+            region = getattr(self, field) if getattr(self, f"{field}_id") else None
+            if region is not None and not region.is_autonomous:
+                errors[field] = _("Only an autonomous region can propose or be proposed cooperation.")
+        if self.proposing_region_id and self.proposing_region_id == self.partner_region_id:
+            errors["partner_region"] = _("A region cannot propose cooperation to itself.")
+        if self.need_offer_id and self.affair_id:
+            entry = self.need_offer
+            if entry.affair_id != self.affair_id or entry.region_id not in (self.proposing_region_id,
+                                                                             self.partner_region_id):
+                errors["need_offer"] = _("The need or offer answered must be one of the two regions' entries on "
+                                         "this affair.")
+        if self.status == self.Status.DECLINED and not self.answer_reason.strip():
+            errors["answer_reason"] = _("Give the reason for declining.")
+        if errors:
+            raise ValidationError(errors)
 
 
 def followup_upload_to(instance, filename):

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import access, stalls, uploads
@@ -31,6 +32,7 @@ from .models import (
     Milestone,
     MilestoneUpdate,
     NeedOffer,
+    Proposal,
     Region,
     ThirdParty,
     User,
@@ -605,3 +607,135 @@ def followup_record(
     followup.full_clean()
     followup.save()
     return followup
+
+
+# --- cooperation proposals ---------------------------------------------------------------------------
+
+
+class ProposalAlreadyAnswered(ValidationError):
+    """Someone answered the proposal first (two officers at once, or a form opened before the answer)."""
+
+
+def _pending_between(proposing: Region, partner: Region, affair: GovernmentAffair):
+    return Proposal.objects.filter(
+        Q(proposing_region=proposing, partner_region=partner) | Q(proposing_region=partner, partner_region=proposing),
+        affair=affair, status=Proposal.Status.PENDING,
+    )
+
+
+def proposal_create(
+    *,
+    user: User,
+    partner_region: Region,
+    affair: GovernmentAffair,
+    message: str,
+    need_offer: NeedOffer | None = None,
+) -> Proposal:
+    """Propose cooperation to ``partner_region`` on ``affair`` on behalf of the officer's own region
+    (``access.proposal_region_for``), usually answering a need or offer. Refused: to itself, to a region that is
+    not autonomous, and while a proposal between the two regions on that affair waits for an answer."""
+    proposing = access.proposal_region_for(user)
+    if proposing is None:
+        raise ValidationError(_("Only an officer of an autonomous region proposes cooperation, for that region."))
+    proposal = Proposal(
+        proposing_region=proposing, partner_region=partner_region, affair=affair, need_offer=need_offer,
+        message=(message or "").strip(), created_by=user,
+    )
+    with transaction.atomic():
+        proposal.full_clean(validate_constraints=False)
+        waiting = _pending_between(proposing, partner_region, affair).first()
+        if waiting is not None:
+            if waiting.proposing_region_id == proposing.pk:
+                raise ValidationError({"partner_region": _(
+                    "Your region already proposed cooperation on this affair to %(partner)s; the proposal is "
+                    "waiting for an answer.") % {"partner": partner_region}})
+            raise ValidationError({"partner_region": _(
+                "%(partner)s already proposed cooperation on this affair to your region: answer it under "
+                "\u201cCooperation proposals\u201d on My agreements.") % {"partner": partner_region}})
+        proposal._history_user = user
+        try:
+            with transaction.atomic():
+                proposal.save()
+        except IntegrityError as exc:  # the same proposal made at the same moment in another request
+            if _pending_between(proposing, partner_region, affair).exists():
+                raise ValidationError({"partner_region": _(
+                    "Your region already proposed cooperation on this affair to %(partner)s; the proposal is "
+                    "waiting for an answer.") % {"partner": partner_region}}) from exc
+            raise
+    return proposal
+
+
+def provisional_number(proposal: Proposal, year: int) -> str:
+    """The register number of the draft KB created on accepting ``proposal``, until the regions give it theirs."""
+    return f"USULAN/{proposal.pk:05d}/{year}"
+
+
+def _claim_answer(proposal: Proposal, user: User, status: str, now, reason: str) -> None:
+    """Inside the transaction: move the proposal out of "pending" only if it still is (one conditional UPDATE,
+    which a concurrent answer waits for on PostgreSQL and then finds nothing to update; SQLite lets one writer
+    in at a time); else refuse, saying how it was answered."""
+    claimed = Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.PENDING).update(
+        status=status, answered_by=user, answered_at=now, answer_reason=reason,
+    )
+    if claimed != 1:
+        current = Proposal.objects.get(pk=proposal.pk)
+        raise ProposalAlreadyAnswered(_("This proposal has already been answered (%(status)s). Nothing was saved.")
+                                      % {"status": current.get_status_display().lower()})
+
+
+def _clean_reason(reason: str) -> str:
+    """The answer's reason, stripped, within the model's length limit (an error on the form's ``reason``)."""
+    reason = (reason or "").strip()
+    try:
+        Proposal._meta.get_field("answer_reason").run_validators(reason)
+    except ValidationError as exc:
+        raise ValidationError({"reason": exc.messages}) from exc
+    return reason
+
+
+def _check_answerer(user: User, proposal: Proposal) -> None:
+    if not access.may_answer_proposal(user, proposal):
+        raise ValidationError(_("Only the officers of %(region)s answer this proposal.")
+                              % {"region": proposal.partner_region})
+
+
+def proposal_accept(*, proposal: Proposal, user: User, reason: str = "") -> Agreement:
+    """Accept a proposal: a draft KB (a voluntary KSDD) between the two regions on the affair is created through
+    ``agreement_create``, the path and rules of every other draft, with a provisional number; both regions then
+    edit it as parties. Returns the draft."""
+    _check_answerer(user, proposal)
+    proposal.answer_reason = _clean_reason(reason)
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_answer(proposal, user, Proposal.Status.ACCEPTED, now, proposal.answer_reason)
+        proposal.refresh_from_db()
+        agreement = agreement_create(
+            user=user,
+            number=provisional_number(proposal, timezone.localdate(now).year),
+            document_type=Agreement.DocumentType.KB,
+            title=_("Cooperation on %(affair)s between %(first)s and %(second)s") % {
+                "affair": proposal.affair.name, "first": proposal.proposing_region.name,
+                "second": proposal.partner_region.name},
+            cooperation_kind=Agreement.Kind.KSDD_SUKARELA,
+            regions=[proposal.proposing_region, proposal.partner_region],
+            affairs=[proposal.affair],
+            scope=proposal.message,
+        )
+        proposal.agreement = agreement
+        _save(proposal, user, update_fields=["agreement"])
+    return agreement
+
+
+def proposal_decline(*, proposal: Proposal, user: User, reason: str) -> Proposal:
+    """Decline a proposal; the reason is required and shown to both regions."""
+    _check_answerer(user, proposal)
+    reason = _clean_reason(reason)
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for declining.")})
+    proposal.answer_reason = reason
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_answer(proposal, user, Proposal.Status.DECLINED, now, reason)
+        proposal.status, proposal.answered_by, proposal.answered_at = Proposal.Status.DECLINED, user, now
+        _save(proposal, user, update_fields=["status"])  # unchanged by now: writes the history row with the user
+    return proposal

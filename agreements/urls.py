@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import affairs, dashboard, followups, health, imports, officer, pages, register, users
+from .views import affairs, dashboard, followups, health, imports, officer, pages, proposals, register, users
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -28,6 +28,11 @@ urlpatterns = [
     path("needs/", affairs.needoffer_list, name="needoffer-list"),
     path("needs/new/", affairs.needoffer_create, name="needoffer-create"),
     path("needs/<int:pk>/edit/", affairs.needoffer_edit, name="needoffer-edit"),
+    path("proposals/", proposals.proposal_list, name="proposal-list"),
+    path("proposals/new/", proposals.proposal_create, name="proposal-create"),
+    path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/accept/", proposals.proposal_accept, name="proposal-accept"),
+    path("proposals/<int:pk>/decline/", proposals.proposal_decline, name="proposal-decline"),
     path("import/", imports.import_upload, name="import-upload"),
     path("import/template.xlsx", imports.import_template, name="import-template"),
     path("import/jobs/", imports.import_jobs, name="import-jobs"),

@@ -40,6 +40,10 @@ REDIRECT = row(302, 302, 302, 302, 302, 302, 302)
 PERMANENT_REDIRECT = row(301, 301, 301, 301, 301, 301, 301)
 FOLLOWUP = row(302, 200, 200, 404, 403, 404, 200)
 FOLLOWUP_REGION = row(302, 200, 200, 403, 403, 403, 200)
+# Officers propose cooperation for their own region; ministry staff and administrators see proposals, never make or
+# answer them. The proposal under test is from Kabupaten Bandung (32.04) to Kota Bandung (32.73).
+PROPOSE = row(302, 403, 200, 200, 200, 200, 403)
+POST_ONLY = row(302, 405, 405, 405, 405, 405, 405)
 
 # (url name, args built from the objects, expected row)
 MATRIX = [
@@ -74,6 +78,11 @@ MATRIX = [
     ("needoffer-list", (), EVERYONE),
     ("needoffer-create", (), EVERYONE),
     ("needoffer-edit", ("needoffer",), NEEDOFFER_EDIT),
+    ("proposal-list", (), EVERYONE),
+    ("proposal-create", (), PROPOSE),
+    ("proposal-detail", ("proposal",), READ),
+    ("proposal-accept", ("proposal",), POST_ONLY),
+    ("proposal-decline", ("proposal",), POST_ONLY),
     ("import-upload", (), IMPORT),
     ("import-template", (), IMPORT),
     ("import-jobs", (), IMPORT),
@@ -91,6 +100,12 @@ MATRIX = [
 # Forms posted empty: the access check comes before the form, so the status is the same as for GET
 # (a form with errors re-renders with 200).
 POST_MATRIX = [entry for entry in MATRIX if entry[2] is WRITE]
+# Answers posted empty: only Kota Bandung's officer answers (accepting needs nothing more, declining a reason);
+# whoever may see the proposal but not answer it gets 403, whoever may not see it 404.
+PROPOSAL_POST_MATRIX = [
+    ("proposal-accept", row(302, 403, 403, 404, 302, 404, 403)),
+    ("proposal-decline", row(302, 403, 403, 404, 200, 404, 403)),
+]
 
 
 @pytest.fixture
@@ -110,9 +125,12 @@ def objects(personas, media_root):
         user=personas["ministry"], agreement=agreement, kind="letter", date=agreement.signed_on, note="Surat",
         attachment=SimpleUploadedFile("surat.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
+    proposer = UserFactory(username="kab-bandung", role="local", region=region("32.04"))
+    proposal = services.proposal_create(user=proposer, partner_region=region("32.73"), affair=affair("3.26"),
+                                        message="Paket wisata bersama")
     return {"agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
             "admin_account": admin_account.pk, "import_job": import_job.pk, "needoffer": needoffer.pk,
-            "followup": followup.pk}
+            "followup": followup.pk, "proposal": proposal.pk}
 
 
 def _url(name, args, objects):
@@ -145,6 +163,18 @@ def test_post_matrix(client, personas, objects, name, args, expected, role):
     _login(client, personas, role)
     _check(client.post(_url(name, args, objects), {}), expected[role], role)
     assert Agreement.objects.get(pk=objects["agreement"]).version == 1  # an empty post changes nothing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "expected"), PROPOSAL_POST_MATRIX, ids=[n for n, _e in PROPOSAL_POST_MATRIX])
+def test_proposal_answer_matrix(client, personas, objects, name, expected, role):
+    from agreements.models import Proposal
+
+    _login(client, personas, role)
+    _check(client.post(_url(name, ("proposal",), objects), {}), expected[role], role)
+    accepted = Proposal.objects.filter(pk=objects["proposal"], status="accepted").exists()
+    assert accepted == (name == "proposal-accept" and role == "local_in")
 
 
 def test_matrix_covers_every_named_route():

@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
-from agreements import stalls
+from agreements import services, stalls
 from agreements.models import Document, FollowUp
 from tests.factories import (
     PASSWORD,
@@ -162,12 +162,17 @@ def objects(db, media_root):
                                        note="Surat")
     need = NeedOfferFactory(region="32.73", affair="3.26")
     officer = UserFactory(username="hostile-kota-bandung", role="local", region=region("32.73"), language="en")
+    proposer = UserFactory(username="hostile-kab-bandung", role="local", region=region("32.04"), language="en")
+    proposal = services.proposal_create(user=proposer, partner_region=region("32.73"), affair=need.affair,
+                                        message="Ajakan", need_offer=need)
     return {
         "pk": kb.pk, "object_id": str(kb.pk), "code": "32.73", "id": str(officer.pk), "content_type_id": 999_999,
         ("agreement-detail", "pk"): pks.pk, ("milestone-update", "pk"): milestone.pk,
         ("document-download", "pk"): document.pk, ("followup-attachment", "pk"): followup.pk,
         ("user-edit", "pk"): officer.pk, ("needoffer-edit", "pk"): need.pk, ("affair-detail", "code"): "3.26",
         ("admin:agreements_region_change", "object_id"): str(region("32.73").pk),
+        ("proposal-detail", "pk"): proposal.pk, ("proposal-accept", "pk"): proposal.pk,
+        ("proposal-decline", "pk"): proposal.pk,
         "officer": officer,
     }
 

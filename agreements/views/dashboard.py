@@ -31,7 +31,12 @@ def home(request):
         rest.pop(key, None)
         return AgreementFilter(data=rest, queryset=visible, request=request, thresholds=thresholds).qs
 
+    applied_values = filterset.form.cleaned_data
     context = {
+        "proposals_waiting": dashboard.proposals_waiting(
+            access.proposals_visible_to(request.user), as_of,
+            province=applied_values.get("province"), affair=applied_values.get("affair"),
+        ),
         "scope_name": access.scope_name(request.user),  # the title says what the figures cover
         "filterset": filterset,
         "as_of": as_of,

@@ -23,6 +23,7 @@ from .. import access, followups, forms, idempotency, services, stalls, uploads
 from ..forms import AgreementForm, DocumentForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate, Region
 from .common import FORM_MARGIN, attachment_response, body_limit, create_once
+from .proposals import my_proposals
 
 MY_PAGE_SIZE = 25
 ATTENTION_LIMIT = 50
@@ -88,6 +89,7 @@ def my_agreements(request):
         "due_soon_days": followups.DUE_SOON_DAYS,
         "thresholds": thresholds,
         "can_create": access.is_national(request.user) or access.is_officer(request.user),
+        **my_proposals(request.user),  # "Cooperation proposals": to answer, and those the region sent
     })
 
 
