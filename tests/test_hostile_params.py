@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from agreements import services, stalls
-from agreements.models import Document, FollowUp
+from agreements.models import Document, FollowUp, Obstacle
 from tests.factories import (
     PASSWORD,
     AgreementFactory,
@@ -158,6 +158,8 @@ def objects(db, media_root):
     (media_root / "documents" / "scan.pdf").write_bytes(b"%PDF-1.4 test")
     document = Document.objects.create(agreement=pks, file="documents/scan.pdf", original_name="scan.pdf",
                                        content_type="application/pdf", size=13)
+    obstacle = Obstacle.objects.create(agreement=kb, category=Obstacle.Category.BUDGET, description="Anggaran",
+                                       raised_on=datetime.date(2024, 3, 1))
     followup = FollowUp.objects.create(agreement=kb, kind=FollowUp.Kind.LETTER, date=datetime.date(2024, 3, 1),
                                        note="Surat")
     need = NeedOfferFactory(region="32.73", affair="3.26")
@@ -169,6 +171,7 @@ def objects(db, media_root):
         "pk": kb.pk, "object_id": str(kb.pk), "code": "32.73", "id": str(officer.pk), "content_type_id": 999_999,
         ("agreement-detail", "pk"): pks.pk, ("milestone-update", "pk"): milestone.pk,
         ("document-download", "pk"): document.pk, ("followup-attachment", "pk"): followup.pk,
+        ("obstacle-resolve", "pk"): obstacle.pk,
         ("user-edit", "pk"): officer.pk, ("needoffer-edit", "pk"): need.pk, ("affair-detail", "code"): "3.26",
         ("admin:agreements_region_change", "object_id"): str(region("32.73").pk),
         ("proposal-detail", "pk"): proposal.pk, ("proposal-accept", "pk"): proposal.pk,
@@ -243,7 +246,7 @@ def test_an_as_of_date_out_of_range_is_a_form_error_and_the_page_shows_today(cli
     client.force_login(staff)
     response = client.get(url, {"as_of": value})
     assert response.status_code == 200
-    assert "Enter a date between 1900-01-01 and 2200-12-31." in response.content.decode()
+    assert "Enter a date between 1 January 1900 and 31 December 2200." in response.content.decode()
     shown = response.context.get("as_of") or response.context.get("summary", response.context.get("matrix")).as_of
     assert shown == stalls.today()
 
