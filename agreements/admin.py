@@ -20,16 +20,19 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import regions, services, stalls
+from . import guidance, regions, services, stalls
 from .models import (
     Agreement,
     AgreementParty,
     Document,
     FollowUp,
     GovernmentAffair,
+    GuidanceEvent,
+    GuidancePage,
     Milestone,
     MilestoneUpdate,
     NeedOffer,
@@ -40,6 +43,7 @@ from .models import (
     StallReason,
     StallSettings,
     ThirdParty,
+    Tkksd,
     User,
 )
 
@@ -670,6 +674,91 @@ class SentDigestAdmin(SafeKeysMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Guidance pages, guidance events, TKKSD
+
+
+class GuidancePageForm(forms.ModelForm):
+    # Addresses the guidance URLs already use for their own pages.
+    RESERVED_SLUGS = {"events", "unguided-regions"}
+
+    class Meta:
+        model = GuidancePage
+        fields = ["slug", "step_code", "cooperation_kind", "title_id", "body_id", "title_en", "body_en"]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in self.RESERVED_SLUGS:
+            raise ValidationError(_("This address is used by another guidance page of the application."))
+        return slug
+
+
+@admin.register(GuidancePage)
+class GuidancePageAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """Written in Markdown (or HTML); the preview shows the text as readers will see it, after the sanitiser."""
+
+    form = GuidancePageForm
+    list_display = ["slug", "title_id", "title_en", "step_code", "cooperation_kind", "updated_at"]
+    list_filter = ["cooperation_kind"]
+    search_fields = ["slug", "title_id", "title_en", "step_code", "body_id", "body_en"]
+    readonly_fields = ["preview_id", "preview_en", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", "step_code", "cooperation_kind"]}),
+        (_("Indonesian"), {"fields": ["title_id", "body_id", "preview_id"]}),
+        (_("English"), {"fields": ["title_en", "body_en", "preview_en"]}),
+        (None, {"fields": ["updated_at"]}),
+    ]
+
+    @admin.display(description=_("Preview (Indonesian), as saved"))
+    def preview_id(self, obj):
+        return self._preview(obj.body_id if obj else "")
+
+    @admin.display(description=_("Preview (English), as saved"))
+    def preview_en(self, obj):
+        return self._preview(obj.body_en if obj else "")
+
+    @staticmethod
+    def _preview(text):
+        return mark_safe(f'<div class="guidance-body">{guidance.render_markdown(text)}</div>')  # sanitised by nh3
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        guidance.forget_step_urls()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        guidance.forget_step_urls()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        guidance.forget_step_urls()
+
+
+@admin.register(GuidanceEvent)
+class GuidanceEventAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """Materials are uploaded through the application (content-checked) and have no public URL."""
+
+    list_display = ["title", "kind", "held_on", "place", "recorded_by"]
+    list_filter = ["kind"]
+    search_fields = ["title", "place", "note", "regions__name"]
+    list_select_related = ["recorded_by"]
+    autocomplete_fields = ["regions", "affairs", "recorded_by"]
+    filter_horizontal = ["steps"]
+    exclude = ["materials"]
+    readonly_fields = ["materials_name", "created_at"]
+    show_full_result_count = False
+
+
+@admin.register(Tkksd)
+class TkksdAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    list_display = ["region", "formed", "decree_number", "decree_date", "chair", "member_count"]
+    list_filter = ["formed"]
+    search_fields = ["region__code", "region__name", "decree_number", "chair"]
+    list_select_related = ["region"]
+    autocomplete_fields = ["region"]
+    readonly_fields = ["updated_at"]
 
 
 admin.site.site_header = _("Kerjasama administration")

@@ -20,7 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from . import stalls
+from . import demo_guidance, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -687,6 +687,7 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         stalls.refresh_facts()  # bulk_create sends no signals
         counts["needs_offers"] = seed_needs_offers(seed=seed, as_of=as_of, users=users)
         counts["imports"] = seed_imports(as_of=as_of, users=users)
+        counts.update(demo_guidance.seed_guidance(seed=seed, as_of=as_of, users=users))
         counts["proposals"] = seed_proposals(as_of=as_of, users=users)
     counts["users"] = [u.username for u in users]
     return counts

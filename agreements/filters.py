@@ -11,7 +11,8 @@ Parameters (GET, repeatable where noted): ``q``; ``kind`` (repeatable); ``docume
 party); ``affair``; ``signed_from``/``signed_to``; ``year_from``/``year_to`` (signing year);
 ``has_pks`` (yes|no: a PKS under this KB was signed by ``as_of``; the dashboard's "followed up"
 figures); ``followed_up_90`` (yes|no: a follow-up on the agreement or one of its regions in the 90
-days up to ``as_of``; see ``followups.followed_up_within``); ``as_of`` (default today); ``sort``.
+days up to ``as_of``; see ``followups.followed_up_within``); ``tkksd`` (yes|no: no, a regional party has no
+formed TKKSD recorded; yes, every regional party has one); ``as_of`` (default today); ``sort``.
 """
 
 import datetime
@@ -27,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import followups, regions, stalls
-from .models import Agreement, AgreementParty, GovernmentAffair, ImportJob, Region, Stage, StallReason, ThirdParty
+from .models import Agreement, AgreementParty, GovernmentAffair, ImportJob, Region, Stage, StallReason, ThirdParty, Tkksd
 from .widgets import use_picker
 
 SEARCH_CONFIG = "indonesian"
@@ -180,6 +181,11 @@ class AgreementFilter(django_filters.FilterSet):
         empty_label=_("All"),
         help_text=_("A follow-up on the agreement or on one of its regions in the 90 days up to the as-of date."),
     )
+    tkksd = django_filters.ChoiceFilter(
+        label=_("Parties' TKKSD formed"), method="filter_tkksd", choices=YES_NO, empty_label=_("All"),
+        help_text=_("No: at least one regional party has not formed its regional cooperation coordination team "
+                    "(TKKSD), or has not recorded it."),
+    )
     # A date outside stalls.AS_OF_MIN..AS_OF_MAX is an error on the form, and the page falls back to today.
     as_of = django_filters.DateFilter(
         label=_("As of"), method="filter_noop", help_text=_("Stage and stalls are computed at this date."),
@@ -236,6 +242,11 @@ class AgreementFilter(django_filters.FilterSet):
 
     def filter_followed_up_90(self, queryset, name, value):
         return queryset.filter(followups.followed_up_q(value == "yes", self.as_of))
+
+    def filter_tkksd(self, queryset, name, value):
+        formed = Tkksd.objects.filter(formed=True).values("region_id")
+        without = Exists(AgreementParty.objects.filter(agreement=OuterRef("pk")).exclude(region_id__in=formed))
+        return queryset.filter(without if value == "no" else ~without)
 
     def filter_stalled(self, queryset, name, value):
         return queryset.filter(is_stalled=(value == "yes"))

@@ -12,9 +12,11 @@ from .models import (
     Document,
     FollowUp,
     GovernmentAffair,
+    GuidanceEvent,
     Milestone,
     NeedOffer,
     Region,
+    TemplateStep,
     User,
 )
 from .services import NEEDOFFER_FIELDS
@@ -357,3 +359,57 @@ class ProposalAnswerForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=PROPOSAL_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+# --- guidance: search, events, TKKSD, drafts ----------------------------------------------------------
+
+
+class GuidanceSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search the guidance"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search"}))
+
+
+class GuidanceEventForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=250)
+    kind = forms.ChoiceField(label=_("Kind"), choices=GuidanceEvent.Kind.choices)
+    held_on = forms.DateField(label=_("Date"), widget=DateInput())
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Regions that took part"), queryset=Region.objects.all(),
+        help_text=_("Type part of a region's name to add it; add every region that took part."),
+    )
+    steps = forms.ModelMultipleChoiceField(
+        label=_("Steps covered"), queryset=TemplateStep.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    affairs = forms.ModelMultipleChoiceField(
+        label=_("Affairs covered"), queryset=GovernmentAffair.objects.all(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    materials = forms.FileField(label=_("Materials"), required=False,
+                                help_text=_("Optional: PDF, JPEG or PNG, up to 20 MB."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_picker(self.fields["regions"], Region.objects.all(), multiple=True)
+        steps = TemplateStep.objects.select_related("template").order_by("template__document_type", "order")
+        self.fields["steps"].queryset = steps
+        self.fields["steps"].label_from_instance = lambda step: f"{step.template.name}: {step.title}"
+
+
+class TkksdForm(forms.Form):
+    formed = forms.BooleanField(label=_("The TKKSD has been formed"), required=False)
+    decree_number = forms.CharField(label=_("Decree number"), max_length=120, required=False,
+                                    help_text=_("The regional head's decree that formed the team."))
+    decree_date = forms.DateField(label=_("Decree date"), required=False, widget=DateInput())
+    chair = forms.CharField(label=_("Chair"), max_length=200, required=False)
+    member_count = forms.IntegerField(label=_("Members"), required=False, min_value=1, max_value=500)
+    contact = forms.CharField(label=_("Contact"), max_length=200, required=False,
+                              help_text=_("A person, an office, a telephone number or an e-mail address."))
+
+
+class DraftForm(forms.Form):
+    DOCUMENTS = [("offer", _("Offer letter")), ("kb", _("Joint agreement (KB)")),
+                 ("pks", _("Cooperation agreement (PKS)"))]
+    document = forms.ChoiceField(label=_("Draft"), choices=DOCUMENTS)

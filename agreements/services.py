@@ -29,12 +29,14 @@ from .models import (
     Document,
     FollowUp,
     GovernmentAffair,
+    GuidanceEvent,
     Milestone,
     MilestoneUpdate,
     NeedOffer,
     Proposal,
     Region,
     ThirdParty,
+    Tkksd,
     User,
 )
 
@@ -739,3 +741,76 @@ def proposal_decline(*, proposal: Proposal, user: User, reason: str) -> Proposal
         proposal.status, proposal.answered_by, proposal.answered_at = Proposal.Status.DECLINED, user, now
         _save(proposal, user, update_fields=["status"])  # unchanged by now: writes the history row with the user
     return proposal
+
+
+# --- guidance events and a region's TKKSD ------------------------------------------------------------
+
+
+@transaction.atomic
+def guidance_event_record(
+    *,
+    user: User,
+    kind: str,
+    title: str,
+    held_on: datetime.date,
+    place: str = "",
+    regions: Iterable[Region],
+    steps: Iterable = (),
+    affairs: Iterable[GovernmentAffair] = (),
+    note: str = "",
+    materials=None,
+) -> GuidanceEvent:
+    """Record a guidance event once, with every region that took part (ministry staff and administrators)."""
+    access.check_can_record_guidance_events(user)
+    regions = list(regions)
+    errors = {}
+    if not regions:
+        errors["regions"] = _("Choose at least one region that took part.")
+    if held_on and held_on > stalls.today():
+        errors["held_on"] = _("Record an event once it has been held: the date cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    event = GuidanceEvent(kind=kind, title=title, held_on=held_on, place=place, note=note, recorded_by=user)
+    if materials:
+        checked = uploads.check_upload(materials, max_bytes=uploads.SCAN_MAX_BYTES, field="materials")
+        event.materials_name = checked.original_name
+        materials.name = f"materials{checked.extension}"
+        event.materials = materials
+    event.full_clean()
+    _save(event, user)
+    event.regions.set(regions)
+    event.steps.set(list(steps))
+    event.affairs.set(list(affairs))
+    return event
+
+
+@transaction.atomic
+def tkksd_save(
+    *,
+    user: User,
+    region: Region,
+    formed: bool,
+    decree_number: str = "",
+    decree_date: datetime.date | None = None,
+    chair: str = "",
+    member_count: int | None = None,
+    contact: str = "",
+) -> Tkksd:
+    """Create or change a region's TKKSD (its own officers, ministry staff, administrators). A formed TKKSD names
+    the regional head's decree that formed it."""
+    access.check_can_edit_tkksd(user, region)
+    errors = {}
+    if formed and not decree_number.strip():
+        errors["decree_number"] = _("A formed TKKSD has the number of the decree that formed it.")
+    if formed and decree_date is None:
+        errors["decree_date"] = _("A formed TKKSD has the date of the decree that formed it.")
+    if decree_date and decree_date > stalls.today():
+        errors["decree_date"] = _("The decree date cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    tkksd = Tkksd.objects.select_for_update().filter(region=region).first() or Tkksd(region=region)
+    tkksd.formed, tkksd.decree_number, tkksd.decree_date = formed, decree_number.strip(), decree_date
+    tkksd.chair, tkksd.member_count, tkksd.contact = chair.strip(), member_count, contact.strip()
+    tkksd.full_clean()
+    _save(tkksd, user)
+    return tkksd

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import affairs, dashboard, followups, health, imports, officer, pages, proposals, register, users
+from .views import affairs, dashboard, followups, guidance, health, imports, officer, pages, proposals, register, users
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -44,4 +44,14 @@ urlpatterns = [
     path("regions/<str:code>/followups/new/", followups.followup_create_for_region, name="followup-create-region"),
     path("followups/<int:pk>/attachment/", followups.followup_attachment, name="followup-attachment"),
     path("profile/", followups.profile, name="profile"),
+    path("guidance/", guidance.guidance_list, name="guidance-list"),
+    path("guidance/events/", guidance.guidance_event_list, name="guidance-event-list"),
+    path("guidance/events/new/", guidance.guidance_event_create, name="guidance-event-create"),
+    path("guidance/events/<int:pk>/", guidance.guidance_event_detail, name="guidance-event-detail"),
+    path("guidance/events/<int:pk>/materials/", guidance.guidance_event_materials, name="guidance-event-materials"),
+    path("guidance/unguided-regions/", guidance.unguided_regions, name="guidance-unguided-regions"),
+    path("guidance/<slug:slug>/", guidance.guidance_detail, name="guidance-detail"),
+    path("regions/<str:code>/guidance/", guidance.region_guidance, name="region-guidance"),
+    path("regions/<str:code>/tkksd/", guidance.tkksd_edit, name="tkksd-edit"),
+    path("agreements/<int:pk>/draft/", guidance.agreement_draft, name="agreement-draft"),
 ]

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements import access, services
+from agreements import access, guidance_defaults, services
 from agreements.models import Agreement, Document, ImportJob, NeedOffer
 from tests.factories import MilestoneFactory, PksFactory, UserFactory, affair, region
 
@@ -40,6 +40,9 @@ REDIRECT = row(302, 302, 302, 302, 302, 302, 302)
 PERMANENT_REDIRECT = row(301, 301, 301, 301, 301, 301, 301)
 FOLLOWUP = row(302, 200, 200, 404, 403, 404, 200)
 FOLLOWUP_REGION = row(302, 200, 200, 403, 403, 403, 200)
+# The ministry records guidance events; a region's own officers and the ministry keep its TKKSD (here Kota Bandung's).
+GUIDANCE_EVENT_CREATE = row(302, 200, 403, 403, 403, 403, 200)
+TKKSD_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 # Officers propose cooperation for their own region; ministry staff and administrators see proposals, never make or
 # answer them. The proposal under test is from Kabupaten Bandung (32.04) to Kota Bandung (32.73).
 PROPOSE = row(302, 403, 200, 200, 200, 200, 403)
@@ -93,6 +96,16 @@ MATRIX = [
     ("followup-create-region", ("32.73",), FOLLOWUP_REGION),
     ("followup-attachment", ("followup",), READ),
     ("profile", (), EVERYONE),
+    ("guidance-list", (), EVERYONE),
+    ("guidance-detail", ("persiapan",), EVERYONE),
+    ("guidance-event-list", (), EVERYONE),
+    ("guidance-event-create", (), GUIDANCE_EVENT_CREATE),
+    ("guidance-event-detail", ("guidance_event",), EVERYONE),
+    ("guidance-event-materials", ("guidance_event",), EVERYONE),
+    ("guidance-unguided-regions", (), EVERYONE),
+    ("region-guidance", ("32.73",), EVERYONE),
+    ("tkksd-edit", ("32.73",), TKKSD_EDIT),
+    ("agreement-draft", ("agreement",), READ),
     ("admin:index", (), DJANGO_ADMIN),
     ("admin:agreements_agreement_changelist", (), DJANGO_ADMIN),
 ]
@@ -128,9 +141,15 @@ def objects(personas, media_root):
     proposer = UserFactory(username="kab-bandung", role="local", region=region("32.04"))
     proposal = services.proposal_create(user=proposer, partner_region=region("32.73"), affair=affair("3.26"),
                                         message="Paket wisata bersama")
+    guidance_defaults.install()
+    guidance_event = services.guidance_event_record(
+        user=personas["ministry"], kind="bimtek", title="Bimtek PKS", held_on=agreement.signed_on,
+        regions=[region("32.73"), region("35")],
+        materials=SimpleUploadedFile("materi.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
     return {"agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
             "admin_account": admin_account.pk, "import_job": import_job.pk, "needoffer": needoffer.pk,
-            "followup": followup.pk, "proposal": proposal.pk}
+            "followup": followup.pk, "proposal": proposal.pk, "guidance_event": guidance_event.pk}
 
 
 def _url(name, args, objects):

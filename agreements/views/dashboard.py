@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .. import access, dashboard
+from .. import access, dashboard, guidance
 from ..filters import DASHBOARD_FILTERS, AgreementFilter
 
 
@@ -37,6 +37,7 @@ def home(request):
             access.proposals_visible_to(request.user), as_of,
             province=applied_values.get("province"), affair=applied_values.get("affair"),
         ),
+        "unguided": guidance.unguided_figure(qs, as_of, base_params),
         "scope_name": access.scope_name(request.user),  # the title says what the figures cover
         "filterset": filterset,
         "as_of": as_of,
