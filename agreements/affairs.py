@@ -7,7 +7,10 @@
   ``province=`` filter returns, so each cell equals the list it links to. A few GROUP BY queries,
   however many regions and agreements there are.
 - ``suggest_partners``: candidate partners for a region's need, ranked and explained (see its
-  docstring for the order). National: the register and the suggestions do not depend on the user.
+  docstring for the order: those that declared an offer on the affair first, then nearness). National:
+  the register and the suggestions do not depend on the user.
+- ``matching_needs_for``: for an offer, the needs other regions declared on the same affair, nearest
+  and highest priority first.
 - ``affair_summary``: the figures of an affair's page.
 Writes to the register are ``services.needoffer_create`` / ``services.needoffer_update`` (form:
 ``forms.NeedOfferForm``); who may write is decided in ``access.needoffer_regions_for`` /
@@ -264,16 +267,53 @@ class Proximity:
     ELSEWHERE = 2
 
 
+def proximity(region: Region, other: Region) -> int:
+    """How near ``other`` is to ``region``: a ``Proximity`` value (a province and its kabupaten/kota are one
+    province; the island group is ``island_group``)."""
+    if other.province_code == region.province_code:
+        return Proximity.SAME_PROVINCE
+    if island_group(other.code) == island_group(region.code):
+        return Proximity.SAME_ISLAND_GROUP
+    return Proximity.ELSEWHERE
+
+
+def _proximity_reason(value: int) -> str:
+    return {
+        Proximity.SAME_PROVINCE: _("same province"),
+        Proximity.SAME_ISLAND_GROUP: _("same island group"),
+        Proximity.ELSEWHERE: _("another island group"),
+    }[value]
+
+
+# High first; an unknown value ranks as medium.
+PRIORITY_RANK = {NeedOffer.Priority.HIGH: 0, NeedOffer.Priority.MEDIUM: 1, NeedOffer.Priority.LOW: 2}
+
+
+def _best_entries(entries) -> dict[tuple[int, int], NeedOffer]:
+    """Per (region id, affair id), the entry of highest priority (then the oldest)."""
+    best = {}
+    for e in sorted(entries, key=lambda e: (PRIORITY_RANK.get(e.priority, 1), e.pk)):
+        best.setdefault((e.region_id, e.affair_id), e)
+    return best
+
+
 @dataclasses.dataclass
 class Suggestion:
+    """A candidate partner for a need. ``entry`` is the partner's declared offer on the affair (its highest
+    priority one), or None when it is suggested for its agreements only."""
+
     region: Region
     affair: GovernmentAffair
     proximity: int
-    declared_offer: bool
     active_on_affair: int
     cooperating: bool
     rate: Rate
     national: Rate
+    entry: NeedOffer | None = None
+
+    @property
+    def declared_offer(self) -> bool:
+        return self.entry is not None
 
     @property
     def good_record(self) -> bool:
@@ -281,20 +321,21 @@ class Suggestion:
         return self.rate.value is not None and self.national.value is not None and self.rate.value <= self.national.value
 
     def sort_key(self):
-        return (self.proximity, not self.cooperating, not self.good_record, self.region.code)
+        priority = PRIORITY_RANK.get(self.entry.priority, 1) if self.entry else 0
+        return (not self.declared_offer, self.proximity, priority, not self.cooperating, not self.good_record,
+                self.region.code)
 
     @property
     def reason(self) -> str:
         """One line saying why, in the order of the ranking."""
-        parts = [
-            {
-                Proximity.SAME_PROVINCE: _("same province"),
-                Proximity.SAME_ISLAND_GROUP: _("same island group"),
-                Proximity.ELSEWHERE: _("another island group"),
-            }[self.proximity]
-        ]
-        if self.declared_offer:
-            parts.append(_("declared an offer"))
+        parts = []
+        if self.entry is not None:
+            parts.append({
+                NeedOffer.Priority.HIGH: _("offers this affair (high priority)"),
+                NeedOffer.Priority.MEDIUM: _("offers this affair (medium priority)"),
+                NeedOffer.Priority.LOW: _("offers this affair (low priority)"),
+            }.get(self.entry.priority, _("declared an offer")))
+        parts.append(_proximity_reason(self.proximity))
         if self.active_on_affair:
             parts.append(
                 ngettext(
@@ -339,13 +380,9 @@ def suggest_partners_for(
     rated_ids = rated.values("pk")
     stalled_ids = rated.filter(is_stalled=True).values("pk")
 
+    offers = _best_entries(NeedOffer.objects.filter(kind=NeedOffer.Kind.OFFER, affair_id__in=affair_ids).order_by())
     offering = defaultdict(set)  # affair id -> region ids with a declared offer
-    for region_id, affair_id in (
-        NeedOffer.objects.filter(kind=NeedOffer.Kind.OFFER, affair_id__in=affair_ids)
-        .values_list("region_id", "affair_id")
-        .order_by()
-        .distinct()
-    ):
+    for region_id, affair_id in offers:
         offering[affair_id].add(region_id)
     active_count = {}  # (region id, affair id) -> active agreements
     for row in (
@@ -397,18 +434,15 @@ def suggest_partners_for(
             cand = candidates.get(rid)
             if cand is None or rid == region.pk:
                 continue
-            if cand.province_code == region.province_code:
-                proximity = Proximity.SAME_PROVINCE
-            elif island_group(cand.code) == island_group(region.code):
-                proximity = Proximity.SAME_ISLAND_GROUP
-            else:
-                proximity = Proximity.ELSEWHERE
+            offer = offers.get((rid, affair.pk))
+            if offer is not None:
+                offer.region, offer.affair = cand, affair
             suggestions.append(
                 Suggestion(
                     region=cand,
                     affair=affair,
-                    proximity=proximity,
-                    declared_offer=rid in offering[affair.pk],
+                    proximity=proximity(region, cand),
+                    entry=offer,
                     active_on_affair=active_count.get((rid, affair.pk), 0),
                     cooperating=bool(cooperation[(region.pk, rid)] - {affair.pk}),
                     rate=region_rate.get((rid, affair.pk), Rate(0, 0)),
@@ -432,18 +466,87 @@ def suggest_partners(
 
     Candidates: the other autonomous regions that offer the affair, by a declared offer or by being a
     party to an active agreement on it (as of ``as_of``). Ranked by, in turn:
-    1. nearness: the same province (a province and its kabupaten/kota), then the same island group
+    1. those that declared an offer on the affair: a region that says it offers what ``region``
+       needs comes before any that only has agreements on it (``entry`` is that offer, its
+       highest-priority one when there are several, and the reason starts with it);
+    2. nearness: the same province (a province and its kabupaten/kota), then the same island group
        (first digit of the province code, Sumatra's 1 and 2 together), then the rest;
-    2. those already cooperating with ``region`` (an active agreement together) on another affair;
-    3. those whose stall rate on the affair is at or below the national rate for it (stalled among
+    3. among offers, the offer's priority (high, medium, low);
+    4. those already cooperating with ``region`` (an active agreement together) on another affair;
+    5. those whose stall rate on the affair is at or below the national rate for it (stalled among
        signed, not terminated agreements; a region without any such agreement has no record and
        ranks after those with a good one);
-    4. the region code.
+    6. the region code.
     National figures: the register and the suggestions are the same for every user.
     """
     return suggest_partners_for([(region, affair)], limit=limit, as_of=as_of, thresholds=thresholds)[
         (region.pk, affair.pk)
     ]
+
+
+@dataclasses.dataclass
+class NeedMatch:
+    """Another region's declared need on the affair an offer is about: ``entry`` is that need."""
+
+    entry: NeedOffer
+    proximity: int
+
+    @property
+    def region(self) -> Region:
+        return self.entry.region
+
+    @property
+    def affair(self) -> GovernmentAffair:
+        return self.entry.affair
+
+    def sort_key(self):
+        return (self.proximity, PRIORITY_RANK.get(self.entry.priority, 1), self.region.code, self.entry.pk)
+
+    @property
+    def reason(self) -> str:
+        """One line saying why, in the order of the ranking."""
+        need = {
+            NeedOffer.Priority.HIGH: _("needs this affair (high priority)"),
+            NeedOffer.Priority.MEDIUM: _("needs this affair (medium priority)"),
+            NeedOffer.Priority.LOW: _("needs this affair (low priority)"),
+        }[self.entry.priority]
+        return f"{need}; {_proximity_reason(self.proximity)}"
+
+    @property
+    def url(self) -> str:
+        return reverse("region-detail", args=[self.region.code])
+
+
+def matching_needs_for(pairs, *, limit: int = 10) -> dict[tuple[int, int], list[NeedMatch]]:
+    """For offers given as (region, affair) pairs: the needs other regions declared on the same affair.
+
+    Ranked by nearness to the offering region (as ``suggest_partners``), then the need's priority (high
+    first), then the region code; one item per region (its highest-priority need). Returns a dict keyed by
+    ``(region.pk, affair.pk)``, in one query however many pairs. National, like the register.
+    """
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    needs = _best_entries(
+        NeedOffer.objects.filter(
+            kind=NeedOffer.Kind.NEED, affair_id__in={a.pk for _r, a in pairs}, region__is_autonomous=True
+        )
+        .select_related("region", "affair")
+        .order_by()
+    )
+    by_affair = defaultdict(list)
+    for (_rid, affair_id), need in needs.items():
+        by_affair[affair_id].append(need)
+    result = {}
+    for region, affair in pairs:
+        matches = [
+            NeedMatch(entry=need, proximity=proximity(region, need.region))
+            for need in by_affair[affair.pk]
+            if need.region_id != region.pk
+        ]
+        matches.sort(key=NeedMatch.sort_key)
+        result[(region.pk, affair.pk)] = matches[:limit]
+    return result
 
 
 # --- An affair's page -----------------------------------------------------------------------------

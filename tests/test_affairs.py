@@ -208,7 +208,10 @@ def test_affair_page(data, ministry_user, client, django_assert_max_num_queries)
     assert "50%" in body and "25%" in body
     assert "Above the rate of all affairs" in body and "This affair (national)" in body
     # The need shows its partner suggestions: 32.04 offers, same province.
-    assert 'href="/regions/32.04/"' in body and "declared an offer" in body
+    assert 'href="/regions/32.04/"' in body and "offers this affair (medium priority); same province" in body
+    # Each offer shows the needs it matches: 32.73's.
+    assert [[m.region.code for m in e.suggestions] for e in summary.offers] == [["32.73"], ["32.73"]]
+    assert body.count("1 matching need<") == 2 and "needs this affair (medium priority); same province" in body
 
 
 AFFAIR_PAGE_QUERIES = 19
@@ -240,9 +243,12 @@ def test_affair_page_query_count_does_not_grow_with_data(data, ministry_user, cl
     _add_agreements(30, 0)
     for code in ("32.01", "33.74", "51.71", "12.71", "35.78"):
         NeedOfferFactory(region=code, affair="3.26", kind=NeedOffer.Kind.NEED)
+    for code in ("32.79", "36.71", "11.71"):  # more offers, each with its matching needs
+        NeedOfferFactory(region=code, affair="3.26", kind=NeedOffer.Kind.OFFER)
     with django_assert_max_num_queries(AFFAIR_PAGE_QUERIES):
         response = client.get("/affairs/3.26/", {"as_of": AS_OF})
     assert len(response.context["summary"].needs) == 6
+    assert [len(e.suggestions) for e in response.context["summary"].offers] == [5] * 5
 
 
 def test_affair_page_404_for_unknown_code(ministry_user, client):

@@ -5,6 +5,8 @@ entries; a provincial officer the province's own, not those of its kabupaten/kot
 and administrators any autonomous region's. Everyone signed in sees the whole register.
 """
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -124,6 +126,65 @@ def test_officer_creates_for_own_region_only(users, client):
     assert NeedOffer.objects.count() == 1
 
 
+def _declare_links(body):
+    """The hrefs of the "Declare a need or an offer" actions, in page order."""
+    return re.findall(r'<a class="button" href="([^"]*)">Declare a need or an offer</a>', body)
+
+
+def test_declare_is_at_the_top_with_the_officers_region_chosen(users, need, client):
+    client.force_login(users["bandung"])
+    body = client.get("/needs/").content.decode()
+    assert _declare_links(body) == ["/needs/new/?region=32.73"]
+    assert body.index("Declare a need or an offer</a>") < body.index('<form method="get" class="filters')
+    # The affair and kind filtered by come along; another region filtered by is not the officer's to declare for.
+    body = client.get("/needs/", {"region": "32.01", "affair": "3.26", "kind": "offer"}).content.decode()
+    assert _declare_links(body) == ["/needs/new/?region=32.73&amp;affair=3.26&amp;kind=offer"]
+    form = client.get("/needs/new/", {"region": "32.73", "affair": "3.26", "kind": "offer"}).context["form"]
+    assert form.initial["region"] == region("32.73") and form.initial["affair"].code == "3.26"
+    assert form.initial["kind"] == "offer"
+    # Asking for another region's form still gives the officer's own.
+    assert client.get("/needs/new/", {"region": "32.01"}).context["form"].initial["region"] == region("32.73")
+
+
+def test_declare_for_the_region_filtered_by_when_one_may_declare_for_several(users, need, client):
+    client.force_login(users["ministry"])
+    assert _declare_links(client.get("/needs/").content.decode()) == ["/needs/new/"]
+    assert _declare_links(client.get("/needs/", {"region": "32.77"}).content.decode()) == [
+        "/needs/new/?region=32.77"]
+    assert _declare_links(client.get("/needs/", {"province": "32"}).content.decode()) == ["/needs/new/?region=32"]
+    assert _declare_links(client.get("/needs/", {"region": "31.71"}).content.decode()) == ["/needs/new/"]
+    assert client.get("/needs/new/", {"region": "32.77"}).context["form"].initial["region"] == region("32.77")
+    assert "region" not in client.get("/needs/new/", {"region": "31.71"}).context["form"].initial  # not autonomous
+    assert "region" not in client.get("/needs/new/").context["form"].initial
+
+
+def test_no_declare_action_for_those_who_may_not(users, need, client):
+    client.force_login(UserFactory(role="local", region=region("31.71")))  # not autonomous
+    body = client.get("/needs/").content.decode()
+    assert "Butuh pelatihan pemandu wisata" in body and _declare_links(body) == []
+
+
+def test_region_page_panel_offers_declaring_for_that_region_only(users, need, client):
+    client.force_login(users["bandung"])
+    panel = client.get("/needs/?region=32.73", headers={"HX-Request": "true"}).content.decode()
+    results = panel[panel.index('id="needoffer-results"'):]
+    assert _declare_links(results) == ["/needs/new/?region=32.73"]
+    panel = client.get("/needs/?region=32.01", headers={"HX-Request": "true"}).content.decode()
+    assert _declare_links(panel[panel.index('id="needoffer-results"'):]) == []
+
+
+def test_the_filters_search_regions_by_name_and_submit_codes(users, need, client):
+    client.force_login(users["bandung"])
+    response = client.get("/needs/", {"region": "32.73", "province": "32"})
+    body = response.content.decode()
+    for name in ("region", "province"):
+        select = re.search(rf'<select name="{name}"[^>]*>', body).group(0)
+        assert 'data-region-picker="1"' in select and 'data-search-label="Search regions"' in select
+    assert '<option value="32.73" selected>Kota Bandung (Kota)</option>' in body
+    assert '<option value="32" selected>Jawa Barat (Province)</option>' in body
+    assert [e.description for e in response.context["entries"]] == ["Butuh pelatihan pemandu wisata"]
+
+
 def test_officer_cannot_move_own_entry_to_another_region(users, need, client):
     client.force_login(users["bandung"])
     response = client.post(f"/needs/{need.pk}/edit/", form_data(region=region("32.01").pk))
@@ -204,6 +265,11 @@ def test_list_query_count_does_not_grow(users, client, django_assert_max_num_que
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/needs/")
     assert len(response.context["entries"]) == 14
+    # Needs list their partners, offers their matching needs (32.73's on 3.26), in the same queries.
+    offers = [e for e in response.context["entries"] if e.kind == NeedOffer.Kind.OFFER]
+    assert len(offers) == 7 and all([m.region.code for m in e.suggestions] == ["32.73"] for e in offers)
+    need = next(e for e in response.context["entries"] if e.kind == NeedOffer.Kind.NEED and e.affair.code == "3.26")
+    assert len(need.suggestions) == 5 and all(s.entry.kind == NeedOffer.Kind.OFFER for s in need.suggestions)
 
 
 def test_region_page_loads_the_register_panel(users, need, client):

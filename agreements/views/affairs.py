@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .. import access, affairs, forms, idempotency, regions, services, stalls
@@ -59,6 +60,9 @@ def affair_detail(request, code):
     )
     for e in summary.needs:
         e.suggestions = suggestions[(e.region_id, affair.pk)]
+    matches = affairs.matching_needs_for([(e.region, affair) for e in summary.offers], limit=5)
+    for e in summary.offers:
+        e.suggestions = matches[(e.region_id, affair.pk)]
     return render(
         request,
         "agreements/affair_detail.html",
@@ -91,14 +95,29 @@ def needoffer_list(request):
         qs = qs.filter(kind=data["kind"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     entries = list(page.object_list)
-    needs = [e for e in entries if e.kind == NeedOffer.Kind.NEED]
-    suggestions = affairs.suggest_partners_for([(e.region, e.affair) for e in needs], limit=5)
+    # Under a need: candidate partners; under an offer: the regions that need it.
+    suggestions = affairs.suggest_partners_for(
+        [(e.region, e.affair) for e in entries if e.kind == NeedOffer.Kind.NEED], limit=5
+    )
+    matches = affairs.matching_needs_for([(e.region, e.affair) for e in entries if e.kind == NeedOffer.Kind.OFFER],
+                                         limit=5)
     editable = set(access.needoffer_regions_for(request.user).values_list("pk", flat=True))
     for e in entries:
-        e.suggestions = suggestions.get((e.region_id, e.affair_id), []) if e.kind == NeedOffer.Kind.NEED else []
+        found = suggestions if e.kind == NeedOffer.Kind.NEED else matches
+        e.suggestions = found.get((e.region_id, e.affair_id), [])
         e.editable = e.region_id in editable
     query = request.GET.copy()
     query.pop("page", None)
+    # "Declare a need or an offer" at the top, for the region filtered by when the user may declare for
+    # it, else their own region; carrying the affair and kind filtered by.
+    declare_region = next(
+        (r for r in (region, province) if r is not None and r.pk in editable), None
+    ) or (request.user.region if request.user.region_id in editable else None)
+    declare_query = [("region", declare_region.code)] if declare_region else []
+    if data.get("affair"):
+        declare_query.append(("affair", data["affair"].code))
+    if data.get("kind"):
+        declare_query.append(("kind", data["kind"]))
     return render(
         request,
         "agreements/needoffer_list.html",
@@ -109,6 +128,10 @@ def needoffer_list(request):
             "region": region,
             "province": province,
             "can_create": bool(editable),
+            "declare_url": reverse("needoffer-create") + (f"?{urlencode(declare_query)}" if declare_query else ""),
+            # The region page loads the results alone (htmx): there the action sits under them, for that region.
+            "declare_in_results": bool(request.headers.get("HX-Request")) and declare_region is not None
+            and declare_region in (region, province),
             "query": query.urlencode(),
         },
     )
@@ -137,7 +160,9 @@ def needoffer_create(request):
                 return response
     else:
         initial = {}
-        own = own_regions.first() if own_regions.count() == 1 else None
+        # The region asked for (the register's filter) when the user may declare for it, else their only one.
+        asked = own_regions.filter(code=request.GET["region"]).first() if request.GET.get("region") else None
+        own = asked or (own_regions.first() if own_regions.count() == 1 else None)
         if own:
             initial["region"] = own
         if request.GET.get("affair"):
