@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from . import regions
-from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Proposal, Region, User
+from .models import Agreement, AgreementParty, FollowUp, ImportJob, Milestone, Obstacle, Proposal, Region, User
 
 
 def is_national(user) -> bool:
@@ -346,3 +346,36 @@ def may_edit_tkksd(user, region: Region) -> bool:
 def check_can_edit_tkksd(user, region: Region) -> None:
     if not may_edit_tkksd(user, region):
         raise PermissionDenied
+
+# --- obstacles (kendala): who may record and resolve them ---------------------------------------------
+
+
+def can_record_obstacle(user, agreement: Agreement) -> bool:
+    """The officers of the parties, the provincial officers of a party's province (who otherwise only read a
+    kabupaten/kota's agreements: they often know why it stopped), ministry staff and administrators."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_national(user):
+        return True
+    if user.region_id is None:
+        return False
+    return AgreementParty.objects.filter(readable_regions_q(user, "region"), agreement=agreement).exists()
+
+
+def check_can_record_obstacle(user, agreement: Agreement) -> None:
+    """403 unless ``user`` may record (and resolve) obstacles on ``agreement``."""
+    if not can_record_obstacle(user, agreement):
+        raise PermissionDenied
+
+
+def get_obstacle_for_user(user, pk, write: bool = False) -> Obstacle:
+    """The obstacle, or 404 when its agreement is outside the user's scope, or 403 when ``write`` and the user may
+    not record obstacles on it."""
+    try:
+        obstacle = Obstacle.objects.select_related("agreement", "recorded_by").get(pk=pk)
+    except (Obstacle.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    get_agreement_for_user(user, obstacle.agreement_id)
+    if write:
+        check_can_record_obstacle(user, obstacle.agreement)
+    return obstacle

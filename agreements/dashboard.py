@@ -17,12 +17,14 @@ from django.db.models.functions import Collate, ExtractYear
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import charts
+from . import charts, stalls
 from .models import (
     PROPOSAL_WAITING_DAYS,
     Agreement,
     AgreementParty,
+    AgreementStep,
     GovernmentAffair,
+    Obstacle,
     Proposal,
     Region,
     Stage,
@@ -257,6 +259,52 @@ def followup_summary(qs: QuerySet, as_of: datetime.date, limit: int = 5) -> dict
     }
 
 
+def stalled_by_step(qs: QuerySet, as_of: datetime.date) -> list[dict]:
+    """Stalled agreements by the step where they stopped (``stalls.with_stuck_at``), most first; agreements with
+    no step not done (or no steps at all) are left out. Two queries: the counts, then (when there are any) the
+    steps' names. A step no template has any more keeps its title but no link (the list's filter offers the
+    templates' steps)."""
+    counts = list(
+        stalls.with_stuck_at(qs.filter(is_stalled=True), as_of)
+        .filter(stuck_at__isnull=False)
+        .order_by()
+        .values("stuck_at")
+        .annotate(n=Count("pk"))
+    )
+    titles = dict(stalls.step_choices()) if counts else {}
+    missing = {row["stuck_at"] for row in counts} - set(titles)
+    if missing:
+        titles.update(AgreementStep.objects.filter(code__in=missing).order_by().values_list("code", "title"))
+    rows = [
+        {
+            "code": row["stuck_at"],
+            "title": titles[row["stuck_at"]],
+            "linked": row["stuck_at"] not in missing,
+            "figure": Figure(row["n"], [("stalled", "yes"), ("stuck_at", row["stuck_at"])]),
+        }
+        for row in counts
+    ]
+    rows.sort(key=lambda row: (-row["figure"].value, row["title"]))
+    return rows
+
+
+def stalled_by_obstacle(qs: QuerySet, as_of: datetime.date) -> list[dict]:
+    """Stalled agreements with an obstacle of each category open as of ``as_of`` (one query); an agreement with
+    obstacles of two categories counts in both."""
+    counts = dict(
+        Obstacle.objects.filter(stalls.obstacle_open_q(as_of), agreement__in=qs.filter(is_stalled=True).values("pk"))
+        .order_by()
+        .values("category")
+        .annotate(n=Count("agreement", distinct=True))
+        .values_list("category", "n")
+    )
+    return [
+        {"category": category, "label": label,
+         "figure": Figure(counts.get(category, 0), [("stalled", "yes"), ("obstacle", category)])}
+        for category, label in Obstacle.Category.choices
+    ]
+
+
 # --- The whole page -----------------------------------------------------------------------------------
 
 
@@ -286,6 +334,8 @@ def figures(
         "years": by_signing_year(qs),
         "longest": longest_stalled(qs, as_of),
         "followups": followup_summary(qs, as_of),
+        "by_step": stalled_by_step(qs, as_of),
+        "by_obstacle": stalled_by_obstacle(qs, as_of),
         "tile_map": charts.tile_map(
             [
                 charts.Tile(

@@ -9,6 +9,8 @@ Parameters (GET, repeatable where noted): ``q``; ``kind`` (repeatable); ``docume
 ``stage`` (repeatable); ``stalled`` (yes|no); ``reason``; ``age`` (see ``stalls.AGE_BUCKETS``);
 ``province`` (the province or one of its kabupaten/kota is a party); ``region`` (that region is a
 party); ``affair``; ``signed_from``/``signed_to``; ``year_from``/``year_to`` (signing year);
+``stuck_at`` (a step code: stalled agreements whose first step not done by ``as_of`` is that one, see
+``stalls.with_stuck_at``); ``obstacle`` (a category of ``Obstacle``: an obstacle of it open as of ``as_of``);
 ``has_pks`` (yes|no: a PKS under this KB was signed by ``as_of``; the dashboard's "followed up"
 figures); ``followed_up_90`` (yes|no: a follow-up on the agreement or one of its regions in the 90
 days up to ``as_of``; see ``followups.followed_up_within``); ``tkksd`` (yes|no: no, a regional party has no
@@ -28,7 +30,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import followups, regions, stalls
-from .models import Agreement, AgreementParty, GovernmentAffair, ImportJob, Region, Stage, StallReason, ThirdParty, Tkksd
+from .models import (
+    Agreement,
+    AgreementParty,
+    GovernmentAffair,
+    ImportJob,
+    Obstacle,
+    Region,
+    Stage,
+    StallReason,
+    ThirdParty,
+    Tkksd,
+)
 from .widgets import use_picker
 
 SEARCH_CONFIG = "indonesian"
@@ -145,6 +158,14 @@ class AgreementFilter(django_filters.FilterSet):
     age = django_filters.ChoiceFilter(
         label=_("Days past the threshold"), method="filter_age", choices=AGE_CHOICES, empty_label=_("Any")
     )
+    stuck_at = django_filters.ChoiceFilter(
+        label=_("Stopped at the step"), method="filter_stuck_at", choices=stalls.step_choices, empty_label=_("Any"),
+        help_text=_("Stalled agreements whose first step not done by the as-of date is this one."),
+    )
+    obstacle = django_filters.ChoiceFilter(
+        label=_("Open obstacle"), method="filter_obstacle", choices=Obstacle.Category.choices, empty_label=_("Any"),
+        help_text=_("An obstacle of this kind raised by the as-of date and not resolved by then."),
+    )
     province = RegionFilter(
         label=_("Province"), method="filter_province", to_field_name="code",
         queryset=Region.objects.filter(level=Region.Level.PROVINCE), empty_label=_("All provinces"),
@@ -256,6 +277,12 @@ class AgreementFilter(django_filters.FilterSet):
 
     def filter_age(self, queryset, name, value):
         return queryset.filter(stalls.age_bucket_q(value, self.as_of, self.thresholds))
+
+    def filter_stuck_at(self, queryset, name, value):
+        return stalls.with_stuck_at(queryset, self.as_of).filter(stuck_at=value)
+
+    def filter_obstacle(self, queryset, name, value):
+        return queryset.filter(stalls.has_open_obstacle(self.as_of, value))
 
     def filter_province(self, queryset, name, value: Region):
         parties = AgreementParty.objects.filter(regions.in_province_q(value), agreement=OuterRef("pk"))

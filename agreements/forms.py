@@ -15,6 +15,7 @@ from .models import (
     GuidanceEvent,
     Milestone,
     NeedOffer,
+    Obstacle,
     Region,
     TemplateStep,
     User,
@@ -413,3 +414,27 @@ class DraftForm(forms.Form):
     DOCUMENTS = [("offer", _("Offer letter")), ("kb", _("Joint agreement (KB)")),
                  ("pks", _("Cooperation agreement (PKS)"))]
     document = forms.ChoiceField(label=_("Draft"), choices=DOCUMENTS)
+
+OBSTACLE_TEXT_MAX = 4000
+
+
+class ObstacleForm(forms.Form):
+    """Record an obstacle (kendala) on an agreement; the rules are in ``services.obstacle_record``."""
+
+    category = forms.ChoiceField(label=_("Kind of obstacle"), choices=Obstacle.Category.choices,
+                                 widget=forms.RadioSelect)
+    description = forms.CharField(
+        label=_("What is the obstacle?"), max_length=OBSTACLE_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What stops the cooperation, and who could remove it."),
+    )
+    raised_on = forms.DateField(label=_("Raised on"), widget=DateInput(),
+                                help_text=_("The day the obstacle was first noted. Not in the future."))
+
+
+class ObstacleResolveForm(forms.Form):
+    """Mark an obstacle resolved; the rules are in ``services.obstacle_resolve``."""
+
+    resolved_on = forms.DateField(label=_("Resolved on"), widget=DateInput())
+    resolution = forms.CharField(
+        label=_("What resolved it?"), max_length=OBSTACLE_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
+    )

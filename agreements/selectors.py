@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from . import access, stalls
-from .models import Agreement, AgreementParty, GovernmentAffair, Region, Stage, StallReason
+from .models import Agreement, AgreementParty, GovernmentAffair, Obstacle, Region, Stage, StallReason
 from .regions import in_province_q, regions_in_province_q
 
 # --- Links from a figure to the agreements it counts ------------------------------------------------
@@ -44,6 +44,8 @@ STALLED_REPORT_FIELDS = (
     "signed_on",
     "region_codes",
     "affair_codes",
+    "stuck_at",
+    "obstacles",
 )
 
 
@@ -57,25 +59,32 @@ def stalled_report(
 
     Each row has exactly the keys of ``STALLED_REPORT_FIELDS``: ``reasons``, ``region_codes`` and
     ``affair_codes`` are sorted lists of codes, ``days_stalled`` an int and ``signed_on`` a
-    ``datetime.date``. Rows are sorted by ``days_stalled`` descending, then ``number`` in plain
+    ``datetime.date``; ``stuck_at`` is the code of the first step not done as of ``as_of``
+    (``stalls.with_stuck_at``; None without steps) and ``obstacles`` the sorted categories of the
+    obstacles open as of ``as_of``. Rows are sorted by ``days_stalled`` descending, then ``number`` in plain
     code-point order; the sort is done here in Python so that PostgreSQL (whose collation may
     ignore case) and SQLite give the same order.
 
     ``queryset`` restricts the agreements (for example ``access.agreements_visible_to(user)``);
     ``thresholds`` defaults to the ones in force (one more query to read them).
 
-    Queries: 3 (the annotated agreements, their regions, their affairs), plus 1 when
+    Queries: 4 (the annotated agreements, their regions, their affairs, their open obstacles), plus 1 when
     ``thresholds`` is not given.
     """
     thresholds = thresholds or stalls.Thresholds.current()
     qs = (
-        stalls.with_status(queryset, as_of=as_of, thresholds=thresholds)
-        .filter(is_stalled=True)
+        stalls.with_stuck_at(
+            stalls.with_status(queryset, as_of=as_of, thresholds=thresholds).filter(is_stalled=True), as_of
+        )
         .only("pk", "number", "document_type", "title", "signed_on")
         .order_by()
         .prefetch_related(
             Prefetch("regions", queryset=Region.objects.only("pk", "code")),
             Prefetch("affairs", queryset=GovernmentAffair.objects.only("pk", "code")),
+            Prefetch(
+                "obstacles", to_attr="open_obstacles",
+                queryset=Obstacle.objects.filter(stalls.obstacle_open_q(as_of)).only("pk", "agreement_id", "category"),
+            ),
         )
     )
     rows = [
@@ -88,6 +97,8 @@ def stalled_report(
             "signed_on": agreement.signed_on,
             "region_codes": sorted(region.code for region in agreement.regions.all()),
             "affair_codes": sorted(affair.code for affair in agreement.affairs.all()),
+            "stuck_at": agreement.stuck_at,
+            "obstacles": sorted({obstacle.category for obstacle in agreement.open_obstacles}),
         }
         for agreement in qs
     ]

@@ -33,6 +33,7 @@ from .models import (
     Milestone,
     MilestoneUpdate,
     NeedOffer,
+    Obstacle,
     Proposal,
     Region,
     ThirdParty,
@@ -814,3 +815,72 @@ def tkksd_save(
     tkksd.full_clean()
     _save(tkksd, user)
     return tkksd
+
+# --- obstacles (kendala) --------------------------------------------------------------------------------
+
+
+def _obstacle_date_errors(field: str, value, *, earliest: datetime.date, earliest_message: str) -> dict:
+    """A date of an obstacle: given, not in the future, not before ``earliest``."""
+    if value is None:
+        return {field: _("Enter the date.")}
+    if value > stalls.today():
+        return {field: _("This date is in the future.")}
+    if value < earliest:
+        return {field: earliest_message}
+    return {}
+
+
+def obstacle_record(
+    *,
+    user: User,
+    agreement: Agreement,
+    category: str,
+    description: str,
+    raised_on: datetime.date | None,
+) -> Obstacle:
+    """Record an obstacle on ``agreement``: its category, what it is, the day it was raised (not in the future)."""
+    access.check_can_record_obstacle(user, agreement)
+    description = (description or "").strip()
+    errors = _obstacle_date_errors(
+        "raised_on", raised_on, earliest=stalls.AS_OF_MIN,
+        earliest_message=_("Enter a date from 1 January 1900."),
+    )
+    if not description:
+        errors["description"] = _("Say what the obstacle is.")
+    if errors:
+        raise ValidationError(errors)
+    obstacle = Obstacle(agreement=agreement, category=category, description=description, raised_on=raised_on,
+                        recorded_by=user)
+    obstacle.full_clean()
+    _save(obstacle, user)
+    return obstacle
+
+
+def obstacle_resolve(
+    *,
+    user: User,
+    obstacle: Obstacle,
+    resolved_on: datetime.date | None,
+    resolution: str,
+) -> Obstacle:
+    """Mark an open obstacle resolved: the day (on or after the day it was raised, not in the future) and what
+    resolved it. An obstacle already resolved (someone else did it first) is refused, never overwritten."""
+    access.check_can_record_obstacle(user, obstacle.agreement)
+    resolution = (resolution or "").strip()
+    with transaction.atomic():
+        current = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
+        if current.resolved_on is not None:
+            raise ValidationError(_("This obstacle was already marked resolved."))
+        errors = _obstacle_date_errors(
+            "resolved_on", resolved_on, earliest=current.raised_on,
+            earliest_message=_("An obstacle is resolved on or after the day it was raised."),
+        )
+        if not resolution:
+            errors["resolution"] = _("Say what resolved it.")
+        if errors:
+            raise ValidationError(errors)
+        current.resolved_on = resolved_on
+        current.resolution = resolution
+        current.full_clean()
+        _save(current, user)
+    return current

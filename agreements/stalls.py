@@ -21,6 +21,7 @@ Definitions:
 - cancellation carries no date: a cancelled milestone is cancelled at every D.
 """
 
+import collections
 import dataclasses
 import datetime
 
@@ -29,8 +30,10 @@ from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
     DateField,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -46,7 +49,17 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import STAGE_ORDER, Agreement, Milestone, Stage, StallReason, StallSettings
+from .models import (
+    STAGE_ORDER,
+    Agreement,
+    AgreementStep,
+    Milestone,
+    Obstacle,
+    Stage,
+    StallReason,
+    StallSettings,
+    TemplateStep,
+)
 
 # Age past the threshold, in days: (label, lowest, highest); highest None is open-ended.
 AGE_BUCKETS = [
@@ -273,6 +286,73 @@ def days_stalled(agreement, as_of: datetime.date) -> int | None:
     if agreement.stalled_since is None:
         return None
     return (as_of - agreement.stalled_since).days
+
+
+# --- where and why a stalled agreement stopped ----------------------------------------------------------
+#
+# Where: the first of its steps (``AgreementStep``, in their order) not done as of D. A step counts as done as of D
+# when its status is done and ``done_on`` <= D; a step that does not apply (no date, like a cancelled milestone)
+# is passed over at every D. Why: the obstacles (``Obstacle``) open as of D, raised on or before D and not resolved
+# by D. Both are read only where they are shown or filtered on (the dashboard, the list's filters, the agreement
+# page, ``manage.py stalled``): ``with_status`` does not compute them.
+
+
+def _first_step_not_done(as_of: datetime.date, field: str) -> Subquery:
+    steps = (
+        AgreementStep.objects.filter(agreement=OuterRef("pk"))
+        .exclude(status=AgreementStep.Status.NOT_APPLICABLE)
+        .exclude(status=AgreementStep.Status.DONE, done_on__lte=as_of)
+        .order_by("order", "pk")
+        .values(field)[:1]
+    )
+    return Subquery(steps, output_field=CharField())
+
+
+def with_stuck_at(queryset: QuerySet, as_of: datetime.date, *, title: bool = False) -> QuerySet:
+    """Annotate a ``with_status`` queryset (same ``as_of``) with ``stuck_at``: for an agreement stalled as of D,
+    the code of its first step not done as of D; None when it is not stalled, has no steps, or every step is done
+    or does not apply. ``title=True`` adds ``stuck_at_title``, that step's title (for a page; one more subquery)."""
+    def stalled_only(expression):
+        return Case(When(is_stalled=True, then=expression), default=Value(None), output_field=CharField())
+
+    queryset = queryset.annotate(stuck_at=stalled_only(_first_step_not_done(as_of, "code")))
+    if title:
+        queryset = queryset.annotate(stuck_at_title=stalled_only(_first_step_not_done(as_of, "title")))
+    return queryset
+
+
+def step_choices() -> list[tuple[str, str]]:
+    """The steps ``stuck_at`` can name, as (code, title) choices in template and step order: every template's
+    steps (codes are unique across templates). A title two templates share is followed by its template's name
+    ("Susun PKS · Tahapan KB …")."""
+    steps = list(
+        TemplateStep.objects.select_related("template")
+        .order_by("template__document_type", "template__cooperation_kind", "order")
+        .only("code", "title", "template__name")
+    )
+    counts = collections.Counter(s.title for s in steps)
+    return [(s.code, f"{s.title} · {s.template.name}" if counts[s.title] > 1 else s.title) for s in steps]
+
+
+def obstacle_open_q(as_of: datetime.date, prefix: str = "") -> Q:
+    """Obstacles open as of D: raised on or before D and not resolved by D (``prefix``: the path from the queried
+    model to the obstacle, as ``"obstacles__"``)."""
+    return Q(**{f"{prefix}raised_on__lte": as_of}) & (
+        Q(**{f"{prefix}resolved_on__isnull": True}) | Q(**{f"{prefix}resolved_on__gt": as_of})
+    )
+
+
+def obstacle_is_open(obstacle, as_of: datetime.date) -> bool:
+    """``obstacle_open_q`` for one obstacle in memory."""
+    return obstacle.raised_on <= as_of and (obstacle.resolved_on is None or obstacle.resolved_on > as_of)
+
+
+def has_open_obstacle(as_of: datetime.date, category: str | None = None) -> Exists:
+    """For an agreement queryset: it has an obstacle open as of D (of ``category`` when given)."""
+    obstacles = Obstacle.objects.filter(obstacle_open_q(as_of), agreement=OuterRef("pk"))
+    if category is not None:
+        obstacles = obstacles.filter(category=category)
+    return Exists(obstacles)
 
 
 # --- the stored facts the rules read --------------------------------------------------------------

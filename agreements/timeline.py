@@ -4,6 +4,7 @@ A selector (reads only). It merges
 - the dated facts of the agreement (signed, DPRD approval, start, end, termination) and the signing
   of its PKS when it is a KB,
 - document uploads,
+- obstacles raised and resolved (``Obstacle``),
 - milestone updates written by officers (``MilestoneUpdate``),
 - audited changes recorded by django-simple-history on the agreement, its regional parties, its
   third parties and its milestones: who, when and which fields changed (``diff_against`` between
@@ -248,6 +249,26 @@ def _followup_events(agreement: Agreement) -> list[Event]:
     return events
 
 
+def _obstacle_events(agreement: Agreement, today: datetime.date) -> list[Event]:
+    """Obstacles raised on the agreement (still open ones say so) and their resolution, dated by their dates."""
+    from .models import Obstacle
+
+    events = []
+    for obstacle in Obstacle.objects.filter(agreement=agreement).select_related("recorded_by"):
+        category = obstacle.get_category_display()
+        resolved = obstacle.resolved_on is not None and obstacle.resolved_on <= today
+        title = (_("Obstacle raised: %(category)s") if resolved else _("Obstacle raised, not resolved: %(category)s"))
+        events.append(Event("obstacle", obstacle.raised_on, title % {"category": category},
+                            user=obstacle.recorded_by, note=obstacle.description,
+                            sort_key=_key(obstacle.raised_on, 16)))
+        if obstacle.resolved_on is not None:
+            events.append(Event("obstacle", obstacle.resolved_on,
+                                _("Obstacle resolved: %(category)s") % {"category": category},
+                                note=obstacle.resolution, upcoming=obstacle.resolved_on > today,
+                                sort_key=_key(obstacle.resolved_on, 17)))
+    return events
+
+
 def agreement_timeline(agreement: Agreement, today: datetime.date | None = None) -> list[Event]:
     """Everything that happened to ``agreement``, newest first, in a constant number of queries."""
     today = today or timezone.localdate()
@@ -258,6 +279,7 @@ def agreement_timeline(agreement: Agreement, today: datetime.date | None = None)
         *_update_events(agreement),
         *_history_events(agreement),
         *_followup_events(agreement),
+        *_obstacle_events(agreement, today),
     ]
     events.sort(key=lambda e: e.sort_key, reverse=True)
     return events

@@ -1,6 +1,19 @@
 from django.urls import path, re_path
 
-from .views import affairs, dashboard, followups, guidance, health, imports, officer, pages, proposals, register, users
+from .views import (
+    affairs,
+    dashboard,
+    followups,
+    guidance,
+    health,
+    imports,
+    obstacles,
+    officer,
+    pages,
+    proposals,
+    register,
+    users,
+)
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -42,6 +55,8 @@ urlpatterns = [
          name="followup-create-agreement"),
     path("regions/<str:code>/followups/", followups.region_followups, name="region-followups"),
     path("regions/<str:code>/followups/new/", followups.followup_create_for_region, name="followup-create-region"),
+    path("agreements/<int:pk>/obstacles/new/", obstacles.obstacle_create, name="obstacle-create"),
+    path("obstacles/<int:pk>/resolve/", obstacles.obstacle_resolve, name="obstacle-resolve"),
     path("followups/<int:pk>/attachment/", followups.followup_attachment, name="followup-attachment"),
     path("profile/", followups.profile, name="profile"),
     path("guidance/", guidance.guidance_list, name="guidance-list"),

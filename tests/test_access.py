@@ -40,6 +40,8 @@ REDIRECT = row(302, 302, 302, 302, 302, 302, 302)
 PERMANENT_REDIRECT = row(301, 301, 301, 301, 301, 301, 301)
 FOLLOWUP = row(302, 200, 200, 404, 403, 404, 200)
 FOLLOWUP_REGION = row(302, 200, 200, 403, 403, 403, 200)
+# Obstacles: whoever reads the agreement records them, its province's officers too (who may not change it).
+OBSTACLE = row(302, 200, 200, 404, 200, 404, 200)
 # The ministry records guidance events; a region's own officers and the ministry keep its TKKSD (here Kota Bandung's).
 GUIDANCE_EVENT_CREATE = row(302, 200, 403, 403, 403, 403, 200)
 TKKSD_EDIT = row(302, 200, 403, 403, 200, 403, 200)
@@ -95,6 +97,8 @@ MATRIX = [
     ("region-followups", ("32.73",), EVERYONE),
     ("followup-create-region", ("32.73",), FOLLOWUP_REGION),
     ("followup-attachment", ("followup",), READ),
+    ("obstacle-create", ("agreement",), OBSTACLE),
+    ("obstacle-resolve", ("obstacle",), OBSTACLE),
     ("profile", (), EVERYONE),
     ("guidance-list", (), EVERYONE),
     ("guidance-detail", ("persiapan",), EVERYONE),
@@ -147,7 +151,10 @@ def objects(personas, media_root):
         regions=[region("32.73"), region("35")],
         materials=SimpleUploadedFile("materi.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
-    return {"agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
+    obstacle = services.obstacle_record(user=personas["ministry"], agreement=agreement, category="budget",
+                                        description="Anggaran belum tersedia", raised_on=agreement.signed_on)
+    return {"obstacle": obstacle.pk,
+            "agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
             "admin_account": admin_account.pk, "import_job": import_job.pk, "needoffer": needoffer.pk,
             "followup": followup.pk, "proposal": proposal.pk, "guidance_event": guidance_event.pk}
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from .. import access, followups, forms, idempotency, services, stalls, uploads
+from .. import access, followups, forms, idempotency, obstacles, services, stalls, uploads
 from ..forms import AgreementForm, DocumentForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate, Region
 from .common import FORM_MARGIN, attachment_response, body_limit, create_once
@@ -89,6 +89,7 @@ def my_agreements(request):
         "due_soon_days": followups.DUE_SOON_DAYS,
         "thresholds": thresholds,
         "can_create": access.is_national(request.user) or access.is_officer(request.user),
+        "open_obstacles": obstacles.open_for(request.user, mine, today),
         **my_proposals(request.user),  # "Cooperation proposals": to answer, and those the region sent
     })
 

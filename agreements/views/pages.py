@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
-from .. import access, selectors, stalls
+from .. import access, obstacles, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 
@@ -19,7 +19,10 @@ from ..timeline import agreement_timeline
 def agreement_detail(request, pk):
     today = stalls.today()
     thresholds = stalls.Thresholds.current()
-    queryset = stalls.with_status(Agreement.objects.select_related("parent"), as_of=today, thresholds=thresholds)
+    queryset = stalls.with_stuck_at(
+        stalls.with_status(Agreement.objects.select_related("parent"), as_of=today, thresholds=thresholds), today,
+        title=True,
+    )
     agreement = access.get_agreement_for_user(request.user, pk, queryset=queryset)
 
     parties = list(agreement.parties.select_related("region__province"))
@@ -68,6 +71,8 @@ def agreement_detail(request, pk):
         "can_write": access.can_write_agreement(request.user, agreement),
         "can_follow_up": access.can_record_followups(request.user),
         "timeline": agreement_timeline(agreement, today=today),
+        "obstacles": obstacles.of_agreement(agreement, today),
+        "can_record_obstacle": access.can_record_obstacle(request.user, agreement),
     }
     return render(request, "agreements/agreement_detail.html", context)
 

@@ -24,7 +24,9 @@ def _flat(row: dict) -> list[str]:
     cells = []
     for field in selectors.STALLED_REPORT_FIELDS:
         value = row[field]
-        if isinstance(value, list):
+        if value is None:  # no step to name (``stuck_at``)
+            value = ""
+        elif isinstance(value, list):
             value = ";".join(value)
         elif isinstance(value, datetime.date):
             value = value.isoformat()
@@ -66,7 +68,7 @@ class Command(BaseCommand):
     def _write_table(self, rows: list[dict], as_of: datetime.date, thresholds: stalls.Thresholds) -> None:
         header = [
             _("Number"), _("Type"), _("Title"), _("Reasons"), _("Days stalled"),
-            _("Signed on"), _("Regions"), _("Affairs"),
+            _("Signed on"), _("Regions"), _("Affairs"), _("Stopped at"), _("Open obstacles"),
         ]
         body = [_flat(row) for row in rows]
         widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
