@@ -396,7 +396,7 @@ class GuidanceEventForm(forms.Form):
         use_picker(self.fields["regions"], Region.objects.all(), multiple=True)
         steps = TemplateStep.objects.select_related("template").order_by("template__document_type", "order")
         self.fields["steps"].queryset = steps
-        self.fields["steps"].label_from_instance = lambda step: f"{step.template.name}: {step.title}"
+        self.fields["steps"].label_from_instance = lambda step: f"{step.title} ({step.template.name})"
 
 
 class TkksdForm(forms.Form):
