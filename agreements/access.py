@@ -103,6 +103,17 @@ def may_remove_parties(user, *, signed: bool) -> bool:
     return not signed or is_national(user)
 
 
+def may_write_party(user, party) -> bool:
+    """Whether ``user`` may record this regional party's signatory, signing date and DPRD approval: an officer only
+    their own region's row (each region signs, and has its DPRD approve, for itself); ministry staff and
+    administrators any party's. No query: for each row of the agreement page's grid, and for the import's rows."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_national(user):
+        return True
+    return user.region_id is not None and user.region_id == party.region_id
+
+
 def get_agreement_for_user(user, pk, write: bool = False, queryset: QuerySet | None = None) -> Agreement:
     """The agreement, or 404 when outside the user's scope, or 403 when ``write`` and read-only."""
     qs = agreements_visible_to(user, queryset)

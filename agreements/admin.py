@@ -24,7 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import guidance, regions, services, stalls
+from . import guidance, regions, services, signing, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -393,6 +393,16 @@ class PartyFormSet(RelationRulesFormSet):
     rule = "party_errors"
     value = staticmethod(lambda form: form.cleaned_data.get("region"))
 
+    def clean(self):
+        """Each party's DPRD fields obey ``signing.party_errors``, as on the party form and in the import."""
+        super().clean()
+        for form in self.forms:
+            if form.cleaned_data and not form.cleaned_data.get("DELETE"):
+                probe = AgreementParty(**{name: form.cleaned_data.get(name) for name in (
+                    "dprd_required", "dprd_approved_on", "dprd_decision_number")})
+                for field, message in signing.party_errors(probe).items():
+                    form.add_error(field, message)
+
 
 class ThirdPartyFormSet(RelationRulesFormSet):
     rule = "third_party_errors"
@@ -404,7 +414,8 @@ class AgreementPartyInline(admin.TabularInline):
     formset = PartyFormSet
     extra = 0
     autocomplete_fields = ["region"]
-    fields = ["region", "document_number", "signatory_name", "signatory_position", "agency", "contact_person"]
+    fields = ["region", "document_number", "signatory_name", "signatory_position", "agency", "contact_person",
+              "signed_on", "dprd_required", "dprd_approved_on", "dprd_decision_number"]
 
 
 class ThirdPartyInline(admin.TabularInline):
@@ -507,6 +518,17 @@ class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
 
     def save_checked(self, obj, user, expected_version):
         services.agreement_save_edited(agreement=obj, user=user, expected_version=expected_version)
+
+    def save_related(self, request, form, formsets, change):
+        """After the parties are saved: the agreement's dates and the parties' made to agree (``services.sync_signing``,
+        a date changed on the agreement going to the parties without one). A contradiction refuses the whole save
+        (``changeform_view`` turns the error into a message; the transaction is rolled back)."""
+        super().save_related(request, form, formsets, change)
+        services.sync_signing(
+            form.instance, user=request.user,
+            previous_signed_on=form.initial.get("signed_on") if change else None,
+            previous_dprd_approved_on=form.initial.get("dprd_approved_on") if change else None,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from . import demo_guidance, demo_obstacles, stalls
+from . import demo_guidance, demo_obstacles, demo_parties, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -689,6 +689,7 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         counts["imports"] = seed_imports(as_of=as_of, users=users)
         counts.update(demo_guidance.seed_guidance(seed=seed, as_of=as_of, users=users))
         counts["proposals"] = seed_proposals(as_of=as_of, users=users)
+        counts["parties"] = demo_parties.seed_parties(as_of=as_of)  # each party's signing and DPRD approval
         counts["obstacles"] = demo_obstacles.seed_obstacles(seed=seed, as_of=as_of, users=users)
     counts["users"] = [u.username for u in users]
     return counts

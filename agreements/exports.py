@@ -25,11 +25,20 @@ from openpyxl.styles import Font
 
 from . import stalls
 from .models import Agreement, AgreementParty, ThirdParty
-from .spreadsheet import AGREEMENT_COLUMNS, EXPORT_EXTRA_COLUMNS, LIST_SEPARATOR, guard_formula
+from .spreadsheet import (
+    AGREEMENT_COLUMNS,
+    EXPORT_EXTRA_COLUMNS,
+    LIST_SEPARATOR,
+    NO,
+    PARTY_COLUMNS,
+    YES,
+    guard_formula,
+)
 
 COLUMNS = AGREEMENT_COLUMNS + EXPORT_EXTRA_COLUMNS
 CHUNK_SIZE = 1000
 SHEET_NAME = "agreements"
+PARTIES_SHEET_NAME = "parties"
 
 
 def _grouped(pairs) -> dict[int, list[str]]:
@@ -103,6 +112,22 @@ def iter_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[list]:
             yield agreement_row(a, as_of, regions.get(a.pk, ()), third.get(a.pk, ()), affairs.get(a.pk, ()))
 
 
+def iter_party_rows(queryset: QuerySet) -> Iterator[list]:
+    """The parties sheet (``spreadsheet.PARTY_COLUMNS``) of the same agreements: one row per regional party, a chunk
+    of agreements at a time (their numbers from the open cursor, then one query for their parties)."""
+    numbers = queryset.order_by().values_list("pk", "number").iterator(chunk_size=CHUNK_SIZE)
+    for chunk in _batched(numbers, CHUNK_SIZE):
+        by_id = dict(chunk)
+        for values in (
+            AgreementParty.objects.filter(agreement_id__in=by_id).order_by("agreement_id", "region__code")
+            .values_list("agreement_id", "region__code", "signatory_name", "signatory_position", "document_number",
+                         "signed_on", "dprd_required", "dprd_approved_on", "dprd_decision_number")
+        ):
+            agreement_id, code, name, position, number, signed, required, approved, decision = values
+            yield [by_id[agreement_id], code, name, position, number, _iso(signed), YES if required else NO,
+                   _iso(approved), decision]
+
+
 class _Echo:
     """A write-only file whose ``write`` returns the line, for ``csv.writer`` in a generator."""
 
@@ -116,12 +141,13 @@ def csv_cells(row: Iterable) -> list:
     return ["" if v is None else guard_formula(v) if isinstance(v, str) else v for v in row]
 
 
-def csv_chunks(rows: Iterable[list], delimiter: str = ",") -> Iterator[bytes]:
+def csv_chunks(rows: Iterable[list], delimiter: str = ",", columns: list[str] = COLUMNS) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (so Excel reads it as UTF-8), comma-separated (or ``;`` for Excel set to
-    Indonesian, which reads ``,`` as the decimal comma), guarded cells."""
+    Indonesian, which reads ``,`` as the decimal comma), guarded cells. ``columns``: the header (the parties file's
+    is ``PARTY_COLUMNS``)."""
     writer = csv.writer(_Echo(), lineterminator="\r\n", delimiter=delimiter)
     yield "\ufeff".encode()
-    yield writer.writerow(COLUMNS).encode()
+    yield writer.writerow(columns).encode()
     for row in rows:
         yield writer.writerow(csv_cells(row)).encode()
 
@@ -139,13 +165,17 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def write_xlsx(rows: Iterable[list], fileobj) -> None:
-    """Write the rows to ``fileobj`` as an XLSX workbook with one sheet ``agreements``."""
+def write_xlsx(rows: Iterable[list], fileobj, party_rows: Iterable[list] | None = None) -> None:
+    """Write the rows to ``fileobj`` as an XLSX workbook with a sheet ``agreements`` and, given ``party_rows``
+    (``iter_party_rows``), a sheet ``parties``: the import's format, so the export imports back."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAME)
-    sheet.append([_xlsx_cell(sheet, name) for name in COLUMNS])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for name, columns, sheet_rows in ((SHEET_NAME, COLUMNS, rows), (PARTIES_SHEET_NAME, PARTY_COLUMNS, party_rows)):
+        if sheet_rows is None:
+            continue
+        sheet = workbook.create_sheet(name)
+        sheet.append([_xlsx_cell(sheet, column) for column in columns])
+        for row in sheet_rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     workbook.save(fileobj)
 
 

@@ -128,6 +128,35 @@ class SignForm(VersionedForm):
     )
 
 
+class PartyForm(VersionedForm):
+    """One regional party's signatory, document number, signing date and DPRD approval (``services.party_record``).
+    ``version`` is the agreement's."""
+
+    signatory_name = forms.CharField(label=_("Signatory's name"), max_length=150, required=False)
+    signatory_position = forms.CharField(label=_("Signatory's position"), max_length=150, required=False,
+                                         help_text=_("For example: Wali Kota Bandung."))
+    document_number = forms.CharField(label=_("Party's document number"), max_length=120, required=False,
+                                      help_text=_("The number this region gave the agreement."))
+    signed_on = forms.DateField(label=_("Date this party signed"), required=False, widget=DateInput())
+    dprd_required = forms.BooleanField(
+        label=_("DPRD approval required"), required=False,
+        help_text=_("Required when the cooperation burdens the public and the region, or is not budgeted in the "
+                    "current APBD (UU 23/2014 pasal 363(3))."),
+    )
+    dprd_approved_on = forms.DateField(label=_("DPRD approval date"), required=False, widget=DateInput())
+    dprd_decision_number = forms.CharField(label=_("DPRD decision number"), max_length=120, required=False)
+
+    FIELDS = ("signatory_name", "signatory_position", "document_number", "signed_on", "dprd_required",
+              "dprd_approved_on", "dprd_decision_number")
+
+    @classmethod
+    def initial_for(cls, party, agreement) -> dict:
+        return {**{name: getattr(party, name) for name in cls.FIELDS}, "version": agreement.version}
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+
 class MilestoneRowForm(forms.Form):
     """One row of the milestone table (on a new PKS and on "add milestones"): a row left blank is skipped."""
 

@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, stalls, uploads
+from . import access, signing, stalls, uploads
 from .models import (
     Agreement,
     AgreementParty,
@@ -233,12 +233,19 @@ def agreement_update(
     _check_own_region(user, regions)
     if "parent" in fields:
         _check_parent(user, fields["parent"], agreement.parent_id)
-    signed_before = agreement.signed_on
+    signed_before, dprd_before = agreement.signed_on, agreement.dprd_approved_on
     for name, value in fields.items():
         setattr(agreement, name, value)
     agreement.updated_by = user
     with transaction.atomic():
         _lock_family(agreement)  # the parties, milestones and family rules below are read under the lock
+        # A DPRD approval date given for the whole agreement goes to the parties that require one, and the dates
+        # derived from the parties that stay are the agreement's (``signing``), before the rules read them.
+        staying = [p for p in agreement.parties.all() if p.region_id in {r.pk for r in regions}]
+        dated_parties, errors = signing.apply_to_agreement(
+            agreement, staying, previous_signed_on=signed_before, previous_dprd_approved_on=dprd_before)
+        if errors:
+            raise ValidationError(errors)
         # Responsible regions of milestones must stay parties.
         kept = {r.pk for r in regions}
         orphaned = agreement.milestones.exclude(responsible_region__isnull=True).exclude(responsible_region__in=kept)
@@ -252,6 +259,8 @@ def agreement_update(
         agreement._history_user = user
         _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
         _set_relations(agreement, user=user, regions=regions, third_party_names=third_party_names, affairs=affairs)
+        for party in dated_parties:
+            _save(party, user)
     return agreement
 
 
@@ -294,8 +303,13 @@ def document_check(uploaded, *, doc_type: str, field: str = "file") -> uploads.C
 def agreement_sign(
     *, agreement: Agreement, user: User, signed_on: datetime.date, document, expected_version: int
 ) -> Agreement:
-    """Record the signing: the date and the signed document (a KB or PKS scan, up to 20 MB)."""
+    """Record the signing: the date and the signed document (a KB or PKS scan, up to 20 MB).
+
+    The date is the whole agreement's: it goes to every party without a signing date of its own and to those that
+    had the agreement's previous date (``signing.spread``); it is refused when the parties' own dates say otherwise.
+    """
     doc_type = Document.Type.KB_SCAN if agreement.document_type == Agreement.DocumentType.KB else Document.Type.PKS_SCAN
+    signed_before = agreement.signed_on
     agreement.signed_on = signed_on
     agreement.updated_by = user
     agreement.clean_fields(exclude=["regions", "affairs"])
@@ -305,16 +319,117 @@ def agreement_sign(
     try:
         with transaction.atomic():
             _lock_family(agreement)
+            dated_parties = _sync_dates(agreement, previous_signed_on=signed_before,
+                                        previous_dprd_approved_on=agreement.dprd_approved_on)
             agreement.full_clean(exclude=["regions", "affairs"])  # the KB/PKS dates, read under the lock
             _claim_version(Agreement, agreement.pk, expected_version)
             agreement.version = expected_version + 1
             _save(agreement, user, update_fields=["signed_on", "updated_by", "version", "updated_at"])
+            for party in dated_parties:
+                _save(party, user)
             new_document.full_clean()
             new_document.save()
     except BaseException:
         _discard_files([new_document])
         raise
     return agreement
+
+
+def _sync_dates(agreement: Agreement, *, previous_signed_on, previous_dprd_approved_on) -> list[AgreementParty]:
+    """Inside the transaction, under the family lock: the agreement's dates and its parties' made to agree
+    (``signing.apply_to_agreement``), in memory; the parties changed are returned for the caller to save.
+    ValidationError when a date given for the whole agreement contradicts the parties' own dates."""
+    parties = list(agreement.parties.select_related("region")) if agreement.pk else []
+    changed, errors = signing.apply_to_agreement(
+        agreement, parties, previous_signed_on=previous_signed_on, previous_dprd_approved_on=previous_dprd_approved_on)
+    if errors:
+        raise ValidationError(errors)
+    return changed
+
+
+def sync_signing(agreement: Agreement, *, user: User | None = None, previous_signed_on=signing.KEEP,
+                 previous_dprd_approved_on=signing.KEEP) -> Agreement:
+    """Make the agreement's ``signed_on`` and ``dprd_approved_on`` agree with its parties' own dates and save what
+    changed: the latest party's signing date once every party's is recorded, the latest required DPRD approval once
+    every party that requires one has it (``agreements.signing``).
+
+    Every door that changes a party's or the agreement's dates ends here or in the same rule: the party form
+    (``party_record``), the sign form (``agreement_sign``), the agreement form (``agreement_update``), Django admin
+    (after its inlines are saved) and the import (``importers.validation``, on the file's values). ``previous_*``:
+    the agreement's dates before a caller set new ones on it in memory (a date given for the whole agreement, which
+    is then spread to the parties); left out, the agreement's dates are only derived.
+    """
+    with transaction.atomic():
+        _lock_family(agreement)
+        stored = Agreement.objects.filter(pk=agreement.pk).values("signed_on", "dprd_approved_on").get()
+        dated_parties = _sync_dates(
+            agreement,
+            previous_signed_on=agreement.signed_on if previous_signed_on is signing.KEEP else previous_signed_on,
+            previous_dprd_approved_on=(agreement.dprd_approved_on if previous_dprd_approved_on is signing.KEEP
+                                       else previous_dprd_approved_on),
+        )
+        for party in dated_parties:
+            _save(party, user)
+        if (agreement.signed_on, agreement.dprd_approved_on) != (stored["signed_on"], stored["dprd_approved_on"]):
+            agreement.full_clean(exclude=["regions", "affairs"])
+            Agreement.objects.filter(pk=agreement.pk).update(version=F("version") + 1)
+            agreement.version = Agreement.objects.values_list("version", flat=True).get(pk=agreement.pk)
+            if user is not None:
+                agreement.updated_by = user
+            _save(agreement, user, update_fields=["signed_on", "dprd_approved_on", "updated_by", "updated_at",
+                                                  "version"])
+    return agreement
+
+
+PARTY_FIELDS = (
+    "signatory_name", "signatory_position", "document_number", "signed_on", "dprd_required", "dprd_approved_on",
+    "dprd_decision_number",
+)
+
+
+def party_record(*, party: AgreementParty, user: User, expected_version: int, **fields) -> AgreementParty:
+    """Record one regional party's signatory, its own document number, the date it signed and its DPRD approval.
+
+    An officer records only their own region's party (``access.may_write_party``); ministry staff and
+    administrators any. ``expected_version`` is the agreement's: the party's dates decide the agreement's, so a save
+    made on the agreement meanwhile (or on another party) refuses this one with StaleVersionError. The agreement's
+    dates follow (``sync_signing``'s rule), checked against the KB/PKS rules under the family lock.
+    """
+    unknown = set(fields) - set(PARTY_FIELDS)
+    if unknown:
+        raise TypeError(f"party_record() got unexpected fields: {sorted(unknown)}")
+    if not access.may_write_party(user, party):
+        raise ValidationError(_("You may only record the signing and DPRD approval of your own region."))
+    agreement = party.agreement
+    for name, value in fields.items():
+        setattr(party, name, value.strip() if isinstance(value, str) else value)
+    errors = dict(signing.party_errors(party))
+    try:
+        party.full_clean(exclude=["agreement", "region"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        _lock_family(agreement)
+        _claim_version(Agreement, agreement.pk, expected_version)
+        agreement.version = expected_version + 1
+        stored = (agreement.signed_on, agreement.dprd_approved_on)
+        others = [p for p in agreement.parties.select_related("region") if p.pk != party.pk]
+        signing.apply_to_agreement(agreement, [party, *others], previous_signed_on=agreement.signed_on,
+                                   previous_dprd_approved_on=agreement.dprd_approved_on)
+        if (agreement.signed_on, agreement.dprd_approved_on) != stored:
+            try:
+                agreement.full_clean(exclude=["regions", "affairs"])  # the KB/PKS dates, read under the lock
+            except ValidationError as exc:
+                raise ValidationError({"signed_on" if key in ("signed_on", "__all__") else key: messages
+                                       for key, messages in exc.message_dict.items()}) from exc
+            agreement.updated_by = user
+            _save(agreement, user, update_fields=["signed_on", "dprd_approved_on", "updated_by", "updated_at",
+                                                  "version"])
+        _save(party, user)
+    return party
 
 
 def milestone_create(

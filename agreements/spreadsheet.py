@@ -9,6 +9,13 @@ MILESTONE_COLUMNS = [
     "agreement_number", "title", "responsible_region_code", "due_on", "started_on", "completed_on", "status",
     "progress",
 ]
+# One row per regional party (the sheet ``parties``, or a CSV file of its own): its signatory, its own document
+# number, the date it signed and its DPRD approval, keyed by the agreement's number and the party's region code.
+PARTY_COLUMNS = [
+    "agreement_number", "region_code", "signatory_name", "signatory_position", "document_number", "signed_on",
+    "dprd_required", "dprd_approved_on", "dprd_decision_number",
+]
+YES, NO = "yes", "no"
 # Read-only columns the export adds after the template's; the import ignores them.
 EXPORT_EXTRA_COLUMNS = ["stage", "stall_reasons", "days_stalled"]
 

@@ -62,6 +62,7 @@ MATRIX = [
     ("agreement-export", ("csv",), EVERYONE),
     ("agreement-export", ("xlsx",), EVERYONE),
     ("agreement-workbook", (), EVERYONE),
+    ("agreement-party-export", (), EVERYONE),
     ("agreement-detail", ("agreement",), READ),
     ("region-detail", ("32.73",), EVERYONE),
     ("region-detail", ("32",), EVERYONE),
@@ -69,6 +70,7 @@ MATRIX = [
     ("agreement-create", (), EVERYONE),
     ("agreement-edit", ("agreement",), WRITE),
     ("agreement-sign", ("agreement",), WRITE),
+    ("party-record", ("agreement", "32.73"), WRITE),  # Kota Bandung's own party row
     ("milestone-create", ("agreement",), WRITE),
     ("milestone-update", ("milestone",), WRITE),
     ("document-upload", ("agreement",), WRITE),

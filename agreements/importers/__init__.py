@@ -97,29 +97,38 @@ import logging
 from django.utils.translation import gettext as _
 
 from ..access import can_import
-from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
+from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS, PARTY_COLUMNS
 from .apply import CHANGE_REASON, RegisterChanged, apply_plan
 from .plan import Counts, ImportPlan, Problem
-from .reading import AGREEMENTS_SHEET, MAX_FILE_SIZE, MILESTONES_SHEET, FileRefused, Table, read_spreadsheet
+from .reading import (
+    AGREEMENTS_SHEET,
+    MAX_FILE_SIZE,
+    MILESTONES_SHEET,
+    PARTIES_SHEET,
+    FileRefused,
+    Table,
+    read_spreadsheet,
+)
 from .template import CODES_SHEET, build_template
 from .validation import plan_import
 
 __all__ = [
-    "AGREEMENTS_SHEET", "CHANGE_REASON", "CODES_SHEET", "MAX_FILE_SIZE", "MILESTONES_SHEET", "Counts", "FileRefused",
+    "AGREEMENTS_SHEET", "CHANGE_REASON", "CODES_SHEET", "MAX_FILE_SIZE", "MILESTONES_SHEET", "PARTIES_SHEET", "Counts",
+    "FileRefused",
     "ImportPlan", "Problem", "RegisterChanged", "Table", "apply_plan", "build_template", "can_import", "import_files",
     "log_outcome", "plan_import", "read_files", "read_spreadsheet",
 ]
 
 
 logger = logging.getLogger("kerjasama.import")
-LOGGED_COLUMNS = frozenset(AGREEMENT_COLUMNS) | frozenset(MILESTONE_COLUMNS)
+LOGGED_COLUMNS = frozenset(AGREEMENT_COLUMNS) | frozenset(MILESTONE_COLUMNS) | frozenset(PARTY_COLUMNS)
 LOGGED_ROWS = 20
 
 
 def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *,
-               user=None) -> dict[str, Table]:
-    """The tables of the agreements file (its milestones sheet too) and of a separate milestones file.
-    ``FileRefused`` (logged by its reason only) for a file that cannot be read."""
+               parties: tuple[bytes, str] | None = None, user=None) -> dict[str, Table]:
+    """The tables of the agreements file (its milestones and parties sheets too) and of a separate milestones or
+    parties file. ``FileRefused`` (logged by its reason only) for a file that cannot be read."""
     user_id = getattr(user, "pk", None) or "-"
     tables = {}
     try:
@@ -127,6 +136,8 @@ def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, st
             tables.update(read_spreadsheet(*agreements, default_sheet=AGREEMENTS_SHEET))
         if milestones is not None:
             tables[MILESTONES_SHEET] = read_spreadsheet(*milestones, default_sheet=MILESTONES_SHEET)[MILESTONES_SHEET]
+        if parties is not None:
+            tables[PARTIES_SHEET] = read_spreadsheet(*parties, default_sheet=PARTIES_SHEET)[PARTIES_SHEET]
         if not tables:
             raise FileRefused(_("No file to import."), "no_file")
     except FileRefused as exc:
@@ -136,11 +147,11 @@ def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, st
 
 
 def import_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *, user=None,
-                 dry_run: bool = False, progress=None) -> ImportPlan:
+                 dry_run: bool = False, progress=None, parties: tuple[bytes, str] | None = None) -> ImportPlan:
     """Read, plan and (unless ``dry_run`` or there are problems) apply. ``FileRefused`` for unreadable files.
 
     ``progress(rows)``, when given, is called as rows are checked and again as they are written."""
-    tables = read_files(agreements, milestones, user=user)
+    tables = read_files(agreements, milestones, parties=parties, user=user)
     plan = plan_import(tables, user=user, progress=progress)
     if plan.ok and not dry_run:
         apply_plan(plan, user=user, progress=progress)

@@ -6,13 +6,14 @@ simple_history's ``pre/post_create_historical_record`` signals are not sent for 
 """
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import stalls
 from ..models import Agreement, AgreementParty, Milestone, MilestoneUpdate, ThirdParty
 from .plan import AgreementRow, ImportPlan
-from .validation import AGREEMENT_SCALARS, MILESTONE_SCALARS, _chunks
+from .validation import AGREEMENT_SCALARS, MILESTONE_SCALARS, PARTY_VALUES, _chunks
 
 CHANGE_REASON = "import"
 BATCH = 2000
@@ -43,6 +44,11 @@ def _claim_versions(plan: ImportPlan) -> None:
             for pk, version in model.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "version"):
                 if version != expected[pk][0]:
                     changed.append(expected[pk][1])
+    party_only = _party_only_agreements(plan)  # their parties are written: a party form saved meanwhile counts too
+    for chunk in _chunks(list(party_only)):
+        for pk, version in Agreement.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "version"):
+            if version != party_only[pk][0]:
+                changed.append(party_only[pk][1])
     if changed:
         raise RegisterChanged(sorted(changed))
 
@@ -102,7 +108,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
             agreement_id = row.obj.pk
             old_regions, old_names, old_affairs = row.old_region_ids, row.old_third_party_names, row.old_affair_ids
             if row.action == "created" or "region_codes" in row.changed:
-                new_parties += [AgreementParty(agreement_id=agreement_id, region_id=r)
+                new_parties += [AgreementParty(agreement_id=agreement_id, region_id=r, **_party_values(plan, row, r))
                                 for r in sorted(row.region_ids - old_regions)]
                 removed_party_q += [(agreement_id, r) for r in old_regions - row.region_ids]
             if row.action == "created" or "third_parties" in row.changed:
@@ -125,6 +131,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
             through.objects.filter(agreement_id=agreement_id, governmentaffair_id=affair_id).delete()
         if new_parties:
             _create_with_history(new_parties, AgreementParty, **history)
+        _update_parties(plan, history)
         if new_third:
             _create_with_history(new_third, ThirdParty, **history)
         if new_links:
@@ -177,6 +184,38 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
         stalls.refresh_facts()
         report(len(plan.agreements) + len(plan.milestones), final=True)
     return plan
+
+
+def _party_values(plan: ImportPlan, row: AgreementRow, region_id: int) -> dict:
+    """The values of a party created with its agreement (or added to it) that the parties sheet, or a date given for
+    the whole agreement, sets."""
+    values = dict(plan.party_writes.get((row.number, region_id), {}))
+    values.pop("pk", None)
+    return values
+
+
+def _update_parties(plan: ImportPlan, history: dict) -> None:
+    """Stored parties whose signatory, document number, signing date or DPRD approval the file changes, with their
+    history rows; the agreements they belong to get a new version (an open party form is then refused)."""
+    updates = []
+    for values in plan.party_writes.values():
+        if values.get("pk") is None:
+            continue
+        party = AgreementParty(**values)
+        updates.append(party)
+    if not updates:
+        return
+    AgreementParty.objects.bulk_update(updates, list(PARTY_VALUES), batch_size=BATCH)
+    _write_history(AgreementParty, [p.pk for p in updates], history_type="~", **history)
+    for chunk in _chunks(sorted(_party_only_agreements(plan))):
+        Agreement.objects.filter(pk__in=chunk).update(version=F("version") + 1)
+
+
+def _party_only_agreements(plan: ImportPlan) -> dict[int, tuple[int, str]]:
+    """Stored agreements whose parties the file changes while the agreement row itself is not updated: id →
+    (version read, number)."""
+    updated = {r.existing.pk for r in plan.agreements if r.action == "updated"}
+    return {pk: facts for pk, facts in plan.party_agreements.items() if pk not in updated}
 
 
 def _log_created_milestones(ids: list[int], *, user, when, note: str) -> None:

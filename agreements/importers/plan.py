@@ -67,6 +67,9 @@ class AgreementRow:
     old_affair_ids: frozenset | set = NO_IDS
     obj: Agreement | None = None
     blocked: bool = False  # a stored agreement the user may not read: refused, nothing else checked
+    # Set for an agreement the agreements sheet does not name whose dates the parties sheet changes: the sheet its
+    # problems are reported on (``parties``, on the row of its first party).
+    sheet: str = ""
 
 
 @dataclasses.dataclass(slots=True)
@@ -84,6 +87,20 @@ class MilestoneRow:
     obj: Milestone | None = None
 
 
+@dataclasses.dataclass(slots=True)
+class PartyRow:
+    """A row of the parties sheet: one regional party of an agreement, keyed by the agreement's number and the
+    region's code."""
+
+    row: int
+    agreement_number: str
+    region_code: str
+    values: dict[str, Any]
+    region_id: int | None = None
+    action: str = ""  # created (a party the agreements sheet adds) | updated | unchanged
+    changed: list[str] = dataclasses.field(default_factory=list)
+
+
 @dataclasses.dataclass
 class ImportPlan:
     """What an import would do: problems, or the rows to create, update and leave unchanged."""
@@ -91,6 +108,13 @@ class ImportPlan:
     problems: list[Problem] = dataclasses.field(default_factory=list)
     agreements: list[AgreementRow] = dataclasses.field(default_factory=list)
     milestones: list[MilestoneRow] = dataclasses.field(default_factory=list)
+    parties: list[PartyRow] = dataclasses.field(default_factory=list)
+    # (agreement number, region id) → the party's values to write (the parties sheet's, and the dates a date given
+    # for the whole agreement spreads): for a party created with its agreement or added to it, and a stored one
+    # whose values change (``pk`` given).
+    party_writes: dict = dataclasses.field(default_factory=dict)
+    # Stored agreements whose stored parties change: id → (version read, number), claimed like updated rows.
+    party_agreements: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +133,10 @@ class ImportPlan:
     @property
     def milestone_counts(self) -> Counts:
         return self.counts(self.milestones)
+
+    @property
+    def party_counts(self) -> Counts:
+        return self.counts(self.parties)
 
 
 class _Collector:

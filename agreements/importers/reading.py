@@ -24,13 +24,21 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from ..spreadsheet import AGREEMENT_COLUMNS, EXPORT_EXTRA_COLUMNS, LIST_SEPARATOR, MILESTONE_COLUMNS, unguard_formula
+from ..spreadsheet import (
+    AGREEMENT_COLUMNS,
+    EXPORT_EXTRA_COLUMNS,
+    LIST_SEPARATOR,
+    MILESTONE_COLUMNS,
+    PARTY_COLUMNS,
+    unguard_formula,
+)
 
 MAX_FILE_SIZE = 20 * 1024 * 1024
 AGREEMENTS_SHEET = "agreements"
 MILESTONES_SHEET = "milestones"
+PARTIES_SHEET = "parties"
 # The template's sheets (``template.CODES_SHEET`` is "codes"): a workbook may have IMPORT_MAX_EXTRA_SHEETS more.
-TEMPLATE_SHEETS = (AGREEMENTS_SHEET, MILESTONES_SHEET, "codes", "instructions")
+TEMPLATE_SHEETS = (AGREEMENTS_SHEET, MILESTONES_SHEET, "codes", "instructions", PARTIES_SHEET)
 # A row whose first cell starts with this is a note or the template's example: read as a blank row.
 COMMENT_MARK = "#"
 MAX_PARTS = 1000  # a workbook has a few dozen parts; the zip's directory is refused past this, before it is read
@@ -98,8 +106,19 @@ MILESTONE_ALIASES = {
     "completed_on": ["tanggal_selesai"],
     "progress": ["progres", "kemajuan", "persentase"],
 }
+PARTY_ALIASES = {
+    "agreement_number": ["nomor", "nomor_kesepakatan", "nomor_kerja_sama", "nomor_perjanjian"],
+    "region_code": ["kode_daerah", "kode_wilayah", "daerah"],
+    "signatory_name": ["nama_penanda_tangan", "penanda_tangan"],
+    "signatory_position": ["jabatan_penanda_tangan", "jabatan"],
+    "document_number": ["nomor_naskah_daerah", "nomor_dokumen_daerah", "nomor_pihak"],
+    "signed_on": ["tanggal_tanda_tangan", "tanggal_penandatanganan", "tanggal_ttd"],
+    "dprd_required": ["perlu_persetujuan_dprd", "wajib_persetujuan_dprd"],
+    "dprd_approved_on": ["tanggal_persetujuan_dprd", "persetujuan_dprd"],
+    "dprd_decision_number": ["nomor_keputusan_dprd", "nomor_persetujuan_dprd"],
+}
 # Every date column is named ``..._on`` in the spreadsheet contract.
-DATE_COLUMNS = {c for c in AGREEMENT_COLUMNS + MILESTONE_COLUMNS if c.endswith("_on")}
+DATE_COLUMNS = {c for c in AGREEMENT_COLUMNS + MILESTONE_COLUMNS + PARTY_COLUMNS if c.endswith("_on")}
 
 
 class FileRefused(Exception):
@@ -506,7 +525,7 @@ def _read_xlsx(data: bytes, filename: str, *, default_sheet: str, limits: Limits
                 "too_many_sheets")
         sheets = {name.strip().lower(): workbook[name] for name in workbook.sheetnames}
         tables = {}
-        for wanted in (AGREEMENTS_SHEET, MILESTONES_SHEET):
+        for wanted in (AGREEMENTS_SHEET, MILESTONES_SHEET, PARTIES_SHEET):
             if wanted in sheets:
                 tables[wanted] = _read_sheet(wanted, sheets[wanted], limits)
         if default_sheet not in tables and len(sheets) == 1 and not tables:
@@ -763,6 +782,7 @@ def _header_map(columns: list[str], aliases: dict[str, list[str]]) -> dict[str, 
 
 AGREEMENT_HEADERS = _header_map(AGREEMENT_COLUMNS, AGREEMENT_ALIASES)
 MILESTONE_HEADERS = _header_map(MILESTONE_COLUMNS, MILESTONE_ALIASES)
+PARTY_HEADERS = _header_map(PARTY_COLUMNS, PARTY_ALIASES)
 IGNORED_HEADERS = {_key(c) for c in EXPORT_EXTRA_COLUMNS}
 
 
@@ -846,6 +866,22 @@ def parse_progress(value) -> int:
     if number is None or not number.is_integer() or not 0 <= number <= 100:
         raise ValueError(_("“%(value)s” is not a progress: write a whole number from 0 to 100.") % {"value": raw})
     return int(number)
+
+
+YES_WORDS = {"yes", "ya", "y", "true", "benar", "1", "x"}
+NO_WORDS = {"", "no", "tidak", "t", "n", "false", "salah", "0"}
+
+
+def parse_yes_no(value) -> bool:
+    """``yes``/``no`` (also ``ya``/``tidak``, ``true``/``false``, ``1``/``0``, a checkbox's TRUE/FALSE); empty is no."""
+    if isinstance(value, bool):
+        return value
+    raw = text(value).lower()
+    if raw in YES_WORDS:
+        return True
+    if raw in NO_WORDS:
+        return False
+    raise ValueError(_("“%(value)s” is neither yes nor no: write yes or no (ya or tidak).") % {"value": raw})
 
 
 def upper_text(value) -> str:

@@ -15,8 +15,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..models import Agreement, GovernmentAffair, Milestone, Region
-from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
-from .reading import AGREEMENT_ALIASES, AGREEMENTS_SHEET, COMMENT_MARK, DATE_COLUMNS, MILESTONE_ALIASES, MILESTONES_SHEET
+from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS, NO, PARTY_COLUMNS, YES
+from .reading import (
+    AGREEMENT_ALIASES,
+    AGREEMENTS_SHEET,
+    COMMENT_MARK,
+    DATE_COLUMNS,
+    MILESTONE_ALIASES,
+    MILESTONES_SHEET,
+    PARTIES_SHEET,
+    PARTY_ALIASES,
+)
 
 CODES_SHEET = "codes"
 INSTRUCTIONS_SHEET = "instructions"
@@ -37,6 +46,12 @@ MILESTONE_EXAMPLE = {
     "responsible_region_code": "32.73",
     "due_on": datetime.date(2024, 6, 30), "started_on": datetime.date(2024, 2, 1), "completed_on": None,
     "status": "in_progress", "progress": 40,
+}
+PARTY_EXAMPLE = {
+    "agreement_number": f"{COMMENT_MARK} 180/001/KB/2024", "region_code": "32.73",
+    "signatory_name": "Muhammad Farhan", "signatory_position": "Wali Kota Bandung",
+    "document_number": "415.4/12-Bag.Kerja Sama", "signed_on": datetime.date(2024, 1, 15), "dprd_required": YES,
+    "dprd_approved_on": datetime.date(2023, 12, 20), "dprd_decision_number": "12/KEP/DPRD/2023",
 }
 
 
@@ -84,6 +99,7 @@ LISTS = {
     "document_type": Agreement.DocumentType.values,
     "cooperation_kind": Agreement.Kind.values,
     "status": Milestone.Status.values,
+    "dprd_required": [YES, NO],
 }
 
 
@@ -113,6 +129,12 @@ def _instructions() -> list[list[str]]:
         [_("5. Dates as dates, or written 2024-01-31 or 31/01/2024; amounts in rupiah, such as 1.500.000.000.")],
         [_("6. Upload the workbook on the Import page: nothing is written until you have seen the preview and "
            "confirmed it.")],
+        [_("7. Optional, one row per regional party on the sheet “%(sheet)s”: the agreement's number and the "
+           "party's region code, its signatory, its own document number, the date it signed, whether DPRD approval "
+           "is required (yes or no: when the cooperation burdens the public and the region, or is not budgeted in "
+           "the current APBD) and, if so, the approval's date and decision number. The region must be one of the "
+           "agreement's region codes. The agreement's signing date becomes the last party's once every party's is "
+           "given, and its DPRD approval date the last approval required.") % {"sheet": PARTIES_SHEET}],
     ]
 
 
@@ -130,12 +152,14 @@ def build_template() -> bytes:
     instructions.column_dimensions["A"].width = 110
     sheet = workbook.create_sheet(AGREEMENTS_SHEET)
     milestones = workbook.create_sheet(MILESTONES_SHEET)
+    parties = workbook.create_sheet(PARTIES_SHEET)
     codes = workbook.create_sheet(CODES_SHEET)
     for ws, columns, header, rows in (
         (sheet, AGREEMENT_COLUMNS, headers(AGREEMENT_COLUMNS, AGREEMENT_ALIASES),
          [[AGREEMENT_EXAMPLE[c] for c in AGREEMENT_COLUMNS]]),
         (milestones, MILESTONE_COLUMNS, headers(MILESTONE_COLUMNS, MILESTONE_ALIASES),
          [[MILESTONE_EXAMPLE[c] for c in MILESTONE_COLUMNS]]),
+        (parties, PARTY_COLUMNS, headers(PARTY_COLUMNS, PARTY_ALIASES), [[PARTY_EXAMPLE[c] for c in PARTY_COLUMNS]]),
         (codes, CODES_COLUMNS, CODES_COLUMNS, _codes_rows()),
     ):
         ws.append(header)

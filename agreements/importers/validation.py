@@ -13,10 +13,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..access import may_remove_parties, may_write_parties, readable_region_ids
+from .. import signing
+from ..access import may_remove_parties, may_write_parties, may_write_party, readable_region_ids
 from ..models import Agreement, AgreementParty, GovernmentAffair, Milestone, Region, ThirdParty
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
-from .plan import AgreementRow, ImportPlan, MilestoneRow, _Collector
+from .plan import AgreementRow, ImportPlan, MilestoneRow, PartyRow, _Collector
 from .reading import (
     AGREEMENT_HEADERS,
     AGREEMENTS_SHEET,
@@ -24,6 +25,8 @@ from .reading import (
     IGNORED_HEADERS,
     MILESTONE_HEADERS,
     MILESTONES_SHEET,
+    PARTIES_SHEET,
+    PARTY_HEADERS,
     Table,
     _is_blank,
     _key,
@@ -33,6 +36,7 @@ from .reading import (
     parse_amount,
     parse_date,
     parse_progress,
+    parse_yes_no,
     text,
     upper_text,
 )
@@ -40,6 +44,11 @@ from .reading import (
 LOOKUP_CHUNK = 900  # below SQLite's historical 999 parameters per query
 AGREEMENT_REQUIRED = ["number", "document_type", "title", "cooperation_kind", "affair_codes"]
 MILESTONE_REQUIRED = ["agreement_number", "title"]
+PARTY_REQUIRED = ["agreement_number", "region_code"]
+# A party's values the parties sheet sets (the keys aside), and how its cells are read.
+PARTY_VALUES = ("signatory_name", "signatory_position", "document_number", "signed_on", "dprd_required",
+                "dprd_approved_on", "dprd_decision_number")
+PARTY_PARSERS = {"region_code": code, "dprd_required": parse_yes_no}
 # Columns that are not plain fields of the record: the keys and the relations.
 AGREEMENT_RELATIONS = ("number", "parent_number", "region_codes", "third_parties", "affair_codes")
 MILESTONE_RELATIONS = ("agreement_number", "title", "responsible_region_code")
@@ -113,6 +122,9 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     m_index = _columns(milestones_table, MILESTONE_HEADERS, MILESTONE_REQUIRED, out) if milestones_table else None
     a_sheet = agreements_table.name if agreements_table else AGREEMENTS_SHEET
     m_sheet = milestones_table.name if milestones_table else MILESTONES_SHEET
+    parties_table = tables.get(PARTIES_SHEET)
+    p_index = _columns(parties_table, PARTY_HEADERS, PARTY_REQUIRED, out) if parties_table else None
+    p_sheet = parties_table.name if parties_table else PARTIES_SHEET
 
     # 1. Parse the cells; the tables' raw rows are released once parsed (a large file's cells would otherwise be
     # held twice while it is checked).
@@ -122,6 +134,9 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     if m_index is not None:
         plan.milestones = _parse_milestone_rows(milestones_table, m_index, out)
         milestones_table.rows = []
+    if p_index is not None:
+        plan.parties = _parse_party_rows(parties_table, p_index, out)
+        parties_table.rows = []
 
     # 2. Look everything up in bulk.
     regions = {r.code: r for r in Region.objects.all()}
@@ -129,18 +144,21 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     affairs = {a.code: a for a in GovernmentAffair.objects.all()}
     numbers = {r.number for r in plan.agreements} | {r.parent_number for r in plan.agreements if r.parent_number}
     numbers |= {r.agreement_number for r in plan.milestones}
+    numbers |= {r.agreement_number for r in plan.parties if r.agreement_number}
     existing = {}
     for chunk in _chunks(numbers):
         existing.update({a.number: a for a in Agreement.objects.filter(number__in=chunk)})
     ids = [a.pk for a in existing.values()]
     parties, third_parties, affair_links, children = defaultdict(set), defaultdict(set), defaultdict(set), set()
     milestones_by_agreement = defaultdict(dict)
+    stored_parties = defaultdict(dict)  # agreement id → region id → (pk, *PARTY_VALUES): for the signing rules
     through = Agreement.affairs.through
     for chunk in _chunks(ids):
-        for agreement_id, region_id in AgreementParty.objects.filter(agreement_id__in=chunk).values_list(
-            "agreement_id", "region_id"
+        for agreement_id, region_id, *values in AgreementParty.objects.filter(agreement_id__in=chunk).values_list(
+            "agreement_id", "region_id", "pk", *PARTY_VALUES
         ):
             parties[agreement_id].add(region_id)
+            stored_parties[agreement_id][region_id] = tuple(values)
         for agreement_id, name in ThirdParty.objects.filter(agreement_id__in=chunk).values_list("agreement_id", "name"):
             third_parties[agreement_id].add(name)
         for agreement_id, affair_id in through.objects.filter(agreement_id__in=chunk).values_list(
@@ -198,17 +216,27 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
                            third_parties=third_parties, affair_links=affair_links)
         checked += 1
         report(checked)
+    # 3b. Each party's signing and DPRD approval, and the agreements' dates that follow from them (``signing``): before
+    # the parent rules, which read the signing dates after the file.
+    _plan_parties(
+        plan, out, a_sheet=a_sheet, p_sheet=p_sheet, by_number=by_number, existing=existing, hidden=hidden,
+        regions=regions, parties=parties, stored_parties=stored_parties, affair_links=affair_links, writer=writer,
+        resolve=lambda row, sheet: _resolve_agreement(
+            row, sheet, out, regions=regions, affairs=affairs, parties=parties, third_parties=third_parties,
+            affair_links=affair_links),
+    )
     for row in plan.agreements:  # parent rules need every row resolved first
         if row.blocked:
             continue
-        _check_parent(row, a_sheet, out, existing=existing, by_number=by_number, by_pk=loaded, parties=parties,
+        sheet = row.sheet or a_sheet
+        _check_parent(row, sheet, out, existing=existing, by_number=by_number, by_pk=loaded, parties=parties,
                       regions_by_id=regions_by_id, writer=writer, hidden=hidden)
-        _check_children(row, a_sheet, out, stored_children=stored_children, by_number=by_number,
+        _check_children(row, sheet, out, stored_children=stored_children, by_number=by_number,
                         regions_by_id=regions_by_id)
         if row.existing is not None:
             row.action = "updated" if row.changed else "unchanged"
         if writer is not None:
-            _check_write_rules(row, a_sheet, out, writer=writer, parties=parties, regions_by_id=regions_by_id)
+            _check_write_rules(row, sheet, out, writer=writer, parties=parties, regions_by_id=regions_by_id)
 
     # 4. Milestones.
     seen_keys = {}
@@ -300,6 +328,151 @@ def _parse_milestone_rows(table: Table, index: dict[int, str], out: _Collector) 
         row.values = {k: v for k, v in parsed.items() if k in MILESTONE_SCALARS}
         rows.append(row)
     return rows
+
+def _parse_party_rows(table: Table, index: dict[int, str], out: _Collector) -> list[PartyRow]:
+    rows = []
+    for number, values in table.rows:
+        parsed = _parse_cells(table, number, values, index, PARTY_PARSERS, out)
+        row = PartyRow(row=number, agreement_number=parsed.pop("agreement_number", "") or "",
+                       region_code=parsed.pop("region_code", "") or "", values=parsed)
+        if not row.agreement_number:
+            out.add(table.name, number, "agreement_number", _("The agreement number is required."))
+        if not row.region_code:
+            out.add(table.name, number, "region_code", _("The region code is required."))
+        rows.append(row)
+    return rows
+
+
+def _party_rows_by_agreement(plan, out, p_sheet, *, by_number, existing, hidden, regions) -> dict:
+    """The parties sheet's rows, checked against the agreements after the file: number → region id → row."""
+    found, seen = defaultdict(dict), {}
+    for row in plan.parties:
+        if not row.agreement_number or not row.region_code:
+            continue
+        key = (row.agreement_number, row.region_code)
+        if key in seen:
+            out.add(p_sheet, row.row, "region_code", _("This party is already on row %(row)s.") % {"row": seen[key]})
+            continue
+        seen[key] = row.row
+        file_row, stored = by_number.get(row.agreement_number), existing.get(row.agreement_number)
+        if file_row is not None:
+            if file_row.blocked:
+                continue  # reported on its agreements row
+            region_ids = file_row.region_ids
+        elif stored is not None and stored.pk not in hidden:
+            region_ids = None
+        else:
+            out.add(p_sheet, row.row, "agreement_number",
+                    _("Unknown agreement %(number)s: it is neither in the file nor in the register.")
+                    % {"number": row.agreement_number})
+            continue
+        region = regions.get(row.region_code)
+        if region is None:
+            out.add(p_sheet, row.row, "region_code", _("Unknown region code %(code)s.") % {"code": row.region_code})
+            continue
+        row.region_id = region.pk
+        found[row.agreement_number][region.pk] = (row, region_ids)
+    return found
+
+
+def _plan_parties(plan, out, *, a_sheet, p_sheet, by_number, existing, hidden, regions, parties, stored_parties,
+                  affair_links, writer, resolve) -> None:
+    """The parties sheet's values on the parties after the file, a date given for the whole agreement spread to its
+    parties, and the agreement's ``signed_on`` and ``dprd_approved_on`` derived from them: ``signing``'s rules, as
+    the pages apply them (``services.sync_signing``). An agreement the agreements sheet does not name but whose
+    dates change gets a row of its own (``AgreementRow.sheet``), so the KB/PKS rules and the write rules check it."""
+    sheet_rows = _party_rows_by_agreement(plan, out, p_sheet, by_number=by_number, existing=existing, hidden=hidden,
+                                          regions=regions)
+    affair_codes = {a.pk: a.code for a in GovernmentAffair.objects.all()} if any(
+        n not in by_number for n in sheet_rows) else {}
+    numbers = [r.number for r in plan.agreements if r.number and not r.blocked and r is by_number.get(r.number)]
+    numbers += [n for n in sheet_rows if n not in by_number]
+    for number in numbers:
+        file_row, stored = by_number.get(number), existing.get(number)
+        given = sheet_rows.get(number, {})
+        previous = (stored.signed_on, stored.dprd_approved_on) if stored is not None else (None, None)
+        region_ids = file_row.region_ids if file_row is not None else parties[stored.pk]
+        if file_row is not None and not given and (
+            (file_row.final.get("signed_on"), file_row.final.get("dprd_approved_on")) == previous
+            and (stored is None or region_ids == parties[stored.pk])
+        ):
+            continue  # nothing about the parties' dates changes (most rows: no party object built)
+        stored_here = stored_parties.get(stored.pk, {}) if stored is not None else {}
+        party_objs = {}
+        for region_id in region_ids:
+            values = stored_here.get(region_id)
+            party = AgreementParty(region_id=region_id, **(dict(zip(PARTY_VALUES, values[1:], strict=True))
+                                                           if values else {}))
+            party.pk = values[0] if values else None
+            party_objs[region_id] = party
+        before = {rid: [getattr(p, f) for f in PARTY_VALUES] for rid, p in party_objs.items()}
+        for region_id, (prow, _ids) in given.items():
+            party = party_objs.get(region_id)
+            if party is None:
+                out.add(p_sheet, prow.row, "region_code",
+                        _("%(region)s is not a party of this agreement: list it in region_codes on the agreements "
+                          "sheet.") % {"region": regions_by_code_name(regions, prow.region_code)})
+                continue
+            for field, value in prow.values.items():
+                if field in PARTY_VALUES:
+                    setattr(party, field, value)
+            for field, message in signing.party_errors(party).items():
+                out.add(p_sheet, prow.row, field, message)
+            try:
+                party.clean_fields(exclude=["agreement", "region"])
+            except ValidationError as exc:
+                out.add_validation(p_sheet, prow.row, exc)
+        probe = Agreement(
+            signed_on=file_row.final.get("signed_on") if file_row is not None else previous[0],
+            dprd_approved_on=file_row.final.get("dprd_approved_on") if file_row is not None else previous[1],
+        )
+        _changed, errors = signing.apply_to_agreement(
+            probe, list(party_objs.values()), previous_signed_on=previous[0], previous_dprd_approved_on=previous[1])
+        first_row = min((prow.row for prow, _ids in given.values()), default=None)
+        for field, message in errors.items():
+            if file_row is not None:
+                out.add(a_sheet, file_row.row, field, message)
+            else:
+                out.add(p_sheet, first_row, field, message)
+        for region_id, party in party_objs.items():
+            after = [getattr(party, f) for f in PARTY_VALUES]
+            prow = given.get(region_id, (None, None))[0]
+            changed = [f for f, old, new in zip(PARTY_VALUES, before[region_id], after, strict=True) if old != new]
+            if prow is not None:
+                prow.changed = changed
+                prow.action = "created" if party.pk is None else ("updated" if changed else "unchanged")
+                if writer is not None and prow.action != "unchanged" and not may_write_party(writer, party):
+                    out.add(p_sheet, prow.row, "region_code",
+                            _("You may only record the signing and DPRD approval of your own region."))
+            if changed:
+                plan.party_writes[(number, region_id)] = {"pk": party.pk, **dict(zip(PARTY_VALUES, after, strict=True))}
+                if party.pk is not None:
+                    plan.party_agreements[stored.pk] = (stored.version, number)
+        if errors:
+            continue
+        derived = {"signed_on": probe.signed_on, "dprd_approved_on": probe.dprd_approved_on}
+        if file_row is not None:
+            for field, value in derived.items():
+                file_row.final[field] = value
+                if file_row.existing is not None:
+                    differs = getattr(file_row.existing, field) != value
+                    if differs and field not in file_row.changed:
+                        file_row.changed.append(field)
+                    elif not differs and field in file_row.changed:
+                        file_row.changed.remove(field)
+        elif (probe.signed_on, probe.dprd_approved_on) != previous:
+            implicit = AgreementRow(row=first_row, number=number, values=derived, sheet=p_sheet,
+                                    affair_codes=[affair_codes[a] for a in sorted(affair_links[stored.pk])])
+            implicit.existing = stored
+            resolve(implicit, p_sheet)
+            plan.agreements.append(implicit)
+            by_number[number] = implicit
+
+
+def regions_by_code_name(regions: dict, code_: str) -> str:
+    region = regions.get(code_)
+    return region.name if region is not None else code_
+
 
 def _final_values(row, fields: list[str], defaults: dict[str, Any]) -> dict[str, Any]:
     """The record's values after the import: the row's cell, else (column absent) the stored value or the default."""

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from .. import access, obstacles, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
+from .parties import party_grid
 
 
 @login_required
@@ -71,6 +72,7 @@ def agreement_detail(request, pk):
         "can_write": access.can_write_agreement(request.user, agreement),
         "can_follow_up": access.can_record_followups(request.user),
         "timeline": agreement_timeline(agreement, today=today),
+        **party_grid(agreement, parties, request.user),  # each party's signing and DPRD approval
         "obstacles": obstacles.of_agreement(agreement, today),
         "can_record_obstacle": access.can_record_obstacle(request.user, agreement),
     }

@@ -140,9 +140,26 @@ def agreement_export(request, fmt: str):
         response = StreamingHttpResponse(exports.csv_chunks(rows, delimiter), content_type=EXPORT_CONTENT_TYPES["csv"])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+    party_rows = exports.iter_party_rows(queryset)  # the sheet "parties": each party's signing and DPRD approval
     return FileResponse(
-        exports.xlsx_tempfile(rows), as_attachment=True, filename=filename, content_type=EXPORT_CONTENT_TYPES["xlsx"]
+        exports.xlsx_tempfile(rows, lambda rows_, fileobj: exports.write_xlsx(rows_, fileobj, party_rows)),
+        as_attachment=True, filename=filename, content_type=EXPORT_CONTENT_TYPES["xlsx"],
     )
+
+
+@login_required
+def agreement_party_export(request):
+    """The parties of the filtered list as a CSV file of their own (the CSV export stays one file of agreements):
+    ``import_agreements --parties`` or the import's parties sheet reads it back."""
+    filterset = _filterset(request)
+    delimiter = ";" if request.GET.get("sep") == "semicolon" else ","
+    response = StreamingHttpResponse(
+        exports.csv_chunks(exports.iter_party_rows(filterset.qs), delimiter, columns=exports.PARTY_COLUMNS),
+        content_type=EXPORT_CONTENT_TYPES["csv"],
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="kerjasama-parties-{filterset.as_of.isoformat()}.csv"')
+    return response
 
 
 

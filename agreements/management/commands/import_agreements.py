@@ -1,4 +1,4 @@
-"""``python manage.py import_agreements FILE [--milestones FILE] [--dry-run] [--user USERNAME]``.
+"""``python manage.py import_agreements FILE [--milestones FILE] [--parties FILE] [--dry-run] [--user USERNAME]``.
 
 All or nothing: any problem is printed (sheet or file, row, column, message), nothing is written
 and the command exits with status 1. ``--dry-run`` validates and reports how many agreements and
@@ -21,6 +21,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="XLSX workbook (sheets agreements, milestones) or agreements CSV")
         parser.add_argument("--milestones", help="milestones CSV or XLSX (when not a sheet of FILE)")
+        parser.add_argument("--parties", help="parties CSV or XLSX: each party's signing and DPRD approval (when not "
+                                              "a sheet of FILE)")
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
         parser.add_argument("--user", help="username recorded in the audit history (default: none, reason 'import')")
 
@@ -33,10 +35,11 @@ class Command(BaseCommand):
                 raise CommandError(_("Unknown user %(name)s.") % {"name": options["user"]}) from exc
         agreements = self._read(options["file"])
         milestones = self._read(options["milestones"]) if options["milestones"] else None
+        parties = self._read(options["parties"]) if options["parties"] else None
         progress = _TerminalProgress(self.stdout) if self.stdout.isatty() else None
         try:
             plan = importers.import_files(agreements, milestones, user=user, dry_run=options["dry_run"],
-                                          progress=progress)
+                                          progress=progress, parties=parties)
         except (importers.FileRefused, importers.RegisterChanged) as exc:
             raise CommandError(str(exc)) from exc
         for problem in plan.problems:
@@ -49,7 +52,8 @@ class Command(BaseCommand):
             line = _("%(what)s: %(created)s to create, %(updated)s to update, %(unchanged)s unchanged")
         else:
             line = _("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged")
-        for what, counts in ((_("agreements"), plan.agreement_counts), (_("milestones"), plan.milestone_counts)):
+        for what, counts in ((_("agreements"), plan.agreement_counts), (_("milestones"), plan.milestone_counts),
+                             (_("parties"), plan.party_counts)):
             self.stdout.write(line % {"what": what, **vars(counts)})
         if options["dry_run"]:
             self.stdout.write(_("Dry run: nothing was written."))
