@@ -386,6 +386,7 @@ def test_the_event_form_records_and_refuses_hostile_input(client, personas, medi
     assert event.regions.count() == 3 and event.recorded_by == personas["ministry"]
     download = client.get(reverse("guidance-event-materials", args=[event.pk]))
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    assert download["Content-Type"] == "application/pdf"
     # Every signed-in user reads the events; a region's page lists its own.
     client.force_login(personas["local_out"])
     assert "Rapat koordinasi KSD" in client.get(reverse("guidance-event-list")).content.decode()

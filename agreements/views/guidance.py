@@ -104,8 +104,11 @@ def guidance_event_create(request):
 @require_GET
 def guidance_event_materials(request, pk):
     event = get_object_or_404(GuidanceEvent.objects.exclude(materials=""), pk=pk)
+    # Stored under a generated name whose suffix is the type the upload checks found (PDF, JPEG or PNG).
+    suffix = event.materials.name.rsplit(".", 1)[-1].lower()
+    content_type = {ext.lstrip("."): kind for kind, ext in uploads.EXTENSIONS.items()}.get(suffix, "")
     return attachment_response(event.materials, filename=event.materials_name or f"materials-{event.pk}",
-                               content_type="")
+                               content_type=content_type)
 
 
 @login_required
