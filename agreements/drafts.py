@@ -187,7 +187,8 @@ def _agreement_body(w: _Writer, agreement: Agreement, parties: list[Party], affa
     w.article_heading("Objek kerja sama")
     w.para(f"Objek kerja sama ini adalah {_object_text(agreement, affairs)}.")
     w.article_heading("Ruang lingkup")
-    w.para(f"Ruang lingkup kerja sama ini meliputi: {xml_text(agreement.scope) or BLANK}")
+    w.para("Ruang lingkup kerja sama ini sebagai berikut:")
+    w.para(xml_text(agreement.scope) or BLANK)
     w.article_heading("Hak dan kewajiban")
     for party in parties:
         w.para(f"{party.label} berhak menerima informasi dan hasil pelaksanaan kerja sama sesuai dengan "
