@@ -181,3 +181,20 @@ def test_malformed_parties_file_is_refused_not_a_500():
                                   parties=(huge.getvalue(), "parties.xlsx"))
     assert ("parties", 2, "dprd_decision_number") in {(p.sheet, p.row, p.column) for p in plan.problems}
     assert not Agreement.objects.exists()
+
+
+def test_upload_page_previews_and_imports_the_parties_sheet(client):
+    from tests.test_import_views import UPLOAD, login, upload
+
+    user = login(client, "ministry")
+    response = upload(client, workbook([agreement_row(signed_on="", dprd_approved_on="")], [
+        party_row(), party_row(region_code="32.04", signed_on="2024-01-12", dprd_required="no", dprd_approved_on="",
+                               dprd_decision_number="")]))
+    assert response.status_code == 200
+    assert response.context["party_counts"].created == 2
+    assert "Regional parties" in response.content.decode()
+    assert not Agreement.objects.exists()  # the preview writes nothing
+    response = client.post(UPLOAD, {"action": "confirm", "token": response.context["token"]})
+    assert response.status_code == 302
+    assert party("KB/001/2024", "32.73").history.first().history_user == user
+    assert Agreement.objects.get(number="KB/001/2024").signed_on == D(2024, 1, 12)
