@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import access, charts, stalls
+from . import access, charts, guidance, stalls
 from .models import Agreement, AgreementParty, GovernmentAffair, NeedOffer, Region, Stage
 from .regions import province_of
 from .selectors import query_string, register_url
@@ -50,19 +50,25 @@ def island_group(code: str) -> str:
     return "1" if first in "12" else first
 
 
-def active_agreements(user, *, as_of: datetime.date, kinds=(), thresholds: stalls.Thresholds | None = None):
-    """The agreements ``user`` may see that are active as of ``as_of``, annotated by ``with_status``."""
+def active_agreements(user, *, as_of: datetime.date, kinds=(), thresholds: stalls.Thresholds | None = None,
+                      tkksd: str = ""):
+    """The agreements ``user`` may see that are active as of ``as_of``, annotated by ``with_status``; with ``tkksd``
+    (``yes``/``no``) only those the register's ``tkksd`` filter keeps."""
     qs = stalls.with_status(access.agreements_visible_to(user), as_of, thresholds).filter(stage__in=ACTIVE_STAGES)
     if kinds:
         qs = qs.filter(cooperation_kind__in=list(kinds))
+    if tkksd:
+        qs = qs.filter(guidance.tkksd_q(tkksd))
     return qs
 
 
-def _active_params(*, as_of: datetime.date, kinds, default_as_of: datetime.date) -> list[tuple[str, str]]:
+def _active_params(*, as_of: datetime.date, kinds, default_as_of: datetime.date, tkksd: str = "") -> list[tuple[str, str]]:
     params = [("stage", str(s)) for s in ACTIVE_STAGES]
     if as_of != default_as_of:
         params.append(("as_of", as_of.isoformat()))
     params += [("kind", k) for k in kinds]
+    if tkksd:
+        params.append(("tkksd", tkksd))
     return params
 
 
@@ -148,6 +154,7 @@ def affair_matrix(
     kinds=(),
     expand=(),
     thresholds: stalls.Thresholds | None = None,
+    tkksd: str = "",
 ) -> Matrix:
     """Provinces × affairs, each province with its kabupaten/kota rows (filled only when in ``expand``).
 
@@ -160,7 +167,7 @@ def affair_matrix(
     kinds = list(kinds)
     affairs = list(GovernmentAffair.objects.order_by("code"))
     regions = list(Region.objects.order_by("code"))
-    active = active_agreements(user, as_of=as_of, kinds=kinds, thresholds=thresholds)
+    active = active_agreements(user, as_of=as_of, kinds=kinds, thresholds=thresholds, tkksd=tkksd)
     active_ids = active.values("pk")
     stalled_ids = active.filter(is_stalled=True).values("pk")
     def tally(group_field, parties_q=None):
@@ -191,7 +198,7 @@ def affair_matrix(
         declared[(row["region_id"], row["affair_id"], row["kind"])] += row["n"]
         declared_province[(province_pk[row["region_id"]], row["affair_id"], row["kind"])] += row["n"]
 
-    params = _active_params(as_of=as_of, kinds=kinds, default_as_of=default_as_of)
+    params = _active_params(as_of=as_of, kinds=kinds, default_as_of=default_as_of, tkksd=tkksd)
     # The lists' addresses once, not per cell (a ``reverse`` for each of 1,200 cells was a tenth of the page).
     needs_base = reverse("needoffer-list")
     list_base = register_url()
@@ -219,8 +226,11 @@ def affair_matrix(
 
     rows = []
     children = defaultdict(list)
+    # With ``tkksd``, an expanded province lists only its kabupaten/kota without (``no``) or with (``yes``) a formed
+    # TKKSD (one more query); the province rows stay, as the groups.
+    formed = set(guidance.formed_tkksd_regions().values_list("region_id", flat=True)) if tkksd else set()
     for r in regions:
-        if r.province_id:
+        if r.province_id and (not tkksd or (r.pk in formed) == (tkksd == "yes")):
             children[r.province_id].append(r)
     for r in regions:
         if r.province_id:

@@ -29,7 +29,7 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from . import followups, regions, stalls
+from . import followups, guidance, regions, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -40,7 +40,6 @@ from .models import (
     Stage,
     StallReason,
     ThirdParty,
-    Tkksd,
 )
 from .widgets import use_picker
 
@@ -265,9 +264,7 @@ class AgreementFilter(django_filters.FilterSet):
         return queryset.filter(followups.followed_up_q(value == "yes", self.as_of))
 
     def filter_tkksd(self, queryset, name, value):
-        formed = Tkksd.objects.filter(formed=True).values("region_id")
-        without = Exists(AgreementParty.objects.filter(agreement=OuterRef("pk")).exclude(region_id__in=formed))
-        return queryset.filter(without if value == "no" else ~without)
+        return queryset.filter(guidance.tkksd_q(value))
 
     def filter_stalled(self, queryset, name, value):
         return queryset.filter(is_stalled=(value == "yes"))

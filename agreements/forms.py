@@ -336,6 +336,11 @@ class MapFilterForm(forms.Form):
         label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
         validators=[stalls.validate_as_of],
     )
+    tkksd = forms.ChoiceField(
+        label=_("TKKSD formed"), required=False,
+        choices=[("", _("All regions")), ("no", _("No: regions without a formed TKKSD")),
+                 ("yes", _("Yes: regions with a formed TKKSD"))],
+    )
 
 
 class RegisterFilterForm(forms.Form):

@@ -26,7 +26,17 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from .models import Agreement, AgreementParty, FollowUp, GuidanceEvent, GuidancePage, Region, StepPhase, TemplateStep
+from .models import (
+    Agreement,
+    AgreementParty,
+    FollowUp,
+    GuidanceEvent,
+    GuidancePage,
+    Region,
+    StepPhase,
+    TemplateStep,
+    Tkksd,
+)
 from .selectors import query_string
 
 GUIDANCE_WINDOW_DAYS = 365  # "no guidance in the last 12 months"
@@ -155,6 +165,22 @@ def had_guidance_q(as_of: datetime.date, region_ref: str = "pk", days: int = GUI
         region_id=OuterRef(region_ref), kind=FollowUp.Kind.GUIDANCE, date__gt=start, date__lte=as_of,
     )
     return Q(Exists(events)) | Q(Exists(followups))
+
+
+def formed_tkksd_regions() -> QuerySet:
+    """The ids of the regions whose TKKSD is recorded as formed (a subquery)."""
+    return Tkksd.objects.filter(formed=True).values("region_id")
+
+
+def party_without_tkksd() -> Exists:
+    """An agreement (``OuterRef("pk")``) has a regional party without a formed TKKSD recorded: the register's and the
+    affairs map's ``tkksd=no`` (``tkksd=yes`` is its negation)."""
+    return Exists(AgreementParty.objects.filter(agreement=OuterRef("pk")).exclude(region_id__in=formed_tkksd_regions()))
+
+
+def tkksd_q(value: str) -> Q:
+    """``tkksd=no``: agreements with a regional party without a formed TKKSD; ``yes``: every regional party has one."""
+    return Q(party_without_tkksd()) if value == "no" else ~Q(party_without_tkksd())
 
 
 def unguided_regions(stalled_among: QuerySet, as_of: datetime.date) -> QuerySet:

@@ -526,3 +526,36 @@ def test_seed_demo_guidance_makes_pages_tkksd_and_events_with_jawa_barat(db):
     assert set(GuidanceEvent.objects.values_list("kind", flat=True)) == set(GuidanceEvent.Kind.values)
     again = demo_guidance.seed_guidance(seed=1, as_of=AS_OF, users=users)
     assert again["guidance_pages"] == 0 and again["guidance_events"] == 0
+
+
+@pytest.mark.django_db
+def test_the_affairs_map_filters_by_tkksd_and_each_cell_equals_its_list(client, personas):
+    from agreements import affairs
+
+    signed = datetime.date(2026, 1, 10)
+    formed = {"formed": True, "decree_number": "1", "decree_date": datetime.date(2024, 1, 1)}
+    Tkksd.objects.create(region=region("32.73"), **formed)
+    Tkksd.objects.create(region=region("32.04"), **formed)
+    with_teams = AgreementFactory(signed_on=signed, regions=["32.73", "32.04"], affairs=["3.26"])
+    without = AgreementFactory(signed_on=signed, regions=["32.73", "32.01"], affairs=["3.26"])
+    user = personas["ministry"]
+    as_of = datetime.date(2026, 2, 1)
+    for value, expected in (("no", {without.pk}), ("yes", {with_teams.pk}), ("", {without.pk, with_teams.pk})):
+        ids = set(affairs.active_agreements(user, as_of=as_of, tkksd=value).values_list("pk", flat=True))
+        assert ids == expected, value
+        matrix = affairs.affair_matrix(user, as_of=as_of, expand=["32"], tkksd=value)
+        jabar = next(row for row in matrix.rows if row.region.code == "32")
+        children = {child.region.code for child in jabar.children}
+        if value == "no":
+            assert "32.01" in children and "32.73" not in children and "32.04" not in children
+        elif value == "yes":
+            assert children == {"32.73", "32.04"}
+        cells = [c for row in [jabar, *jabar.children] for c in row.cells if c.active]
+        assert cells
+        for cell in cells:
+            assert (f"tkksd={value}" in cell.url) == bool(value)
+            assert list_count(user, cell.url) == cell.active, cell.url
+    client.force_login(user)
+    response = client.get(reverse("affair-map"), {"tkksd": "no", "as_of": "2026-02-01", "expand": "32"})
+    assert response.status_code == 200 and 'name="tkksd"' in response.content.decode()
+    assert client.get(reverse("affair-map"), {"tkksd": "maybe"}).status_code == 200  # an error on the form

@@ -31,7 +31,8 @@ def affair_map(request):
     expand = [code for code in request.GET.getlist("expand") if code.isdigit()]
     thresholds = stalls.Thresholds.current()
     matrix = affairs.affair_matrix(
-        request.user, as_of=data.get("as_of"), kinds=data.get("kind") or [], expand=expand, thresholds=thresholds
+        request.user, as_of=data.get("as_of"), kinds=data.get("kind") or [], expand=expand, thresholds=thresholds,
+        tkksd=data.get("tkksd") or "",
     )
     # The toggle links keep the filters and flip one province in or out of ``expand``.
     base = request.GET.copy()
