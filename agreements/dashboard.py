@@ -271,20 +271,22 @@ def stalled_by_step(qs: QuerySet, as_of: datetime.date) -> list[dict]:
         .values("stuck_at")
         .annotate(n=Count("pk"))
     )
-    titles = dict(stalls.step_choices()) if counts else {}
-    missing = {row["stuck_at"] for row in counts} - set(titles)
+    steps = {code: (title, name) for code, title, name in stalls.template_steps()} if counts else {}
+    missing = {row["stuck_at"] for row in counts} - set(steps)
     if missing:
-        titles.update(AgreementStep.objects.filter(code__in=missing).order_by().values_list("code", "title"))
+        steps.update((code, (title, "")) for code, title in
+                     AgreementStep.objects.filter(code__in=missing).order_by().values_list("code", "title"))
     rows = [
         {
             "code": row["stuck_at"],
-            "title": titles[row["stuck_at"]],
+            "title": steps[row["stuck_at"]][0],
+            "template": steps[row["stuck_at"]][1],
             "linked": row["stuck_at"] not in missing,
             "figure": Figure(row["n"], [("stalled", "yes"), ("stuck_at", row["stuck_at"])]),
         }
         for row in counts
     ]
-    rows.sort(key=lambda row: (-row["figure"].value, row["title"]))
+    rows.sort(key=lambda row: (-row["figure"].value, row["title"], row["template"]))
     return rows
 
 

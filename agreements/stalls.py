@@ -321,17 +321,23 @@ def with_stuck_at(queryset: QuerySet, as_of: datetime.date, *, title: bool = Fal
     return queryset
 
 
-def step_choices() -> list[tuple[str, str]]:
-    """The steps ``stuck_at`` can name, as (code, title) choices in template and step order: every template's
-    steps (codes are unique across templates). A title two templates share is followed by its template's name
-    ("Susun PKS · Tahapan KB …")."""
-    steps = list(
+def template_steps() -> list[tuple[str, str, str]]:
+    """Every template's steps as (code, title, template name), in template and step order (one query): the steps
+    ``stuck_at`` can name (codes are unique across templates)."""
+    steps = (
         TemplateStep.objects.select_related("template")
         .order_by("template__document_type", "template__cooperation_kind", "order")
         .only("code", "title", "template__name")
     )
-    counts = collections.Counter(s.title for s in steps)
-    return [(s.code, f"{s.title} · {s.template.name}" if counts[s.title] > 1 else s.title) for s in steps]
+    return [(s.code, s.title, s.template.name) for s in steps]
+
+
+def step_choices() -> list[tuple[str, str]]:
+    """``template_steps`` as (code, title) choices. A title two templates share is followed by its template's name
+    ("Susun PKS · Tahapan KB …")."""
+    steps = template_steps()
+    counts = collections.Counter(title for _code, title, _name in steps)
+    return [(code, f"{title} · {name}" if counts[title] > 1 else title) for code, title, name in steps]
 
 
 def obstacle_open_q(as_of: datetime.date, prefix: str = "") -> Q:

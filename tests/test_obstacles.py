@@ -416,11 +416,11 @@ def test_dashboard_by_step_and_obstacle_equal_their_lists(client, staff, templat
     client.force_login(staff)
     response = client.get("/", {"as_of": D.isoformat()})
     ctx = response.context
-    by_step = {row["code"]: (row["title"], row["figure"].value) for row in ctx["by_step"]}
+    by_step = {row["code"]: (row["title"], row["template"], row["figure"].value) for row in ctx["by_step"]}
     assert by_step == {
-        "T.DPRD": (f"Persetujuan DPRD (uji) · {template_steps[0].name}", 2),
-        "T.PKS-DRAFT": ("Penyusunan PKS (uji)", 1),
-        "P.START": (f"Persetujuan DPRD (uji) · {template_steps[1].name}", 1),
+        "T.DPRD": ("Persetujuan DPRD (uji)", template_steps[0].name, 2),
+        "T.PKS-DRAFT": ("Penyusunan PKS (uji)", template_steps[0].name, 1),
+        "P.START": ("Persetujuan DPRD (uji)", template_steps[1].name, 1),
     }
     assert [row["code"] for row in ctx["by_step"]][0] == "T.DPRD"  # most first
     by_obstacle = {row["category"]: row["figure"].value for row in ctx["by_obstacle"]}
