@@ -307,3 +307,66 @@ def test_hostile_input_is_an_error_never_a_500(client, personas, data):
         assert response.context["form"].errors
     assert party(agreement, "32.73").signed_on is None
     assert Agreement.objects.get(pk=agreement.pk).version == 1
+
+
+# --- Django admin: the same rule after its inlines are saved ------------------------------------------------------
+
+
+def _admin_post(agreement, parties: dict, **fields) -> dict:
+    """A change form of ``agreement`` with its party rows (region code → party fields); the other inlines empty."""
+    data = {
+        "number": agreement.number, "document_type": agreement.document_type, "title": agreement.title,
+        "cooperation_kind": agreement.cooperation_kind, "affairs": [a.pk for a in agreement.affairs.all()],
+        "signed_on": agreement.signed_on.isoformat() if agreement.signed_on else "",
+        "dprd_approved_on": "", "expected_version": agreement.version, **fields,
+    }
+    stored = list(AgreementParty.objects.filter(agreement=agreement).select_related("region").order_by("pk"))
+    data.update({"parties-TOTAL_FORMS": len(stored), "parties-INITIAL_FORMS": len(stored),
+                 "parties-MIN_NUM_FORMS": 0, "parties-MAX_NUM_FORMS": 1000})
+    for i, p in enumerate(stored):
+        data.update({f"parties-{i}-id": p.pk, f"parties-{i}-agreement": agreement.pk, f"parties-{i}-region": p.region_id,
+                     f"parties-{i}-document_number": p.document_number})
+        for name, value in parties.get(p.region.code, {}).items():
+            data[f"parties-{i}-{name}"] = value
+    for prefix in ("third_parties", "milestones", "documents", "steps"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0,
+                     f"{prefix}-MAX_NUM_FORMS": 1000})
+    return data
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(username="root-parties", role="admin", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_admin_party_dates_make_the_agreements(admin_client):
+    agreement = AgreementFactory(signed_on=None)
+    url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
+    response = admin_client.post(url, _admin_post(agreement, {"32.73": {"signed_on": "2025-04-01"},
+                                                              "32.04": {"signed_on": "2025-04-03"}}))
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.signed_on == D(2025, 4, 3)
+
+
+def test_admin_refuses_dprd_fields_where_approval_is_not_required(admin_client):
+    agreement = AgreementFactory()
+    url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
+    response = admin_client.post(url, _admin_post(agreement, {"32.73": {"dprd_approved_on": "2024-01-01"}}))
+    assert response.status_code == 200
+    assert party(agreement, "32.73").dprd_approved_on is None
+
+
+def test_admin_agreement_date_the_parties_contradict_is_refused_and_nothing_saved(admin_client):
+    agreement = AgreementFactory(signed_on=None)
+    AgreementParty.objects.filter(agreement=agreement, region__code="32.73").update(signed_on=D(2025, 4, 1))
+    AgreementParty.objects.filter(agreement=agreement, region__code="32.04").update(signed_on=D(2025, 4, 3))
+    agreement.refresh_from_db()
+    url = reverse("admin:agreements_agreement_change", args=[agreement.pk])
+    response = admin_client.post(url, _admin_post(agreement, {"32.73": {"signed_on": "2025-04-01"},
+                                                              "32.04": {"signed_on": "2025-04-03"}},
+                                                  signed_on="2025-03-01"))
+    assert response.status_code == 302  # back to the form with the message
+    agreement.refresh_from_db()
+    assert agreement.signed_on is None and agreement.version == 1
