@@ -247,12 +247,49 @@ def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[lis
             ]
 
 
-def write_readable_xlsx(rows: Iterable[list], fileobj) -> None:
+def readable_party_columns() -> list[tuple[str, int]]:
+    """(header, width) of the readable workbook's sheet of parties, in the active language."""
+    return [
+        (_("Number"), 28), (_("Region"), 30), (_("Region codes"), 12), (_("Signatory"), 28), (_("Position"), 30),
+        (_("Party's document number"), 28), (_("Date this party signed"), 14), (_("DPRD approval required"), 12),
+        (_("DPRD approval date"), 14), (_("DPRD decision number"), 24), (_("Others are waiting"), 12),
+    ]
+
+
+def iter_readable_party_rows(queryset: QuerySet) -> Iterator[list]:
+    """Each party of the listed agreements, as people read it: names, real dates, yes and no in words, and whether
+    the other parties wait for it (``signing.is_lagging``). A chunk of agreements at a time, one query each."""
+    from . import signing
+
+    yes, no = str(_("Yes")), str(_("No"))
+    numbers = queryset.order_by().values_list("pk", "number").iterator(chunk_size=CHUNK_SIZE)
+    for chunk in _batched(numbers, CHUNK_SIZE):
+        by_id = dict(chunk)
+        parties = _grouped(
+            (p.agreement_id, p) for p in AgreementParty.objects.filter(agreement_id__in=by_id)
+            .select_related("region").order_by("agreement_id", "region__code")
+        )
+        for agreement_id, group in parties.items():
+            for p in group:
+                lagging = signing.is_lagging(p, "signed_on", group) or signing.is_lagging(p, "dprd_approved_on", group)
+                yield [by_id[agreement_id], p.region.name, p.region.code, p.signatory_name, p.signatory_position,
+                       p.document_number, p.signed_on, yes if p.dprd_required else no, p.dprd_approved_on,
+                       p.dprd_decision_number, yes if lagging else no]
+
+
+def write_readable_xlsx(rows: Iterable[list], fileobj, party_rows: Iterable[list] | None = None) -> None:
+    """The readable workbook: the agreements and, given ``party_rows`` (``iter_readable_party_rows``), their parties."""
+    workbook = Workbook(write_only=True)
+    _readable_sheet(workbook, str(_("Agreements")), readable_columns(), rows)
+    if party_rows is not None:
+        _readable_sheet(workbook, str(_("Parties")), readable_party_columns(), party_rows)
+    workbook.save(fileobj)
+
+
+def _readable_sheet(workbook, title: str, columns: list[tuple[str, int]], rows: Iterable[list]) -> None:
     from openpyxl.utils import get_column_letter
 
-    columns = readable_columns()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(_("Agreements")))
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
     for index, (_header, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -275,5 +312,4 @@ def write_readable_xlsx(rows: Iterable[list], fileobj) -> None:
         sheet.append(cells)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
-    workbook.save(fileobj)
 

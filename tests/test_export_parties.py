@@ -93,3 +93,22 @@ def test_import_template_has_the_parties_sheet_with_example_and_list(client, sta
     assert any("yes,no" in (v.formula1 or "") for v in sheet.data_validations.dataValidation)
     assert "parties" in " ".join(str(c.value) for c in workbook["instructions"]["A"])
     assert importers.import_files((data, "template.xlsx"), dry_run=True).ok  # the example row is a note
+
+
+def test_readable_workbook_has_a_sheet_of_parties_in_words_and_dates(client, staff, signed):
+    lagging = AgreementFactory(number="KB/012/2024", signed_on=None)
+    AgreementParty.objects.filter(agreement=lagging, region__code="32.73").update(signed_on=D(2024, 5, 1))
+    client.force_login(staff)
+    response = client.get(reverse("agreement-workbook"))
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert workbook.sheetnames == ["Agreements", "Parties"]
+    sheet = workbook["Parties"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=2)]
+    kota = next(r for r in rows if r["Number"] == "KB/010/2024" and r["Region"] == "Kota Bandung")
+    assert kota["Date this party signed"] == datetime.datetime(2024, 3, 1)
+    assert (kota["DPRD approval required"], kota["DPRD decision number"]) == ("Yes", "=12/DPRD/2024")
+    assert sheet.cell(2, header.index("Date this party signed") + 1).number_format == "DD/MM/YYYY"
+    waiting = {(r["Number"], r["Region"]): r["Others are waiting"] for r in rows}
+    assert waiting[("KB/012/2024", "Kabupaten Bandung")] == "Yes"
+    assert waiting[("KB/012/2024", "Kota Bandung")] == "No"

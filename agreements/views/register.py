@@ -170,7 +170,9 @@ def agreement_workbook(request):
     The export (``agreement_export``) stays the import's format."""
     filterset = _filterset(request)
     rows = exports.iter_readable_rows(filterset.qs, filterset.as_of)
+    party_rows = exports.iter_readable_party_rows(filterset.qs)  # a second sheet: each party's signing and DPRD
     return FileResponse(
-        exports.xlsx_tempfile(rows, exports.write_readable_xlsx), as_attachment=True,
+        exports.xlsx_tempfile(rows, lambda rows_, fileobj: exports.write_readable_xlsx(rows_, fileobj, party_rows)),
+        as_attachment=True,
         content_type=EXPORT_CONTENT_TYPES["xlsx"], filename=f"kerjasama-{filterset.as_of.isoformat()}.xlsx",
     )
