@@ -332,32 +332,6 @@ def get_proposal_for_user(user, pk, answer: bool = False):
     return proposal
 
 
-# --- guidance: events and a region's TKKSD -------------------------------------------------------------
-
-
-def can_record_guidance_events(user) -> bool:
-    """The ministry holds socialisations, bimtek, coordination meetings and trainings: ministry staff and
-    administrators record them. Every signed-in user reads them."""
-    return is_national(user) and user.is_active
-
-
-def check_can_record_guidance_events(user) -> None:
-    if not can_record_guidance_events(user):
-        raise PermissionDenied
-
-
-def may_edit_tkksd(user, region: Region) -> bool:
-    """A region's TKKSD is kept by its own officers (a provincial officer: the province's, not its kabupaten/kota's)
-    and by ministry staff and administrators; only an autonomous region has one."""
-    if not user.is_authenticated or not user.is_active or not region.is_autonomous:
-        return False
-    return is_national(user) or (user.region_id is not None and user.region_id == region.pk)
-
-
-def check_can_edit_tkksd(user, region: Region) -> None:
-    if not may_edit_tkksd(user, region):
-        raise PermissionDenied
-
 # --- obstacles (kendala): who may record and resolve them ---------------------------------------------
 
 
@@ -390,3 +364,30 @@ def get_obstacle_for_user(user, pk, write: bool = False) -> Obstacle:
     if write:
         check_can_record_obstacle(user, obstacle.agreement)
     return obstacle
+
+
+# --- guidance: events and a region's TKKSD -------------------------------------------------------------
+
+
+def can_record_guidance_events(user) -> bool:
+    """The ministry holds socialisations, bimtek, coordination meetings and trainings: ministry staff and
+    administrators record them. Every signed-in user reads them."""
+    return is_national(user) and user.is_active
+
+
+def check_can_record_guidance_events(user) -> None:
+    if not can_record_guidance_events(user):
+        raise PermissionDenied
+
+
+def may_edit_tkksd(user, region: Region) -> bool:
+    """A region's TKKSD is kept by its own officers (a provincial officer: the province's, not its kabupaten/kota's)
+    and by ministry staff and administrators; only an autonomous region has one."""
+    if not user.is_authenticated or not user.is_active or not region.is_autonomous:
+        return False
+    return is_national(user) or (user.region_id is not None and user.region_id == region.pk)
+
+
+def check_can_edit_tkksd(user, region: Region) -> None:
+    if not may_edit_tkksd(user, region):
+        raise PermissionDenied

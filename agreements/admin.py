@@ -15,11 +15,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Exists, F, Max, Min, OuterRef
+from django.db.models import Count, Exists, F, Max, Min, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import formats
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,6 +30,7 @@ from . import guidance, regions, services, signing, stalls
 from .models import (
     Agreement,
     AgreementParty,
+    AgreementStep,
     Document,
     FollowUp,
     GovernmentAffair,
@@ -42,6 +45,8 @@ from .models import (
     Stage,
     StallReason,
     StallSettings,
+    StepTemplate,
+    TemplateStep,
     ThirdParty,
     Tkksd,
     User,
@@ -484,6 +489,25 @@ class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
     def get_changelist(self, request, **kwargs):
         return AgreementChangeList
 
+    # The regulated steps, read-only (not a formset: nothing is edited here): officers mark them on the agreement
+    # page (``services.step_*``, with the access and concurrency rules), the register's dates complete the rest
+    # (``steps.derive_steps``), and a new agreement gets them when it is saved (``services.agreement_save_edited``).
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return [*fieldsets, (_("Steps"), {"fields": ["step_list"]})] if obj is not None else fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "step_list"]
+
+    @admin.display(description=_("steps"))
+    def step_list(self, obj):
+        rows = obj.steps.select_related("done_by").order_by("order", "pk")
+        return format_html("<ol>{}</ol>", format_html_join("", '<li><a href="{}">{}</a> — {}{}{}</li>', (
+            (reverse("admin:agreements_agreementstep_change", args=[step.pk]), step.title,
+             step.get_status_display(), f", {formats.date_format(step.done_on, 'DATE_FORMAT')}" if step.done_on else "",
+             f" ({step.done_by})" if step.done_by else "")
+            for step in rows))) if obj.pk else "—"
+
     @staticmethod
     def thresholds(request) -> stalls.Thresholds:
         """The thresholds in force, read once per request."""
@@ -529,6 +553,73 @@ class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
             previous_signed_on=form.initial.get("signed_on") if change else None,
             previous_dprd_approved_on=form.initial.get("dprd_approved_on") if change else None,
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# The regulated steps: templates and each agreement's checklist
+
+
+class TemplateStepForm(forms.ModelForm):
+    """A KB step completed by its PKS names a step of a PKS template (``pks_step_code``)."""
+
+    class Meta:
+        model = TemplateStep
+        fields = ["order", "code", "phase", "title", "instructions", "expected_document", "actor", "per_party",
+                  "legal_basis", "pks_step_code"]
+        widgets = {"instructions": forms.Textarea(attrs={"rows": 3, "cols": 40})}
+
+    def clean_pks_step_code(self):
+        code = self.cleaned_data.get("pks_step_code", "").strip()
+        if code and not TemplateStep.objects.filter(code=code, template__document_type="PKS").exists():
+            raise ValidationError(_("No step of a PKS template has this code."))
+        return code
+
+
+class TemplateStepInline(admin.TabularInline):
+    model = TemplateStep
+    form = TemplateStepForm
+    extra = 0
+    ordering = ["order"]
+
+
+@admin.register(StepTemplate)
+class StepTemplateAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """The checklist a new agreement of this document type and kind gets. Changing it changes the agreements created
+    afterwards, never the existing ones (their steps are copies). Codes are unique across templates; the part after
+    the dot says what a step is, and the register completes SIGN, DPRD, START and a KB's closing steps by it."""
+
+    list_display = ["name", "document_type", "cooperation_kind", "step_count"]
+    list_filter = ["document_type", "cooperation_kind"]
+    search_fields = ["name", "steps__code", "steps__title"]
+    inlines = [TemplateStepInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_steps=Count("steps"))
+
+    @admin.display(description=_("steps"), ordering="n_steps")
+    def step_count(self, obj):
+        return obj.n_steps
+
+
+@admin.register(AgreementStep)
+class AgreementStepAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """Read-only, with its history: a step is marked done or not applicable on the agreement page (who may write the
+    agreement, ``services.step_mark_done``), or completed from the register's dates."""
+
+    list_display = ["agreement", "order", "title", "status", "done_on", "done_by"]
+    list_filter = ["status", "phase"]
+    search_fields = ["code", "title", "agreement__number"]
+    list_select_related = ["agreement", "done_by"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

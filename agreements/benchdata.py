@@ -2,7 +2,8 @@
 
 ``seed(n=20_000)`` replaces every agreement in the configured database with ``n`` agreements (KBs and
 PKSs, most PKSs following a KB) spread over all autonomous regions, ``5 n`` milestones and ``15 n``
-milestone updates, with their django-simple-history "created" rows. Dates are relative to ``as_of``
+milestone updates, each agreement's regulated steps (its template's, with what its dates say done), with their
+django-simple-history "created" rows. Dates are relative to ``as_of``
 (default today) and to the default stall thresholds, so the stage and stall shares are the same
 whatever the day: roughly a third of the signed agreements are stalled, each reason present.
 
@@ -19,15 +20,18 @@ import random
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import demo, stalls
+from . import demo, stalls, step_defaults, steps
 from .models import (
     Agreement,
     AgreementParty,
+    AgreementStep,
     GovernmentAffair,
     Milestone,
     MilestoneUpdate,
+    Obstacle,
     Region,
     StallSettings,
+    TemplateStep,
     ThirdParty,
 )
 
@@ -43,7 +47,15 @@ TABLES = [
     AgreementParty.history.model._meta.db_table,
     ThirdParty.history.model._meta.db_table,
     Milestone.history.model._meta.db_table,
+    AgreementStep._meta.db_table,
+    AgreementStep.history.model._meta.db_table,
+    Obstacle._meta.db_table,
+    Obstacle.history.model._meta.db_table,
 ]
+# The history tables, named once (``Model.history`` builds a manager at each access: too slow in the row loops).
+AGREEMENT_H, PARTY_H, THIRD_PARTY_H, MILESTONE_H = TABLES[6:10]
+STEP, STEP_H = TABLES[10:12]
+OBSTACLE, OBSTACLE_H = TABLES[12:14]
 # Emptied as well, since they point at agreements or milestones (no rows are seeded there).
 EXTRA_TABLES = ["agreements_document"]
 
@@ -71,6 +83,9 @@ PKS_SCENARIOS = {
 KINDS = {"KSDD-SUKARELA": 55, "KSDD-WAJIB": 25, "KSDPK": 15, "KSDPL": 3, "KSDLL": 2}
 STEP_NAMES = ["Penyusunan rencana kerja", "Pelaksanaan kegiatan", "Monitoring dan evaluasi", "Pelaporan"]
 NEEDS_MILESTONES = ("overdue", "implementing", "completed")  # at least two milestones each
+# Obstacles (kendala) on the stalled scenarios: one each, a second on one in three, a third of them resolved.
+OBSTACLE_SCENARIOS = ("stalled", "not_started", "overdue")
+OBSTACLE_TEXT = "Kendala dicatat oleh petugas: persetujuan, anggaran atau mitra belum siap; lihat rapat koordinasi."
 
 
 @dataclasses.dataclass
@@ -114,6 +129,14 @@ class _Plan:
         for r in regions:
             self.by_province.setdefault(r[3] or r[0], []).append(r)
         self.affairs = dict(GovernmentAffair.objects.values_list("code", "pk"))
+        # The regulated steps: each template's steps as plain values, and what ``step_defaults.derive`` reads.
+        self.templates: dict[tuple[str, str], list[dict]] = {}
+        for step in TemplateStep.objects.select_related("template").order_by("template_id", "order"):
+            self.templates.setdefault((step.template.document_type, step.template.cooperation_kind), []).append(
+                {name: getattr(step, name) for name in steps.STEP_FIELDS})
+        self.step_facts: dict[int, dict] = {}
+        self.obstacle_on: list[tuple[int, datetime.date]] = []  # (agreement id, signing date)
+        self.first_started: dict[int, datetime.date] = {}
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -200,6 +223,8 @@ class _Plan:
             if j == 0:
                 big_pks_id = aid
             self._milestones(aid, info, scen, milestone_counts[j])
+        self._steps()
+        self._obstacles()
 
         return Result(
             agreements=n, milestones=len(self.rows[Milestone._meta.db_table]),
@@ -260,30 +285,39 @@ class _Plan:
         row = (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, value,
                created_at, created_at, 1, None, parent, None)
         self.rows[table].append(row)
-        self.rows[Agreement.history.model._meta.db_table].append(
+        self.rows[AGREEMENT_H].append(
             (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, value, created_at,
-             self.next_id(Agreement.history.model._meta.db_table), created_at, None, "+", None, None, parent, None)
+             self.next_id(AGREEMENT_H), created_at, None, "+", None, None, parent, None)
         )
         for r in regions:
             pid = self.next_id(AgreementParty._meta.db_table)
             doc_number = f"{seq + 1:05d}/{r[1]}/{year}"
-            party = (doc_number, f"Kepala Daerah {r[2]}", "Kepala Daerah", "Bagian Kerja Sama Setda", "")
+            # Each party signed on the agreement's date; where the DPRD approved, every party needed its approval.
+            party = (doc_number, f"Kepala Daerah {r[2]}", "Kepala Daerah", "Bagian Kerja Sama Setda", "", signed,
+                     dprd is not None, dprd, "")
             self.rows[AgreementParty._meta.db_table].append((pid, *party, aid, r[0]))
-            self.rows[AgreementParty.history.model._meta.db_table].append(
-                (pid, *party, self.next_id(AgreementParty.history.model._meta.db_table), created_at, None, "+",
+            self.rows[PARTY_H].append(
+                (pid, *party, self.next_id(PARTY_H), created_at, None, "+",
                  aid, None, r[0])
             )
         for name in third:
             tid = self.next_id(ThirdParty._meta.db_table)
             self.rows[ThirdParty._meta.db_table].append((tid, name, aid))
-            self.rows[ThirdParty.history.model._meta.db_table].append(
-                (tid, name, self.next_id(ThirdParty.history.model._meta.db_table), created_at, None, "+", aid, None)
+            self.rows[THIRD_PARTY_H].append(
+                (tid, name, self.next_id(THIRD_PARTY_H), created_at, None, "+", aid, None)
             )
         through = Agreement.affairs.through._meta.db_table
         for code in affair_codes:
             self.rows[through].append((self.next_id(through), aid, self.affairs[code]))
+        if scen in OBSTACLE_SCENARIOS and signed:
+            self.obstacle_on.append((aid, signed))
         info = {"primary": primary, "kind": kind, "regions": regions, "third": third, "theme": (theme, affair_codes),
                 "signed": signed, "ends": ends}
+        self.step_facts[aid] = {
+            "document_type": doc_type, "cooperation_kind": kind, "parent_id": parent, "signed_on": signed,
+            "dprd_approved_on": dprd, "created_at": created_at,
+            "parties": [{"signed_on": signed, "dprd_required": dprd is not None, "dprd_approved_on": dprd}] * len(regions),
+        }
         return aid, info
 
     # -- milestones ------------------------------------------------------------------------------
@@ -320,7 +354,7 @@ class _Plan:
         rng, as_of = self.rng, self.as_of
         signed = info["signed"] or (as_of - datetime.timedelta(days=rng.randint(0, 60)))
         day = datetime.timedelta
-        table, htable = Milestone._meta.db_table, Milestone.history.model._meta.db_table
+        table, htable = Milestone._meta.db_table, MILESTONE_H
         responsible = info["regions"][0][0]
         met_part = {"implementing": 0.4, "overdue": 0.4, "completed": 1.0, "expired": 0.6, "terminated": 0.3}.get(scen, 0)
         n_met = min(count, int(round(count * met_part))) if count else 0
@@ -369,7 +403,60 @@ class _Plan:
                                      1, aid, responsible))
             self.rows[htable].append((mid, title, "", due, started, completed, status, progress, created_at,
                                       self.next_id(htable), created_at, None, "+", aid, None, responsible))
+            began = started or (completed if status == Milestone.Status.MET else None)
+            if began is not None:
+                self.first_started[aid] = min(began, self.first_started.get(aid, began))
             self._updates(mid, status, progress, signed)
+
+    # -- regulated steps -------------------------------------------------------------------------
+
+    def _steps(self) -> None:
+        """Each agreement's checklist, copied from its template with what its dates say done (the rule of
+        ``step_defaults.derive``, as ``steps.create_steps`` applies it): the PKSs first, so that each KB's closing
+        steps see what its PKSs did. The first PKS signed under each KB and the first milestone started are read from
+        the plan's own rows."""
+        first_pks_signed: dict[int, datetime.date] = {}
+        for facts in self.step_facts.values():
+            if facts["parent_id"] and facts["signed_on"]:
+                parent = facts["parent_id"]
+                first_pks_signed[parent] = min(facts["signed_on"], first_pks_signed.get(parent, facts["signed_on"]))
+        children_done: dict[int, dict[str, datetime.date]] = {}
+        order = sorted(self.step_facts, key=lambda aid: (self.step_facts[aid]["document_type"] != "PKS", aid))
+        for aid in order:
+            facts = self.step_facts[aid]
+            template = self.templates.get((facts["document_type"], facts["cooperation_kind"]), [])
+            targets = step_defaults.derive(template, {
+                **facts, "first_started_on": self.first_started.get(aid), "first_pks_signed_on": first_pks_signed.get(aid),
+                "children_done": children_done.get(aid, {}),
+            })
+            at = facts["created_at"]
+            for step, target in zip(template, targets, strict=True):
+                status, done_on, reason = target or (step_defaults.NOT_STARTED, None, "")
+                values = tuple(step[name] for name in steps.STEP_FIELDS) + (status, done_on, reason)
+                sid = self.next_id(STEP)
+                self.rows[STEP].append((sid, *values, at, aid, None, None))
+                self.rows[STEP_H].append((sid, *values, self.next_id(STEP_H), at, None, "+", aid, None, None, None))
+                if status == step_defaults.DONE and facts["parent_id"]:
+                    done = children_done.setdefault(facts["parent_id"], {})
+                    key = step_defaults.step_key(step["code"])
+                    done[key] = min(done_on, done.get(key, done_on))
+
+    def _obstacles(self) -> None:
+        categories = [c for c, _label in Obstacle.Category.choices]
+        for index, (aid, signed) in enumerate(self.obstacle_on):
+            for extra in range(1 + (index % 3 == 0)):
+                category = categories[(index + extra) % len(categories)]
+                raised = signed + datetime.timedelta(days=self.rng.randint(30, max((self.as_of - signed).days, 30)))
+                raised = min(raised, self.as_of)
+                resolved = None
+                if (index + extra) % 3 == 2 and raised < self.as_of:
+                    resolved = raised + datetime.timedelta(days=self.rng.randint(1, (self.as_of - raised).days))
+                values = (category, OBSTACLE_TEXT, raised, resolved, "Rapat koordinasi" if resolved else "",
+                          self.at(raised))
+                oid = self.next_id(OBSTACLE)
+                self.rows[OBSTACLE].append((oid, *values, values[-1], aid, None))
+                self.rows[OBSTACLE_H].append((oid, *values, self.next_id(OBSTACLE_H), values[-1], None, "+", aid,
+                                              None, None))
 
     def _updates(self, mid: int, status: str, progress: int, since: datetime.date) -> None:
         table = MilestoneUpdate._meta.db_table
@@ -390,7 +477,8 @@ class _Plan:
 _HISTORY = ["history_id", "history_date", "history_change_reason", "history_type"]
 _AGREEMENT = ["id", "number", "document_type", "title", "scope", "cooperation_kind", "signed_on", "dprd_approved_on",
               "starts_on", "ends_on", "terminated_on", "value_idr", "created_at"]
-_PARTY = ["id", "document_number", "signatory_name", "signatory_position", "agency", "contact_person"]
+_PARTY = ["id", "document_number", "signatory_name", "signatory_position", "agency", "contact_person", "signed_on",
+          "dprd_required", "dprd_approved_on", "dprd_decision_number"]
 _MILESTONE = ["id", "title", "description", "due_on", "started_on", "completed_on", "status", "progress", "created_at"]
 # The seed rows' column order, table by table (checked against the database before writing).
 COLUMNS = {
@@ -404,6 +492,14 @@ COLUMNS = {
     TABLES[7]: _PARTY + _HISTORY + ["agreement_id", "history_user_id", "region_id"],
     TABLES[8]: ["id", "name"] + _HISTORY + ["agreement_id", "history_user_id"],
     TABLES[9]: _MILESTONE + _HISTORY + ["agreement_id", "history_user_id", "responsible_region_id"],
+    STEP: ["id", *steps.STEP_FIELDS, "status", "done_on", "not_applicable_reason", "updated_at", "agreement_id",
+           "document_id", "done_by_id"],
+    STEP_H: ["id", *steps.STEP_FIELDS, "status", "done_on", "not_applicable_reason", *_HISTORY, "agreement_id",
+             "document_id", "done_by_id", "history_user_id"],
+    OBSTACLE: ["id", "category", "description", "raised_on", "resolved_on", "resolution", "created_at", "updated_at",
+               "agreement_id", "recorded_by_id"],
+    OBSTACLE_H: ["id", "category", "description", "raised_on", "resolved_on", "resolution", "created_at",
+                 *_HISTORY, "agreement_id", "history_user_id", "recorded_by_id"],
 }
 
 
@@ -480,6 +576,7 @@ def _skip_fk_triggers() -> None:
 def seed(*, n: int = 20_000, seed: int = 2026, as_of: datetime.date | None = None) -> Result:
     """Replace every agreement with the benchmark dataset of ``n`` agreements (see the module docstring)."""
     as_of = as_of or timezone.localdate()
+    steps.install_default_templates()  # the step templates the checklists are copied from (kept, not emptied)
     plan = _Plan(n=n, seed=seed, as_of=as_of)
     result = plan.build()
     with transaction.atomic():

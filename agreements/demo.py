@@ -690,6 +690,7 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         counts.update(demo_guidance.seed_guidance(seed=seed, as_of=as_of, users=users))
         counts["proposals"] = seed_proposals(as_of=as_of, users=users)
         counts["parties"] = demo_parties.seed_parties(as_of=as_of)  # each party's signing and DPRD approval
+        counts["steps"] = seed_steps(as_of=as_of, users=users)  # after the proposals: their partner's answer
         counts["obstacles"] = demo_obstacles.seed_obstacles(seed=seed, as_of=as_of, users=users)
     counts["users"] = [u.username for u in users]
     return counts
@@ -788,3 +789,70 @@ def seed_proposals(*, as_of: datetime.date, users: list) -> int:
         ))
     bulk_create_with_history(proposals, Proposal, default_date=_at(as_of, 8))
     return len(proposals)
+
+
+# Steps the demo officers marked by hand on draft KBs of their regions, in turn: (key, days before the anchor date
+# it was done, or None and the reason it does not apply). The rest of every checklist is what the register says.
+DEMO_STEP_MARKS = [
+    [("TKKSD", 40, ""), ("OBJECT", 35, ""), ("PLAN", 21, "")],
+    [("TKKSD", None, "TKKSD belum dibentuk dengan keputusan kepala daerah; persiapan dibahas oleh Bagian Kerja Sama "
+                     "Sekretariat Daerah bersama perangkat daerah terkait."), ("OBJECT", 30, "")],
+    [("TKKSD", 45, ""), ("OBJECT", 44, ""), ("PLAN", 30, ""), ("OFFER", 12, "")],
+]
+# On a demo officer's mandatory KSDD (a KB between bordering regions): the offer step did not apply.
+WAJIB_OFFER_REASON = ("Kerja sama wajib dengan daerah yang berbatasan: rencananya dibahas dalam rapat koordinasi yang "
+                      "difasilitasi gubernur, tanpa surat penawaran.")
+
+
+def _mark(step, officer, *, done_on=None, reason="") -> None:
+    from .models import AgreementStep
+
+    if reason:
+        step.status, step.done_on, step.not_applicable_reason = AgreementStep.Status.NOT_APPLICABLE, None, reason
+    else:
+        step.status, step.done_on, step.not_applicable_reason = AgreementStep.Status.DONE, done_on, ""
+    step.done_by = officer
+    step._history_user = officer
+    step.save()
+
+
+def seed_steps(*, as_of: datetime.date, users: list) -> int:
+    """Every agreement's regulated steps, copied from its template with what the register already says done
+    (``steps.create_steps_bulk``); the partner's answer of each accepted proposal answered by a demo officer; and what
+    the demo officers marked on their regions' agreements: the offer of a mandatory KSDD not applicable (with the
+    reason), the report of a PKS under way sent, and on draft KBs the preparation done, an offer letter sent and
+    waiting for its answer, a step that does not apply. Returns the number of steps."""
+    from . import steps
+    from .models import AgreementStep, Proposal
+
+    steps.install_default_templates()  # a test's flush may have removed the migration's templates
+    created = steps.create_steps_bulk(Agreement.objects.values_list("pk", flat=True), when=_at(as_of, 8))
+    for proposal in Proposal.objects.filter(status=Proposal.Status.ACCEPTED, agreement__isnull=False,
+                                            answered_by__isnull=False).select_related("agreement", "answered_by"):
+        steps.mark_partner_answered(proposal.agreement, timezone.localdate(proposal.answered_at), proposal.answered_by)
+    drafts_marked = 0
+    for officer in sorted((u for u in users if u.region_id), key=lambda u: u.username):
+        mine = Agreement.objects.filter(parties__region=officer.region).order_by("number")
+        by_agreement = defaultdict(dict)
+        for step in AgreementStep.objects.filter(agreement__in=mine, status=AgreementStep.Status.NOT_STARTED,
+                                                 done_by__isnull=True).order_by("agreement_id", "order") | \
+                AgreementStep.objects.filter(agreement__in=mine, code__endswith=".OFFER",
+                                             agreement__cooperation_kind=Agreement.Kind.KSDD_WAJIB,
+                                             agreement__document_type=Agreement.DocumentType.KB):
+            by_agreement[step.agreement_id][steps.step_key(step.code)] = step
+        wajib_done = report_done = False
+        for agreement in mine:
+            found = by_agreement.get(agreement.pk, {})
+            if not wajib_done and agreement.cooperation_kind == Agreement.Kind.KSDD_WAJIB and "OFFER" in found:
+                _mark(found["OFFER"], officer, reason=WAJIB_OFFER_REASON)
+                wajib_done = True
+            elif not report_done and "REPORT" in found and agreement.first_started_on:
+                _mark(found["REPORT"], officer, done_on=max(agreement.first_started_on,
+                                                            as_of - datetime.timedelta(days=15)))
+                report_done = True
+            elif agreement.document_type == Agreement.DocumentType.KB and agreement.signed_on is None:
+                for key, days, reason in DEMO_STEP_MARKS[drafts_marked % len(DEMO_STEP_MARKS)]:
+                    if key in found:
+                        _mark(found[key], officer, done_on=as_of - datetime.timedelta(days=days or 0), reason=reason)
+                drafts_marked += 1
+    return len(created)

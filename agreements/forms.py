@@ -311,6 +311,25 @@ class NeedOfferForm(forms.ModelForm):
         self.fields["kind"].widget = forms.RadioSelect(choices=NeedOffer.Kind.choices)
 
 
+class StepForm(forms.Form):
+    """One regulated step marked by an officer on the agreement page: done (the date, one of the agreement's documents
+    if any), not applicable (the reason), or undone. ``token`` is the step's state when the form was shown."""
+
+    DONE, NOT_APPLICABLE, RESET = "done", "not_applicable", "reset"
+    action = forms.ChoiceField(choices=[(DONE, _("Mark done")), (NOT_APPLICABLE, _("Not applicable")),
+                                        (RESET, _("Undo"))], widget=forms.HiddenInput)
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+    done_on = forms.DateField(label=_("Date done"), required=False, widget=DateInput())
+    document = forms.ModelChoiceField(label=_("Document (optional)"), queryset=Document.objects.none(),
+                                      required=False, empty_label=_("No document"))
+    reason = forms.CharField(label=_("Why it does not apply"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, agreement, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = Document.objects.filter(agreement=agreement)
+
+
 class FollowUpForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -396,6 +415,31 @@ class ProposalAnswerForm(forms.Form):
     )
 
 
+OBSTACLE_TEXT_MAX = 4000
+
+
+class ObstacleForm(forms.Form):
+    """Record an obstacle (kendala) on an agreement; the rules are in ``services.obstacle_record``."""
+
+    category = forms.ChoiceField(label=_("Kind of obstacle"), choices=Obstacle.Category.choices,
+                                 widget=forms.RadioSelect)
+    description = forms.CharField(
+        label=_("What is the obstacle?"), max_length=OBSTACLE_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What stops the cooperation, and who could remove it."),
+    )
+    raised_on = forms.DateField(label=_("Raised on"), widget=DateInput(),
+                                help_text=_("The day the obstacle was first noted. Not in the future."))
+
+
+class ObstacleResolveForm(forms.Form):
+    """Mark an obstacle resolved; the rules are in ``services.obstacle_resolve``."""
+
+    resolved_on = forms.DateField(label=_("Resolved on"), widget=DateInput())
+    resolution = forms.CharField(
+        label=_("What resolved it?"), max_length=OBSTACLE_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 # --- guidance: search, events, TKKSD, drafts ----------------------------------------------------------
 
 
@@ -448,27 +492,3 @@ class DraftForm(forms.Form):
     DOCUMENTS = [("offer", _("Offer letter")), ("kb", _("Joint agreement (KB)")),
                  ("pks", _("Cooperation agreement (PKS)"))]
     document = forms.ChoiceField(label=_("Draft"), choices=DOCUMENTS)
-
-OBSTACLE_TEXT_MAX = 4000
-
-
-class ObstacleForm(forms.Form):
-    """Record an obstacle (kendala) on an agreement; the rules are in ``services.obstacle_record``."""
-
-    category = forms.ChoiceField(label=_("Kind of obstacle"), choices=Obstacle.Category.choices,
-                                 widget=forms.RadioSelect)
-    description = forms.CharField(
-        label=_("What is the obstacle?"), max_length=OBSTACLE_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("What stops the cooperation, and who could remove it."),
-    )
-    raised_on = forms.DateField(label=_("Raised on"), widget=DateInput(),
-                                help_text=_("The day the obstacle was first noted. Not in the future."))
-
-
-class ObstacleResolveForm(forms.Form):
-    """Mark an obstacle resolved; the rules are in ``services.obstacle_resolve``."""
-
-    resolved_on = forms.DateField(label=_("Resolved on"), widget=DateInput())
-    resolution = forms.CharField(
-        label=_("What resolved it?"), max_length=OBSTACLE_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}),
-    )

@@ -15,17 +15,18 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, signing, stalls, uploads
+from . import access, signing, stalls, steps, uploads
 from .models import (
     Agreement,
     AgreementParty,
+    AgreementStep,
     Document,
     FollowUp,
     GovernmentAffair,
@@ -206,6 +207,7 @@ def agreement_create(
         _set_relations(agreement, user=user, regions=regions, third_party_names=third_party_names, affairs=affairs)
         if milestones:
             _create_milestones(agreement, user, list(milestones))
+        steps.create_steps(agreement, user)  # the regulated steps of its type and kind
     return agreement
 
 
@@ -234,6 +236,7 @@ def agreement_update(
     if "parent" in fields:
         _check_parent(user, fields["parent"], agreement.parent_id)
     signed_before, dprd_before = agreement.signed_on, agreement.dprd_approved_on
+    shape_before, parent_before = (agreement.document_type, agreement.cooperation_kind), agreement.parent_id
     for name, value in fields.items():
         setattr(agreement, name, value)
     agreement.updated_by = user
@@ -261,6 +264,9 @@ def agreement_update(
         _set_relations(agreement, user=user, regions=regions, third_party_names=third_party_names, affairs=affairs)
         for party in dated_parties:
             _save(party, user)
+        # A new document type or kind brings its template's steps; new dates and parties, what they complete.
+        steps.after_save(agreement, user, rebuild=(agreement.document_type, agreement.cooperation_kind) != shape_before,
+                         previous_parent_id=parent_before)
     return agreement
 
 
@@ -275,11 +281,20 @@ def agreement_save_edited(*, agreement: Agreement, user: User, expected_version:
     with transaction.atomic():
         _lock_family(agreement)
         agreement.full_clean(exclude=["regions", "affairs"])
+        before = None
         if agreement.pk is not None:
             _claim_version(Agreement, agreement.pk, expected_version if expected_version is not None else -1)
             agreement.version = expected_version + 1
+            before = Agreement.objects.filter(pk=agreement.pk).values_list(
+                "document_type", "cooperation_kind", "parent_id").first()
         agreement._history_user = user
         _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
+        # The checklist: made for a new agreement, rebuilt for a new type or kind (the admin derives it again once
+        # its inlines saved the parties, ``AgreementAdmin.save_related``).
+        steps.after_save(agreement, user,
+                         rebuild=before is not None and before[:2] != (agreement.document_type,
+                                                                       agreement.cooperation_kind),
+                         previous_parent_id=before[2] if before else None)
     return agreement
 
 
@@ -292,6 +307,7 @@ def milestone_save_edited(*, milestone: Milestone, user: User, expected_version:
             milestone.version = expected_version + 1
         milestone._history_user = user
         _save_unique(milestone, ("agreement", "title"), _("This agreement already has a milestone with this title."))
+        steps.derive_steps(milestone.agreement, user)  # a milestone started: the implementation's step
     return milestone
 
 
@@ -329,6 +345,7 @@ def agreement_sign(
                 _save(party, user)
             new_document.full_clean()
             new_document.save()
+            steps.derive_steps(agreement, user)  # its signing step, and its KB's closing step for a PKS
     except BaseException:
         _discard_files([new_document])
         raise
@@ -378,6 +395,7 @@ def sync_signing(agreement: Agreement, *, user: User | None = None, previous_sig
                 agreement.updated_by = user
             _save(agreement, user, update_fields=["signed_on", "dprd_approved_on", "updated_by", "updated_at",
                                                   "version"])
+        steps.derive_steps(agreement, user)  # the signing and DPRD steps follow the parties' dates
     return agreement
 
 
@@ -429,6 +447,7 @@ def party_record(*, party: AgreementParty, user: User, expected_version: int, **
             _save(agreement, user, update_fields=["signed_on", "dprd_approved_on", "updated_by", "updated_at",
                                                   "version"])
         _save(party, user)
+        steps.derive_steps(agreement, user)  # the signing and DPRD steps follow the parties' dates
     return party
 
 
@@ -539,6 +558,7 @@ def milestone_update_status(
             if new_document is not None:
                 new_document.full_clean()
                 new_document.save()
+            steps.derive_steps(milestone.agreement, user)  # a milestone started: the implementation's step
     except BaseException:
         if new_document is not None:
             _discard_files([new_document])
@@ -567,6 +587,88 @@ def document_upload(
         _discard_files([document])
         raise
     return document
+
+
+# --- the regulated steps (tahapan) -------------------------------------------------------------------------------
+
+STEP_REASON_MAX = 2000
+
+
+def _claim_step(step: AgreementStep, user: User, expected: str | None) -> AgreementStep:
+    """Inside the transaction: the step, locked, after checking the user may write its agreement and that nobody
+    changed it since the form was shown (``expected``: its ``updated_at`` then, ``step_token``); else
+    StaleVersionError with the step as it is now."""
+    if not access.can_write_agreement(user, step.agreement):
+        raise PermissionDenied
+    current = AgreementStep.objects.select_for_update().select_related("agreement").get(pk=step.pk)
+    if expected is not None and step_token(current) != expected:
+        raise StaleVersionError(current)
+    return current
+
+
+def step_token(step: AgreementStep) -> str:
+    """What a step form sends back to say which state of the step it was shown (optimistic concurrency)."""
+    return step.updated_at.isoformat() if step.updated_at else ""
+
+
+def _after_step(step: AgreementStep, user: User) -> None:
+    """A PKS's step changed: its KB's closing steps follow (``steps.sync_parent_closing_steps``)."""
+    if step.agreement.parent_id:
+        steps.sync_parent_closing_steps(step.agreement, user=user)
+
+
+def step_mark_done(*, step: AgreementStep, user: User, done_on: datetime.date | None, document: Document | None = None,
+                   expected: str | None = None) -> AgreementStep:
+    """Mark a step done on ``done_on`` (not in the future) by ``user``, with one of the agreement's documents when
+    given. Only a user who may write the agreement (``access.can_write_agreement``)."""
+    errors = {}
+    if done_on is None:
+        errors["done_on"] = _("Enter the date the step was done.")
+    elif done_on > stalls.today():
+        errors["done_on"] = _("This date is in the future.")
+    elif done_on < stalls.AS_OF_MIN:
+        errors["done_on"] = _("Enter a date from 1 January 1900.")
+    if document is not None and document.agreement_id != step.agreement_id:
+        errors["document"] = _("Choose a document of this agreement.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = _claim_step(step, user, expected)
+        current.status, current.done_on, current.done_by = AgreementStep.Status.DONE, done_on, user
+        current.document, current.not_applicable_reason = document, ""
+        _save(current, user)
+        _after_step(current, user)
+    return current
+
+
+def step_mark_not_applicable(*, step: AgreementStep, user: User, reason: str,
+                             expected: str | None = None) -> AgreementStep:
+    """Mark a step not applicable to this agreement, with the reason (required)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this step does not apply.")})
+    if len(reason) > STEP_REASON_MAX:
+        raise ValidationError({"reason": _("Keep the reason under %(max)s characters.") % {"max": STEP_REASON_MAX}})
+    with transaction.atomic():
+        current = _claim_step(step, user, expected)
+        current.status, current.done_on, current.done_by = AgreementStep.Status.NOT_APPLICABLE, None, user
+        current.document, current.not_applicable_reason = None, reason
+        _save(current, user)
+        _after_step(current, user)
+    return current
+
+
+def step_reset(*, step: AgreementStep, user: User, expected: str | None = None) -> AgreementStep:
+    """Undo what a person marked on a step: it is not started again, unless the register completes it (a signed
+    agreement's signing step is done again on its signing date, ``steps.derive_steps``)."""
+    with transaction.atomic():
+        current = _claim_step(step, user, expected)
+        current.status, current.done_on, current.done_by = AgreementStep.Status.NOT_STARTED, None, None
+        current.document, current.not_applicable_reason = None, ""
+        _save(current, user)
+        steps.derive_steps(current.agreement, user)
+        current.refresh_from_db()
+    return current
 
 
 def _check_account(actor: User, account: User, *, before: User | None = None) -> None:
@@ -841,6 +943,8 @@ def proposal_accept(*, proposal: Proposal, user: User, reason: str = "") -> Agre
         )
         proposal.agreement = agreement
         _save(proposal, user, update_fields=["agreement"])
+        # The partner's answer to the offer is recorded; the offer letter is still the offer step's document.
+        steps.mark_partner_answered(agreement, timezone.localdate(now), user)
     return agreement
 
 
@@ -857,6 +961,76 @@ def proposal_decline(*, proposal: Proposal, user: User, reason: str) -> Proposal
         proposal.status, proposal.answered_by, proposal.answered_at = Proposal.Status.DECLINED, user, now
         _save(proposal, user, update_fields=["status"])  # unchanged by now: writes the history row with the user
     return proposal
+
+
+# --- obstacles (kendala) --------------------------------------------------------------------------------
+
+
+def _obstacle_date_errors(field: str, value, *, earliest: datetime.date, earliest_message: str) -> dict:
+    """A date of an obstacle: given, not in the future, not before ``earliest``."""
+    if value is None:
+        return {field: _("Enter the date.")}
+    if value > stalls.today():
+        return {field: _("This date is in the future.")}
+    if value < earliest:
+        return {field: earliest_message}
+    return {}
+
+
+def obstacle_record(
+    *,
+    user: User,
+    agreement: Agreement,
+    category: str,
+    description: str,
+    raised_on: datetime.date | None,
+) -> Obstacle:
+    """Record an obstacle on ``agreement``: its category, what it is, the day it was raised (not in the future)."""
+    access.check_can_record_obstacle(user, agreement)
+    description = (description or "").strip()
+    errors = _obstacle_date_errors(
+        "raised_on", raised_on, earliest=stalls.AS_OF_MIN,
+        earliest_message=_("Enter a date from 1 January 1900."),
+    )
+    if not description:
+        errors["description"] = _("Say what the obstacle is.")
+    if errors:
+        raise ValidationError(errors)
+    obstacle = Obstacle(agreement=agreement, category=category, description=description, raised_on=raised_on,
+                        recorded_by=user)
+    obstacle.full_clean()
+    _save(obstacle, user)
+    return obstacle
+
+
+def obstacle_resolve(
+    *,
+    user: User,
+    obstacle: Obstacle,
+    resolved_on: datetime.date | None,
+    resolution: str,
+) -> Obstacle:
+    """Mark an open obstacle resolved: the day (on or after the day it was raised, not in the future) and what
+    resolved it. An obstacle already resolved (someone else did it first) is refused, never overwritten."""
+    access.check_can_record_obstacle(user, obstacle.agreement)
+    resolution = (resolution or "").strip()
+    with transaction.atomic():
+        current = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
+        if current.resolved_on is not None:
+            raise ValidationError(_("This obstacle was already marked resolved."))
+        errors = _obstacle_date_errors(
+            "resolved_on", resolved_on, earliest=current.raised_on,
+            earliest_message=_("An obstacle is resolved on or after the day it was raised."),
+        )
+        if not resolution:
+            errors["resolution"] = _("Say what resolved it.")
+        if errors:
+            raise ValidationError(errors)
+        current.resolved_on = resolved_on
+        current.resolution = resolution
+        current.full_clean()
+        _save(current, user)
+    return current
 
 
 # --- guidance events and a region's TKKSD ------------------------------------------------------------
@@ -930,72 +1104,3 @@ def tkksd_save(
     tkksd.full_clean()
     _save(tkksd, user)
     return tkksd
-
-# --- obstacles (kendala) --------------------------------------------------------------------------------
-
-
-def _obstacle_date_errors(field: str, value, *, earliest: datetime.date, earliest_message: str) -> dict:
-    """A date of an obstacle: given, not in the future, not before ``earliest``."""
-    if value is None:
-        return {field: _("Enter the date.")}
-    if value > stalls.today():
-        return {field: _("This date is in the future.")}
-    if value < earliest:
-        return {field: earliest_message}
-    return {}
-
-
-def obstacle_record(
-    *,
-    user: User,
-    agreement: Agreement,
-    category: str,
-    description: str,
-    raised_on: datetime.date | None,
-) -> Obstacle:
-    """Record an obstacle on ``agreement``: its category, what it is, the day it was raised (not in the future)."""
-    access.check_can_record_obstacle(user, agreement)
-    description = (description or "").strip()
-    errors = _obstacle_date_errors(
-        "raised_on", raised_on, earliest=stalls.AS_OF_MIN,
-        earliest_message=_("Enter a date from 1 January 1900."),
-    )
-    if not description:
-        errors["description"] = _("Say what the obstacle is.")
-    if errors:
-        raise ValidationError(errors)
-    obstacle = Obstacle(agreement=agreement, category=category, description=description, raised_on=raised_on,
-                        recorded_by=user)
-    obstacle.full_clean()
-    _save(obstacle, user)
-    return obstacle
-
-
-def obstacle_resolve(
-    *,
-    user: User,
-    obstacle: Obstacle,
-    resolved_on: datetime.date | None,
-    resolution: str,
-) -> Obstacle:
-    """Mark an open obstacle resolved: the day (on or after the day it was raised, not in the future) and what
-    resolved it. An obstacle already resolved (someone else did it first) is refused, never overwritten."""
-    access.check_can_record_obstacle(user, obstacle.agreement)
-    resolution = (resolution or "").strip()
-    with transaction.atomic():
-        current = Obstacle.objects.select_for_update().get(pk=obstacle.pk)
-        if current.resolved_on is not None:
-            raise ValidationError(_("This obstacle was already marked resolved."))
-        errors = _obstacle_date_errors(
-            "resolved_on", resolved_on, earliest=current.raised_on,
-            earliest_message=_("An obstacle is resolved on or after the day it was raised."),
-        )
-        if not resolution:
-            errors["resolution"] = _("Say what resolved it.")
-        if errors:
-            raise ValidationError(errors)
-        current.resolved_on = resolved_on
-        current.resolution = resolution
-        current.full_clean()
-        _save(current, user)
-    return current

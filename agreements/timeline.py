@@ -4,6 +4,7 @@ A selector (reads only). It merges
 - the dated facts of the agreement (signed, DPRD approval, start, end, termination) and the signing
   of its PKS when it is a KB,
 - document uploads,
+- the regulated steps done (``AgreementStep``),
 - obstacles raised and resolved (``Obstacle``),
 - milestone updates written by officers (``MilestoneUpdate``),
 - audited changes recorded by django-simple-history on the agreement, its regional parties, its
@@ -39,8 +40,9 @@ class Change:
 class Event:
     """One line of the timeline.
 
-    ``kind`` is one of ``fact`` (a dated fact of the agreement), ``document``, ``milestone_update``
-    and ``history`` (an audited change). ``when`` is a date for facts and a datetime otherwise.
+    ``kind`` is one of ``fact`` (a dated fact of the agreement), ``document``, ``milestone_update``,
+    ``step`` (a regulated step done) and ``history`` (an audited change). ``when`` is a date for facts and
+    steps and a datetime otherwise.
     ``region`` is set when the event is about a region (a party added or removed), so templates
     can link it. ``upcoming`` marks a fact dated after today (a planned end date, for example).
     """
@@ -269,6 +271,31 @@ def _obstacle_events(agreement: Agreement, today: datetime.date) -> list[Event]:
     return events
 
 
+def _step_events(agreement: Agreement, today: datetime.date) -> list[Event]:
+    """The regulated steps done, dated by the day they were done: one event for each step a person marked (with its
+    document), and one a day for those the register's dates completed (its signing, a PKS under a KB, ...)."""
+    from django.urls import reverse
+    from django.utils.translation import ngettext
+
+    from .models import AgreementStep
+
+    events, automatic = [], defaultdict(list)
+    steps = (AgreementStep.objects.filter(agreement=agreement, status=AgreementStep.Status.DONE)
+             .select_related("done_by").order_by("order", "pk"))
+    for step in steps:
+        if step.done_by_id is None:
+            automatic[step.done_on].append(step.title)
+            continue
+        url = reverse("document-download", args=[step.document_id]) if step.document_id else ""
+        events.append(Event("step", step.done_on, _("Step done: %(title)s") % {"title": step.title}, user=step.done_by,
+                            upcoming=step.done_on > today, sort_key=_key(step.done_on, 12), url=url))
+    for day, titles in automatic.items():
+        title = ngettext("Step done, from the register's dates: %(titles)s",
+                         "Steps done, from the register's dates: %(titles)s", len(titles)) % {"titles": "; ".join(titles)}
+        events.append(Event("step", day, title, upcoming=day > today, sort_key=_key(day, 11)))
+    return events
+
+
 def agreement_timeline(agreement: Agreement, today: datetime.date | None = None) -> list[Event]:
     """Everything that happened to ``agreement``, newest first, in a constant number of queries."""
     today = today or timezone.localdate()
@@ -279,6 +306,7 @@ def agreement_timeline(agreement: Agreement, today: datetime.date | None = None)
         *_update_events(agreement),
         *_history_events(agreement),
         *_followup_events(agreement),
+        *_step_events(agreement, today),
         *_obstacle_events(agreement, today),
     ]
     events.sort(key=lambda e: e.sort_key, reverse=True)

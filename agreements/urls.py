@@ -13,6 +13,7 @@ from .views import (
     parties,
     proposals,
     register,
+    steps,
     users,
 )
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("agreements/workbook.xlsx", register.agreement_workbook, name="agreement-workbook"),
     path("agreements/export-parties.csv", register.agreement_party_export, name="agreement-party-export"),
     path("agreements/<int:pk>/", pages.agreement_detail, name="agreement-detail"),
+    path("steps/<int:pk>/", steps.step_update, name="step-update"),
     path("regions/<str:code>/", pages.region_detail, name="region-detail"),
     path("after-login/", officer.after_login, name="after-login"),
     path("my/", officer.my_agreements, name="my-agreements"),

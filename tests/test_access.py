@@ -73,6 +73,7 @@ MATRIX = [
     ("party-record", ("agreement", "32.73"), WRITE),  # Kota Bandung's own party row
     ("milestone-create", ("agreement",), WRITE),
     ("milestone-update", ("milestone",), WRITE),
+    ("step-update", ("step",), WRITE),  # a regulated step of the agreement: marked by who may write it
     ("document-upload", ("agreement",), WRITE),
     ("document-download", ("document",), READ),
     ("user-list", (), USER_ADMIN),
@@ -155,7 +156,10 @@ def objects(personas, media_root):
     )
     obstacle = services.obstacle_record(user=personas["ministry"], agreement=agreement, category="budget",
                                         description="Anggaran belum tersedia", raised_on=agreement.signed_on)
-    return {"obstacle": obstacle.pk,
+    from agreements import steps
+
+    steps.create_steps(agreement)
+    return {"obstacle": obstacle.pk, "step": agreement.steps.order_by("order").first().pk,
             "agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
             "admin_account": admin_account.pk, "import_job": import_job.pk, "needoffer": needoffer.pk,
             "followup": followup.pk, "proposal": proposal.pk, "guidance_event": guidance_event.pk}

@@ -13,6 +13,7 @@ from agreements.admin import AgreementAdmin, EstimatedCountPaginator
 from agreements.models import (
     Agreement,
     AgreementParty,
+    AgreementStep,
     Document,
     FollowUp,
     GovernmentAffair,
@@ -23,6 +24,7 @@ from agreements.models import (
     SentDigest,
     Stage,
     StallSettings,
+    StepTemplate,
     ThirdParty,
     User,
 )
@@ -209,7 +211,7 @@ def test_paginator_uses_planner_estimate_only_for_unfiltered_postgresql(world, m
 
 def test_every_model_is_registered():
     for model in [Region, GovernmentAffair, User, Agreement, Milestone, MilestoneUpdate, Document, StallSettings,
-                  NeedOffer, FollowUp, SentDigest]:
+                  NeedOffer, FollowUp, SentDigest, StepTemplate, AgreementStep]:
         assert model in admin.site._registry, model
     inlines = {inline.model for inline in admin.site._registry[Agreement].inlines}
     assert inlines == {AgreementParty, ThirdParty, Milestone, Document}

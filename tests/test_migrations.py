@@ -4,7 +4,8 @@ The migrations must not import application code (a later change to it would brea
 migrates a brand-new database in a subprocess, the way ``manage.py migrate`` does on a new server: a SQLite file
 under tmp_path always, and a throwaway PostgreSQL database (created and dropped here) when the suite runs on
 PostgreSQL. On the way it stops at 0005, writes agreements and milestones with the historical models, and checks
-that 0006's frozen backfill computes the same stall facts as ``agreements.stalls`` does today.
+that 0006's frozen backfill computes the same stall facts as ``agreements.stalls`` does today, and that 0014 gives
+those agreements their regulated steps, derived from their dates.
 """
 
 import json
@@ -59,7 +60,7 @@ Agreement.objects.create(number="KB/2", document_type="KB", title="KB without mi
 call_command("migrate", verbosity=0)
 
 from agreements import stalls
-from agreements.models import Agreement, GovernmentAffair, Region, StallSettings
+from agreements.models import Agreement, AgreementStep, GovernmentAffair, Region, StallSettings, StepTemplate
 
 regions = Region.objects.all()
 print(json.dumps({
@@ -75,6 +76,10 @@ print(json.dumps({
         "pk", "kb_follow_up_days", "implementation_start_days", "overdue_grace_days")),
     "facts": {a.number: [str(getattr(a, name)) for name in stalls.FACT_FIELDS] for a in Agreement.objects.all()},
     "stale": stalls.stale_facts(),
+    "templates": StepTemplate.objects.count(),
+    "steps": {number: {s.code.rsplit(".", 1)[-1]: [s.status, str(s.done_on)]
+                       for s in AgreementStep.objects.filter(agreement__number=number)}
+              for number in ("KB/1", "KB/2", "PKS/0", "PKS/1")},
 }))
 """
 
@@ -104,6 +109,15 @@ def check_fresh_install(report: dict) -> None:
     assert report["facts"]["KB/1"] == ["2024-02-01", "2023-01-01", "4", "2", "2024-06-02", "2024-07-01"]
     assert report["facts"]["KB/2"] == ["None", "None", "0", "0", "None", "None"]
     assert report["stale"] == []
+    # 0014: the ten step templates, and every agreement's steps derived from what the register knew.
+    assert report["templates"] == 10
+    kb, draft, unsigned_pks, pks = (report["steps"][n] for n in ("KB/1", "KB/2", "PKS/0", "PKS/1"))
+    assert kb["SIGN"] == ["done", "2024-01-10"] and kb["TKKSD"] == ["done", "2024-01-10"]
+    assert kb["PKS-SIGN"] == ["done", "2024-02-01"] and kb["PKS-DRAFT"] == ["done", "2024-02-01"]
+    assert kb["DPRD"] == ["not_applicable", "None"]
+    assert {key: state[0] for key, state in draft.items() if key != "DPRD"} == dict.fromkeys(
+        ["TKKSD", "OBJECT", "PLAN", "OFFER", "ANSWER", "DRAFT", "SIGN", "PKS-DRAFT", "PKS-SIGN"], "not_started")
+    assert pks["SIGN"] == ["done", "2024-02-01"] and unsigned_pks["SIGN"] == ["not_started", "None"]
 
 
 def test_a_fresh_sqlite_database_migrates_from_zero_with_the_reference_data(tmp_path):

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import stalls
+from .. import stalls, steps
 from ..models import Agreement, AgreementParty, Milestone, MilestoneUpdate, ThirdParty
 from .plan import AgreementRow, ImportPlan
 from .validation import AGREEMENT_SCALARS, MILESTONE_SCALARS, PARTY_VALUES, _chunks
@@ -64,6 +64,7 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
     history = {"user": user, "reason": reason, "when": now}
     user_id = user.pk if user is not None else None
     through = Agreement.affairs.through
+    moved_from = set()  # the KBs a PKS of the file leaves: their closing steps follow
     with transaction.atomic():
         _claim_versions(plan)
         # KBs first, so that a PKS can point at a KB created by the same file.
@@ -82,6 +83,8 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
                     obj = row.existing
                     for field, value in row.final.items():
                         setattr(obj, field, value)
+                    if obj.parent_id and obj.parent_id != parent_id:
+                        moved_from.add(obj.parent_id)
                     obj.parent_id = parent_id
                     obj.updated_by_id = user_id
                     obj.updated_at = now
@@ -182,8 +185,21 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
         # Bulk writes send no signals: recompute the stall facts. All of them, in one UPDATE (a second or
         # two at national scale), because a changed parent number moves facts between KBs.
         stalls.refresh_facts()
+        _write_steps(plan, moved_from, history)
         report(len(plan.agreements) + len(plan.milestones), final=True)
     return plan
+
+
+def _write_steps(plan: ImportPlan, moved_from: set, history: dict) -> None:
+    """The regulated steps: each agreement created gets its template's checklist, with what the file already says
+    done (``steps.create_steps_bulk``, copied in SQL with their history like the rest); those updated, or whose milestones or
+    parties changed, are derived again (and the KBs above them)."""
+    created = [r.obj.pk for r in plan.agreements if r.action == "created"]
+    steps.create_steps_bulk(created, user=history["user"], reason=history["reason"], when=history["when"])
+    touched = {r.obj.pk for r in plan.agreements if r.action == "updated"} | moved_from
+    touched |= {r.obj.agreement_id for r in plan.milestones if r.action != "unchanged" and r.obj is not None}
+    touched |= set(plan.party_agreements)  # stored agreements whose parties' dates the parties sheet changes
+    steps.derive_many(touched - set(created), user=history["user"], reason=history["reason"])
 
 
 def _party_values(plan: ImportPlan, row: AgreementRow, region_id: int) -> dict:

@@ -89,8 +89,8 @@ def my_agreements(request):
         "due_soon_days": followups.DUE_SOON_DAYS,
         "thresholds": thresholds,
         "can_create": access.is_national(request.user) or access.is_officer(request.user),
-        "open_obstacles": obstacles.open_for(request.user, mine, today),
         **my_proposals(request.user),  # "Cooperation proposals": to answer, and those the region sent
+        "open_obstacles": obstacles.open_for(request.user, mine, today),
     })
 
 

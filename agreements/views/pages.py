@@ -14,6 +14,7 @@ from .. import access, obstacles, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 from .parties import party_grid
+from .steps import step_panel
 
 
 @login_required
@@ -50,6 +51,8 @@ def agreement_detail(request, pk):
         if parent is not None:
             parent.stage_label = Stage(parent.stage).label
 
+    third_parties = list(agreement.third_parties.all())
+    can_write = access.can_write_agreement(request.user, agreement)
     list_url = selectors.register_url()
     affairs = list(agreement.affairs.all())
     for affair in affairs:
@@ -62,17 +65,19 @@ def agreement_detail(request, pk):
         "reasons": stalls.reason_details(agreement, today, thresholds),
         "days_stalled": stalls.days_stalled(agreement, today),
         "parties": parties,
-        "third_parties": list(agreement.third_parties.all()),
+        "third_parties": third_parties,
         "affairs": affairs,
         "documents": documents,
         "addenda": [d for d in documents if d.doc_type == Document.Type.ADDENDUM],
         "children": children,
         "parent_visible": parent,
         "milestones": milestones,
-        "can_write": access.can_write_agreement(request.user, agreement),
+        "can_write": can_write,
         "can_follow_up": access.can_record_followups(request.user),
         "timeline": agreement_timeline(agreement, today=today),
         **party_grid(agreement, parties, request.user),  # each party's signing and DPRD approval
+        # The regulated steps and the next one.
+        **step_panel(agreement, parties, documents, can_write=can_write, third_parties=third_parties),
         "obstacles": obstacles.of_agreement(agreement, today),
         "can_record_obstacle": access.can_record_obstacle(request.user, agreement),
     }

@@ -122,6 +122,9 @@ def live(live_server, transactional_db, _reference_rows, settings, media_root):
         Region.objects.bulk_create([r for r in regions if r.province_id is None])
         Region.objects.bulk_create([r for r in regions if r.province_id is not None])
     assert Region.objects.filter(code="32.73").exists()
+    from agreements import steps
+
+    steps.install_default_templates()  # the step templates of migration 0014, flushed with the rest
     return live_server.url
 
 
