@@ -347,10 +347,10 @@ def test_the_officer_digest_in_indonesian(officer_case):
     assert "Kegiatan melewati tenggat\n- 15 Juni 2025 · PKS/BDG/1 · Survei lokasi (Dijadwalkan)" in body
     assert "Kegiatan yang bertenggat dalam 30 hari ke depan" in body
     assert "Kerja sama terhenti\n- KB/BDG/LAMA" in body
-    assert "KB belum ditindaklanjuti dengan PKS · 779 hari" in body
+    assert "KB belum ditindaklanjuti dengan PKS · ditandatangani atau jatuh tempo 779 hari lalu" in body
     assert "Hal yang perlu perhatian dalam kerja sama Kota Bandung, per tanggal 18 Juni 2025:" in body
     html = message.alternatives[0][0]
-    assert '<html lang="id">' in html and "KB belum ditindaklanjuti dengan PKS · 779 hari" in html
+    assert '<html lang="id">' in html and "KB belum ditindaklanjuti dengan PKS · ditandatangani atau jatuh tempo 779 hari lalu" in html
     assert_readable(message)
 
 

@@ -55,7 +55,7 @@ def test_officer_digest_recipients_and_content(case):
     assert "sent" in output
     [message] = officer_mails(case["officer"])
     body = message.body
-    assert message.subject == "Kerjasama: your weekly reminder (June 18, 2025)"
+    assert message.subject == "Kerjasama: your weekly reminder (18 June 2025)"
     assert "Overdue milestones" in body and "Survei lokasi" in body
     assert "Milestones due in the next 30 days" in body and "Rapat teknis" in body
     assert "Stalled agreements" in body and "KB/BDG/LAMA" in body and "KB without PKS" in body
