@@ -350,7 +350,8 @@ def test_the_officer_digest_in_indonesian(officer_case):
     assert "KB belum ditindaklanjuti dengan PKS · ditandatangani atau jatuh tempo 779 hari lalu" in body
     assert "Hal yang perlu perhatian dalam kerja sama Kota Bandung, per tanggal 18 Juni 2025:" in body
     html = message.alternatives[0][0]
-    assert '<html lang="id">' in html and "KB belum ditindaklanjuti dengan PKS · ditandatangani atau jatuh tempo 779 hari lalu" in html
+    assert '<html lang="id">' in html
+    assert "KB belum ditindaklanjuti dengan PKS · ditandatangani atau jatuh tempo 779 hari lalu" in html
     assert_readable(message)
 
 

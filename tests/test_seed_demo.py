@@ -242,6 +242,6 @@ def test_demo_has_needs_and_offers_with_partner_suggestions(seeded):
     bandung = Region.objects.get(code="32.73")
     assert NeedOffer.objects.filter(region=bandung, kind="need", affair__code="2.11").exists()
     suggestions = suggest_partners(bandung, GovernmentAffair.objects.get(code="2.11"), as_of=AS_OF)
-    # Kota Cimahi declared a high-priority offer on it: first, and the reason says so first.
+    # Kota Cimahi declared a high priority offer on it: first, and the reason says so first.
     assert suggestions[0].region.code == "32.77"
     assert suggestions[0].reason.startswith("offers this affair (high priority); same province")

@@ -142,7 +142,7 @@ def test_suggestions_show_on_needs_list_and_region_page(case, client):
 @pytest.fixture
 def jabar_needs_2_11(db):
     """Jawa Barat (32) needs Lingkungan Hidup (2.11). Kota Cimahi (32.77), in the province, declared a
-    high-priority offer on it but has no agreement on it; six other kabupaten/kota of the province are parties
+    high priority offer on it but has no agreement on it; six other kabupaten/kota of the province are parties
     to recent, not stalled agreements on 2.11 (a good record), and Kota Semarang (33.74) offers it too."""
     NeedOfferFactory(region="32", affair="2.11", kind=NeedOffer.Kind.NEED, priority=NeedOffer.Priority.HIGH)
     NeedOfferFactory(region="32.77", affair="2.11", kind=NeedOffer.Kind.OFFER, priority=NeedOffer.Priority.HIGH)
