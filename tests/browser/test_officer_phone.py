@@ -77,7 +77,7 @@ def test_switching_the_language_shows_the_same_page_in_english(live, demo_data, 
 
     page.locator(".lang-form button[value=en]").click()
     page.wait_for_load_state("load")
-    assert page.url == path, "the same page, now in English"
+    assert page.url.split("#")[0] == path.split("#")[0], "the same page, now in English"
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("#timeline-h").inner_text() == "Timeline"
     assert page.locator(".site-nav").get_by_role("link", name="My agreements").count() == 1
