@@ -429,6 +429,19 @@ class ThirdPartyInline(admin.TabularInline):
     extra = 0
 
 
+class ReadOnlyAdminMixin:
+    """An admin page that only reads: the rows are written by the application's services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows shown under their parent, never added, changed or deleted there: every field is read-only."""
 
@@ -602,7 +615,7 @@ class StepTemplateAdmin(SafeKeysMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AgreementStep)
-class AgreementStepAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+class AgreementStepAdmin(ReadOnlyAdminMixin, SafeKeysMixin, SimpleHistoryAdmin):
     """Read-only, with its history: a step is marked done or not applicable on the agreement page (who may write the
     agreement, ``services.step_mark_done``), or completed from the register's dates."""
 
@@ -611,15 +624,6 @@ class AgreementStepAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     search_fields = ["code", "title", "agreement__number"]
     list_select_related = ["agreement", "done_by"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -735,7 +739,7 @@ class NeedOfferAdmin(SafeKeysMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+class ProposalAdmin(ReadOnlyAdminMixin, SafeKeysMixin, SimpleHistoryAdmin):
     """Read-only: a proposal is made, accepted and declined by the regions' officers in the application
     (``services.proposal_*``: the answer's lock, the draft KB through ``agreement_create``)."""
 
@@ -744,15 +748,6 @@ class ProposalAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     search_fields = ["proposing_region__name", "partner_region__name", "affair__name", "message"]
     list_select_related = ["proposing_region", "partner_region", "affair", "agreement"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # ---------------------------------------------------------------------------------------------
