@@ -249,6 +249,20 @@ class Recorded(models.Model):
         abstract = True
 
 
+class TerminationReason(models.TextChoices):
+    """Why an agreement ended before its term: the grounds for ending a cooperation in PP 28/2018."""
+
+    AGREED = "agreed", _("Agreed by the parties")
+    ACHIEVED = "achieved", _("Objectives achieved early")
+    FORCE_MAJEURE = "force_majeure", _("Force majeure")
+    BREACH = "breach", _("A party did not fulfil its obligations")
+    REPLACED = "replaced", _("Replaced by another agreement")
+    LAW_CHANGE = "law_change", _("Change of law or policy")
+    OBJECT_LOST = "object_lost", _("The object of the cooperation no longer exists")
+    NATIONAL_INTEREST = "national_interest", _("Harmful to the national interest")
+    OTHER = "other", _("Other")
+
+
 class Agreement(Recorded):
     """A Kesepakatan Bersama (KB) or a Perjanjian Kerja Sama (PKS)."""
 
@@ -291,6 +305,15 @@ class Agreement(Recorded):
     starts_on = models.DateField(_("start date"), null=True, blank=True)
     ends_on = models.DateField(_("end date"), null=True, blank=True)
     terminated_on = models.DateField(_("termination date"), null=True, blank=True)
+    termination_reason = models.CharField(
+        _("termination reason"), max_length=20, choices=TerminationReason.choices, blank=True,
+        help_text=_("Why the agreement ended before its end date (PP 28/2018)."),
+    )
+    renews = models.ForeignKey(
+        "self", verbose_name=_("renews"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="renewals",
+        help_text=_("The earlier agreement this one renews (its successor)."),
+    )
     value_idr = models.PositiveBigIntegerField(_("value (Rp)"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # Facts about this agreement's milestones and PKSs, kept by ``stalls.refresh_facts`` after every
@@ -686,6 +709,75 @@ class Document(models.Model):
             raise ValidationError({"milestone": _("This milestone does not belong to that agreement.")})
 
 
+class Amendment(models.Model):
+    """An addendum (adendum) to an agreement: dated, numbered, what it changed, and the signed document.
+
+    It may change the end date, the scope and the value; the agreement keeps its original values, and the
+    values in force as of a date are those of the latest amendment signed on or before it
+    (``stalls.with_status`` computes the end date in force).
+    """
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="amendments"
+    )
+    number = models.CharField(_("amendment number"), max_length=120, blank=True)
+    signed_on = models.DateField(_("signing date"))
+    ends_on = models.DateField(_("new end date"), null=True, blank=True)
+    scope = models.TextField(_("new scope"), blank=True)
+    value_idr = models.PositiveBigIntegerField(_("new value (Rp)"), null=True, blank=True)
+    summary = models.TextField(_("what changed"))
+    document = models.OneToOneField(
+        Document, verbose_name=_("signed document"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="amendment",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["agreement", "signed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "number"], condition=~Q(number=""), name="amendment_number_once_per_agreement",
+                violation_error_message=_("This agreement already has an amendment with this number."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.number or str(self.signed_on)
+
+
+class ExpiryReminder(models.Model):
+    """An agreement's coming end sent to one user at one threshold (90, 30 or 7 days): each is sent once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    threshold_days = models.PositiveSmallIntegerField(_("days before the end"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "agreement", "threshold_days"], name="expiryreminder_once_per_threshold",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.agreement_id} {self.threshold_days}"
+
+
 class NeedOffer(Recorded):
     """What a region needs from, or can offer to, other regions on one government affair.
 
@@ -993,6 +1085,10 @@ class ImportJob(models.Model):
     milestones_name = models.CharField(_("milestones file"), max_length=200, blank=True)
     agreements_data = models.BinaryField(_("agreements file content"), null=True, blank=True, editable=False)
     milestones_data = models.BinaryField(_("milestones file content"), null=True, blank=True, editable=False)
+    parties_name = models.CharField(_("parties file"), max_length=200, blank=True)
+    parties_data = models.BinaryField(_("parties file content"), null=True, blank=True, editable=False)
+    amendments_name = models.CharField(_("amendments file"), max_length=200, blank=True)
+    amendments_data = models.BinaryField(_("amendments file content"), null=True, blank=True, editable=False)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_validated = models.PositiveIntegerField(_("rows checked"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
