@@ -13,9 +13,19 @@ Annotations added (all computed as of D):
   ``has_started_milestone`` (a milestone started or met on or before D);
 - ``overdue_since``: the earliest ``due_on`` among the overdue milestones;
 - ``stalled_since``: the date the largest ``days_stalled`` counts from (signing date for the KB/PKS
-  reasons, ``overdue_since`` for overdue milestones); ``days_stalled`` is D − ``stalled_since``.
+  reasons, ``overdue_since`` for overdue milestones); ``days_stalled`` is D − ``stalled_since``;
+- ``ends_on_in_force``: the end date in force as of D, the new end date of the latest amendment signed on
+  or before D that sets one, else the agreement's own ``ends_on``;
+- ``is_lapsed``: the term ended as of D without its follow-up (see ``lapsed`` below).
 
 Definitions:
+- the term has *ended as of D* when ``ends_on_in_force`` < D (the end date is the last day in force);
+  an agreement whose term ended is never stalled: it is expired, and lapsed when it ended without
+  its follow-up;
+- *lapsed* (berakhir tanpa tindak lanjut): expired as of D (signed, not terminated, not completed, its
+  term ended) and, by its end date in force, a KB had no PKS under it signed, a PKS had no milestone
+  met, and no agreement renewing it (``renews``) was signed;
+
 - a milestone is *met as of D* when its status is ``met`` and ``completed_on`` ≤ D;
 - it is *started as of D* when ``started_on`` ≤ D or it is met as of D;
 - cancellation carries no date: a cancelled milestone is cancelled at every D.
@@ -53,6 +63,7 @@ from .models import (
     STAGE_ORDER,
     Agreement,
     AgreementStep,
+    Amendment,
     Milestone,
     Obstacle,
     Stage,
@@ -60,6 +71,12 @@ from .models import (
     StallSettings,
     TemplateStep,
 )
+
+# The stages of an agreement in force: signed, not terminated, not completed, its term not ended.
+IN_FORCE_STAGES = [Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING]
+# The days before the end the reminders and the dashboard warn at; ``expiring_within`` accepts 1..MAX.
+EXPIRY_WARNING_DAYS = (90, 30, 7)
+EXPIRING_WITHIN_MAX_DAYS = 3660
 
 # Age past the threshold, in days: (label, lowest, highest); highest None is open-ended.
 AGE_BUCKETS = [
@@ -157,6 +174,22 @@ def with_status(
             output_field=DateField(),
         ),
     )
+    # The end date in force as of D: an amendment signed on or before D that sets a new end date (the latest)
+    # replaces the agreement's own. Drafts skip the subquery (an amendment follows a signed agreement).
+    amended_end = Subquery(
+        Amendment.objects.filter(agreement=OuterRef("pk"), signed_on__lte=as_of, ends_on__isnull=False)
+        .order_by("-signed_on", "-pk")
+        .values("ends_on")[:1],
+        output_field=DateField(),
+    )
+    qs = qs.annotate(
+        ends_on_in_force=Case(
+            When(signed_on__isnull=True, then=F("ends_on")),
+            default=Coalesce(amended_end, F("ends_on")),
+            output_field=DateField(),
+        ),
+    )
+    ended = Q(ends_on_in_force__lt=as_of)
     signed = Q(signed_on__lte=as_of)
     terminated = Q(terminated_on__lte=as_of)
     is_pks = Q(document_type=Agreement.DocumentType.PKS)
@@ -168,7 +201,7 @@ def with_status(
         (terminated, Stage.TERMINATED),
         (~signed | Q(signed_on__isnull=True), Stage.DRAFT),
         (completed, Stage.COMPLETED),
-        (Q(ends_on__lt=as_of), Stage.EXPIRED),
+        (ended, Stage.EXPIRED),
         (is_pks & Q(has_started_milestone=True), Stage.IMPLEMENTING),
         (is_kb & Q(has_signed_pks=True), Stage.FOLLOWED_UP),
     ]
@@ -183,8 +216,9 @@ def with_status(
             output_field=IntegerField(),
         ),
     )
-    # Never stalled: terminated, not yet signed, or completed as of D.
-    eligible = signed & Q(signed_on__isnull=False) & ~terminated & ~completed
+    # Never stalled: terminated, not yet signed, completed, or its term ended as of D (expired is an outcome).
+    not_ended = Q(ends_on_in_force__isnull=True) | Q(ends_on_in_force__gte=as_of)
+    eligible = signed & Q(signed_on__isnull=False) & ~terminated & ~completed & not_ended
     kb_stall = eligible & is_kb & Q(has_signed_pks=False) & Q(signed_on__lt=as_of - _days(t.kb_follow_up_days))
     pks_stall = (
         eligible & is_pks & Q(has_started_milestone=False) & Q(signed_on__lt=as_of - _days(t.implementation_start_days))
@@ -215,7 +249,53 @@ def with_status(
             output_field=DateField(),
         ),
     )
+    # Lapsed: expired as of D (the same conditions as the stage) without its follow-up by the end date in force.
+    expired = signed & Q(signed_on__isnull=False) & ~terminated & ~completed & ended
+    met_by_end = Exists(
+        Milestone.objects.filter(
+            agreement=OuterRef("pk"), status=Milestone.Status.MET, completed_on__lte=OuterRef("ends_on_in_force")
+        )
+    )
+    renewed_by_end = Exists(
+        Agreement.objects.filter(renews=OuterRef("pk"), signed_on__lte=OuterRef("ends_on_in_force"))
+    )
+    followed_by_end = (is_kb & Q(first_pks_signed_on__lte=F("ends_on_in_force"))) | (
+        # No met milestone at all (``last_met_on`` empty): no need to look at the milestones.
+        is_pks & Q(last_met_on__isnull=False) & Q(met_by_end)
+    )
+    qs = qs.annotate(
+        is_lapsed=Case(
+            When(
+                expired,
+                then=Case(
+                    When(followed_by_end, then=Value(False)),
+                    When(renewed_by_end, then=Value(False)),
+                    default=Value(True),
+                    output_field=BooleanField(),
+                ),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
     return qs
+
+
+def lapsed_q() -> Q:
+    """Filter on a ``with_status`` queryset: the term ended as of D without its follow-up (``is_lapsed``)."""
+    return Q(is_lapsed=True)
+
+
+def expiring_within_q(days: int, as_of: datetime.date) -> Q:
+    """Filter on a ``with_status`` queryset (same ``as_of``): in force as of D and its end date in force within
+    ``days`` days, D included (an agreement ending on D is still in force that day)."""
+    return Q(stage__in=IN_FORCE_STAGES, ends_on_in_force__gte=as_of, ends_on_in_force__lte=as_of + _days(days))
+
+
+def no_end_date_q() -> Q:
+    """Filter on a ``with_status`` queryset: in force as of D with no end date in force (none recorded, none set
+    by an amendment), to be completed."""
+    return Q(stage__in=IN_FORCE_STAGES, ends_on_in_force__isnull=True)
 
 
 def reason_q(reason: str) -> Q:
