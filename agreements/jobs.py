@@ -28,10 +28,19 @@ KEEP_FILES = timezone.timedelta(days=1)
 STALE_RUNNING = timezone.timedelta(hours=6)  # far longer than the largest import takes
 
 
-def create(*, user, agreements: tuple[bytes, str], milestones: tuple[bytes, str] | None = None) -> ImportJob:
-    job = ImportJob(user=user, agreements_data=agreements[0], agreements_name=agreements[1][:200])
-    if milestones is not None:
-        job.milestones_data, job.milestones_name = milestones[0], milestones[1][:200]
+# The files an import may carry, by name: ``<name>_data`` and ``<name>_name`` on the job.
+FILES = ("agreements", "milestones", "parties", "amendments")
+BLOBS = tuple(f"{name}_data" for name in FILES)
+NO_FILES = dict.fromkeys(BLOBS)  # what a finished, cancelled or cleaned-up job keeps: nothing
+
+
+def create(*, user, agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None,
+           parties: tuple[bytes, str] | None = None, amendments: tuple[bytes, str] | None = None) -> ImportJob:
+    job = ImportJob(user=user)
+    for name, upload in zip(FILES, (agreements, milestones, parties, amendments), strict=True):
+        if upload is not None:
+            setattr(job, f"{name}_data", upload[0])
+            setattr(job, f"{name}_name", upload[1][:200])
     job.save()
     return job
 
@@ -61,17 +70,17 @@ def estimate_rows(data: bytes, limit: int) -> int:
     return count
 
 
-def _files(job: ImportJob):
-    agreements = (bytes(job.agreements_data), job.agreements_name) if job.agreements_data is not None else None
-    milestones = (bytes(job.milestones_data), job.milestones_name) if job.milestones_data is not None else None
-    return agreements, milestones
+def _files(job: ImportJob) -> dict:
+    """The job's files as ``importers.read_files`` takes them: name → (content, file name), or None."""
+    return {name: (bytes(getattr(job, f"{name}_data")), getattr(job, f"{name}_name"))
+            if getattr(job, f"{name}_data") is not None else None for name in FILES}
 
 
 def needs_background(job: ImportJob) -> bool:
     """Over the threshold, or a readable file whose rows could not be counted (checked off the request then too);
     a damaged archive is refused at once by the reader, in the request."""
     limit = settings.IMPORT_BACKGROUND_VALIDATION_ROWS
-    files = [bytes(data) for data in (job.agreements_data, job.milestones_data) if data]
+    files = [bytes(data) for data in (getattr(job, blob) for blob in BLOBS) if data]
     counts = [estimate_rows(data, limit) for data in files]
     return sum(c for c in counts if c > 0) > limit or any(count == 0 for count in counts)
 
@@ -137,8 +146,8 @@ def _progress(job_id: int, field: str, *, side: bool):
 
 
 def _read(job: ImportJob):
-    agreements, milestones = _files(job)
-    return importers.read_files(agreements, milestones, user=job.user)
+    files = _files(job)
+    return importers.read_files(files.pop("agreements"), files.pop("milestones"), user=job.user, **files)
 
 
 def check(job_id: int) -> str:
@@ -188,13 +197,12 @@ def confirm(job: ImportJob) -> bool:
 
 def cancel(job: ImportJob) -> bool:
     claimed = ImportJob.objects.filter(pk=job.pk, state__in=[ImportJob.State.PREVIEW, ImportJob.State.INVALID]).update(
-        state=ImportJob.State.CANCELLED, agreements_data=None, milestones_data=None, finished_at=timezone.now())
+        state=ImportJob.State.CANCELLED, finished_at=timezone.now(), **NO_FILES)
     return bool(claimed)
 
 
 def _finish(job: ImportJob, state: str, **fields) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(state=state, finished_at=timezone.now(), agreements_data=None,
-                                               milestones_data=None, **fields)
+    ImportJob.objects.filter(pk=job.pk).update(state=state, finished_at=timezone.now(), **NO_FILES, **fields)
     job.state = state
 
 
@@ -247,12 +255,12 @@ def clean_up(now=None) -> int:
     # A worker killed in the middle of an import (out of memory, a forced stop) leaves it running: its
     # transaction was rolled back, so it wrote nothing.
     ImportJob.objects.filter(state=ImportJob.State.RUNNING, started_at__lt=now - STALE_RUNNING).update(
-        state=ImportJob.State.FAILED, finished_at=now, agreements_data=None, milestones_data=None,
+        state=ImportJob.State.FAILED, finished_at=now, **NO_FILES,
         error=_("The worker stopped during the import. Nothing was written; import the file again."))
     return ImportJob.objects.filter(created_at__lt=now - KEEP_FILES).exclude(
         state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
-    ).exclude(agreements_data=None, milestones_data=None).update(
-        agreements_data=None, milestones_data=None,
+    ).exclude(**NO_FILES).update(
+        **NO_FILES,
         state=_cancel_waiting_state(),
     )
 

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements import importers
-from agreements.models import Agreement, ImportJob, Milestone
-from agreements.spreadsheet import AGREEMENT_COLUMNS
+from agreements.models import Agreement, AgreementParty, ImportJob, Milestone
+from agreements.spreadsheet import AGREEMENT_COLUMNS, PARTY_COLUMNS
 from tests.factories import PASSWORD, AgreementFactory, UserFactory, region
 from tests.test_import import agreement_row, csv_bytes, milestone_row, workbook
+from tests.test_import_parties import party_row
 
 pytestmark = pytest.mark.django_db
 
@@ -209,6 +210,47 @@ def test_semicolon_csv_upload_with_a_milestones_csv(client):
     assert response.context["milestone_counts"].created == 1
     client.post(UPLOAD, {"action": "confirm", "token": response.context["token"]})
     assert Milestone.objects.get().status == "scheduled"
+
+
+def test_a_parties_csv_on_the_upload_page_records_each_partys_signing_and_dprd_approval(client):
+    login(client, "admin")
+    agreements = csv_bytes([AGREEMENT_COLUMNS, agreement_row(signed_on="", dprd_approved_on="")])
+    parties = csv_bytes([PARTY_COLUMNS, party_row(), party_row(
+        region_code="32.04", signatory_name="Dadang Supriatna", signed_on="2024-01-15", dprd_required="no",
+        dprd_approved_on="", dprd_decision_number="")], delimiter=";")
+    response = client.post(UPLOAD, {"agreements_file": SimpleUploadedFile("kerja-sama.csv", agreements),
+                                    "parties_file": SimpleUploadedFile("pihak.csv", parties)})
+    assert response.context["party_counts"].created == 2
+    assert "pihak.csv" in response.content.decode()
+    client.post(UPLOAD, {"action": "confirm", "token": response.context["token"]})
+    kota = AgreementParty.objects.get(region__code="32.73")
+    assert (kota.signatory_name, kota.dprd_decision_number) == ("Muhammad Farhan", "12/DPRD/2023")
+    assert Agreement.objects.get().signed_on.isoformat() == "2024-01-15"
+    assert ImportJob.objects.get().parties_data is None  # the file is not kept once the import is done
+
+
+def test_a_parties_csv_alone_updates_stored_parties_and_its_problems_name_the_parties_file(client):
+    login(client, "admin")
+    agreement = AgreementFactory(number="KB/001/2024", regions=[region("32.73"), region("32.04")])
+    bad = csv_bytes([PARTY_COLUMNS, party_row(signed_on="31/02/2024")])
+    response = client.post(UPLOAD, {"parties_file": SimpleUploadedFile("pihak.csv", bad)})
+    problems = response.context["problems"]
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("pihak.csv", 2, "signed_on")]  # a CSV is named
+    assert not AgreementParty.objects.filter(agreement=agreement, signatory_name="Muhammad Farhan").exists()
+    good = csv_bytes([PARTY_COLUMNS, party_row(signed_on=agreement.signed_on.isoformat(), dprd_required="no",
+                                               dprd_approved_on="", dprd_decision_number="")])
+    response = client.post(UPLOAD, {"parties_file": SimpleUploadedFile("pihak.csv", good)})
+    assert not response.context.get("problems"), response.context.get("problems")
+    client.post(UPLOAD, {"action": "confirm", "token": response.context["token"]})
+    assert AgreementParty.objects.get(agreement=agreement, region__code="32.73").signatory_name == "Muhammad Farhan"
+
+
+def test_an_upload_without_any_file_is_refused_on_the_form(client):
+    login(client, "admin")
+    response = client.post(UPLOAD, {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["agreements_file"] == ["Choose a file to import."]
+    assert not ImportJob.objects.exists()
 
 
 def test_template_download(client, django_assert_max_num_queries):

@@ -102,6 +102,7 @@ from .apply import CHANGE_REASON, RegisterChanged, apply_plan
 from .plan import Counts, ImportPlan, Problem
 from .reading import (
     AGREEMENTS_SHEET,
+    AMENDMENTS_SHEET,
     MAX_FILE_SIZE,
     MILESTONES_SHEET,
     PARTIES_SHEET,
@@ -113,7 +114,8 @@ from .template import CODES_SHEET, build_template
 from .validation import plan_import
 
 __all__ = [
-    "AGREEMENTS_SHEET", "CHANGE_REASON", "CODES_SHEET", "MAX_FILE_SIZE", "MILESTONES_SHEET", "PARTIES_SHEET", "Counts",
+    "AGREEMENTS_SHEET", "AMENDMENTS_SHEET", "CHANGE_REASON", "CODES_SHEET", "MAX_FILE_SIZE", "MILESTONES_SHEET",
+    "PARTIES_SHEET", "Counts",
     "FileRefused",
     "ImportPlan", "Problem", "RegisterChanged", "Table", "apply_plan", "build_template", "can_import", "import_files",
     "log_outcome", "plan_import", "read_files", "read_spreadsheet",
@@ -126,9 +128,10 @@ LOGGED_ROWS = 20
 
 
 def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *,
-               parties: tuple[bytes, str] | None = None, user=None) -> dict[str, Table]:
-    """The tables of the agreements file (its milestones and parties sheets too) and of a separate milestones or
-    parties file. ``FileRefused`` (logged by its reason only) for a file that cannot be read."""
+               parties: tuple[bytes, str] | None = None, amendments: tuple[bytes, str] | None = None,
+               user=None) -> dict[str, Table]:
+    """The tables of the agreements file (its milestones, parties and amendments sheets too) and of a separate
+    milestones, parties or amendments file. ``FileRefused`` (logged by its reason only) for a file that cannot be read."""
     user_id = getattr(user, "pk", None) or "-"
     tables = {}
     try:
@@ -138,6 +141,9 @@ def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, st
             tables[MILESTONES_SHEET] = read_spreadsheet(*milestones, default_sheet=MILESTONES_SHEET)[MILESTONES_SHEET]
         if parties is not None:
             tables[PARTIES_SHEET] = read_spreadsheet(*parties, default_sheet=PARTIES_SHEET)[PARTIES_SHEET]
+        if amendments is not None:
+            tables[AMENDMENTS_SHEET] = read_spreadsheet(
+                *amendments, default_sheet=AMENDMENTS_SHEET)[AMENDMENTS_SHEET]
         if not tables:
             raise FileRefused(_("No file to import."), "no_file")
     except FileRefused as exc:
@@ -147,11 +153,12 @@ def read_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, st
 
 
 def import_files(agreements: tuple[bytes, str] | None, milestones: tuple[bytes, str] | None = None, *, user=None,
-                 dry_run: bool = False, progress=None, parties: tuple[bytes, str] | None = None) -> ImportPlan:
+                 dry_run: bool = False, progress=None, parties: tuple[bytes, str] | None = None,
+                 amendments: tuple[bytes, str] | None = None) -> ImportPlan:
     """Read, plan and (unless ``dry_run`` or there are problems) apply. ``FileRefused`` for unreadable files.
 
     ``progress(rows)``, when given, is called as rows are checked and again as they are written."""
-    tables = read_files(agreements, milestones, parties=parties, user=user)
+    tables = read_files(agreements, milestones, parties=parties, amendments=amendments, user=user)
     plan = plan_import(tables, user=user, progress=progress)
     if plan.ok and not dry_run:
         apply_plan(plan, user=user, progress=progress)

@@ -30,21 +30,40 @@ JOBS_PAGE_SIZE = 25
 
 class ImportUploadForm(forms.Form):
     agreements_file = forms.FileField(
-        label=gettext_lazy("Agreements file"),
-        help_text=gettext_lazy("An .xlsx workbook (sheets “agreements” and optionally “milestones”) or a CSV file."),
+        label=gettext_lazy("Agreements file"), required=False,
+        help_text=gettext_lazy("An .xlsx workbook (sheets “agreements” and optionally “milestones”, “parties” and "
+                               "“amendments”) or a CSV file."),
     )
     milestones_file = forms.FileField(
         label=gettext_lazy("Milestones file (CSV, optional)"), required=False,
         help_text=gettext_lazy("Only needed with CSV: the workbook carries its milestones sheet."),
     )
+    parties_file = forms.FileField(
+        label=gettext_lazy("Parties file (CSV, optional)"), required=False,
+        help_text=gettext_lazy("Each party's signatory, signing date and DPRD approval, one row per agreement and "
+                               "region. Only needed with CSV: the workbook carries its parties sheet."),
+    )
+    amendments_file = forms.FileField(
+        label=gettext_lazy("Amendments file (CSV, optional)"), required=False,
+        help_text=gettext_lazy("The amendments (adendum) of the agreements. Only needed with CSV: the workbook "
+                               "carries its amendments sheet."),
+    )
+    FILE_FIELDS = ("agreements_file", "milestones_file", "parties_file", "amendments_file")
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("agreements_file", "milestones_file"):
+        for name in self.FILE_FIELDS:
             upload = cleaned.get(name)
             if upload is not None and upload.size > importers.MAX_FILE_SIZE:
                 self.add_error(name, _("The file is larger than 20 MB. Split it into smaller files."))
+        if not self.errors and not any(cleaned.get(name) for name in self.FILE_FIELDS):
+            self.add_error("agreements_file", _("Choose a file to import."))
         return cleaned
+
+    def uploads(self) -> dict:
+        """The chosen files as ``jobs.create`` takes them: name → (content, file name), or None."""
+        return {name.removesuffix("_file"): (upload.read(), upload.name) if (upload := self.cleaned_data[name])
+                else None for name in self.FILE_FIELDS}
 
 
 def _require_importer(user):
@@ -52,7 +71,7 @@ def _require_importer(user):
         raise PermissionDenied
 
 
-BLOBS = ("agreements_data", "milestones_data")  # up to 40 MB: never loaded to show or act on a job
+BLOBS = jobs.BLOBS  # up to 80 MB: never loaded to show or act on a job
 
 
 def _job_for(user, pk) -> ImportJob:
@@ -79,7 +98,7 @@ def _job_context(job: ImportJob) -> dict:
         "milestone_rows": summary.get("milestone_rows", []),
         "more_agreements": summary.get("more_agreements", 0),
         "more_milestones": summary.get("more_milestones", 0),
-        "file_names": [n for n in (job.agreements_name, job.milestones_name) if n],
+        "file_names": [n for n in (getattr(job, f"{name}_name") for name in jobs.FILES) if n],
         "imported_url": register_url(imported=job.pk),
     }
 
@@ -88,7 +107,7 @@ def _render_job(request, job: ImportJob, status: int = 200):
     return render(request, "agreements/import_job.html", _job_context(job), status=status)
 
 
-@body_limit(2 * importers.MAX_FILE_SIZE + FORM_MARGIN)
+@body_limit(len(ImportUploadForm.FILE_FIELDS) * importers.MAX_FILE_SIZE + FORM_MARGIN)
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
@@ -96,14 +115,9 @@ def import_upload(request):
     _require_importer(request.user)
     if request.method == "POST" and request.POST.get("action") in ("confirm", "cancel"):
         return _act(request, request.POST.get("token"))
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
     if request.method == "POST" and form.is_valid():
-        agreements_upload = form.cleaned_data["agreements_file"]
-        milestones_upload = form.cleaned_data["milestones_file"]
-        job = jobs.create(
-            user=request.user, agreements=(agreements_upload.read(), agreements_upload.name),
-            milestones=(milestones_upload.read(), milestones_upload.name) if milestones_upload else None,
-        )
+        job = jobs.create(user=request.user, **form.uploads())
         if jobs.start_check(job):
             return redirect("import-job", pk=job.pk)
         job.refresh_from_db()
