@@ -111,8 +111,17 @@ def stall_summary(qs: QuerySet, as_of: datetime.date, thresholds: Thresholds) ->
         aggregates[f"reason_{reason}"] = Count("pk", filter=reason_q(reason))
     for label, _low, _high in AGE_BUCKETS:
         aggregates[f"age_{label}"] = Count("pk", filter=age_bucket_q(label, as_of, thresholds))
+    # The end of the term, in the same query: lapsed, expiring soon, in force with no end date.
+    days = stalls.EXPIRY_WARNING_DAYS[0]
+    aggregates["lapsed"] = Count("pk", filter=stalls.lapsed_q())
+    aggregates["expiring"] = Count("pk", filter=stalls.expiring_within_q(days, as_of))
+    aggregates["no_end_date"] = Count("pk", filter=stalls.no_end_date_q())
     row = qs.order_by().aggregate(**aggregates)
     return {
+        "lapsed": Figure(row["lapsed"], [("lapsed", "yes")]),
+        "expiring": Figure(row["expiring"], [("expiring_within", str(days))]),
+        "expiring_days": days,
+        "no_end_date": Figure(row["no_end_date"], [("no_end_date", "yes")]),
         "stalled": Figure(row["stalled"], [("stalled", "yes")]),
         "by_reason": [
             {"reason": StallReason(reason), "figure": Figure(row[f"reason_{reason}"], [("reason", reason)])}
@@ -141,12 +150,13 @@ def by_province(qs: QuerySet) -> list[dict]:
             total=Count("pk", distinct=True),
             live=Count("pk", distinct=True, filter=Q(stage__in=LIVE_STAGES)),
             stalled=Count("pk", distinct=True, filter=Q(is_stalled=True)),
+            lapsed=Count("pk", distinct=True, filter=stalls.lapsed_q()),
         )
     }
     tiles = province_tiles()
     rows = []
     for province in Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"):
-        row = counts.get(province.code, {"total": 0, "live": 0, "stalled": 0})
+        row = counts.get(province.code, {"total": 0, "live": 0, "stalled": 0, "lapsed": 0})
         p = [("province", province.code)]
         share = row["stalled"] / row["live"] if row["live"] else None
         rows.append(
@@ -155,6 +165,7 @@ def by_province(qs: QuerySet) -> list[dict]:
                 "total": Figure(row["total"], p),
                 "live": Figure(row["live"], p + [("stage", str(s)) for s in LIVE_STAGES]),
                 "stalled": Figure(row["stalled"], p + [("stalled", "yes")]),
+                "lapsed": Figure(row["lapsed"], p + [("lapsed", "yes")]),
                 "share": share,
                 "tile": tiles.get(province.code),
             }
@@ -209,6 +220,24 @@ def by_signing_year(qs: QuerySet) -> list[dict]:
             }
         )
     return result
+
+
+def lapsed_by_year(qs: QuerySet) -> list[dict]:
+    """Agreements lapsed as of the date (their term ended without their follow-up), by the year their end date in
+    force falls in, latest first (one query)."""
+    rows = (
+        qs.order_by()
+        .filter(stalls.lapsed_q())
+        .annotate(year=ExtractYear("ends_on_in_force"))
+        .values("year")
+        .annotate(total=Count("pk"))
+        .order_by("-year")
+    )
+    return [
+        {"year": row["year"],
+         "figure": Figure(row["total"], [("lapsed", "yes"), ("expiry_year", str(row["year"]))])}
+        for row in rows
+    ]
 
 
 def longest_stalled(qs: QuerySet, as_of: datetime.date, limit: int = 10) -> list:
@@ -334,6 +363,7 @@ def figures(
         "provinces": provinces,
         "affairs": by_affair(affair_qs),
         "years": by_signing_year(qs),
+        "lapsed_years": lapsed_by_year(qs),
         "longest": longest_stalled(qs, as_of),
         "followups": followup_summary(qs, as_of),
         "by_step": stalled_by_step(qs, as_of),

@@ -14,7 +14,11 @@ party); ``affair``; ``signed_from``/``signed_to``; ``year_from``/``year_to`` (si
 ``has_pks`` (yes|no: a PKS under this KB was signed by ``as_of``; the dashboard's "followed up"
 figures); ``followed_up_90`` (yes|no: a follow-up on the agreement or one of its regions in the 90
 days up to ``as_of``; see ``followups.followed_up_within``); ``tkksd`` (yes|no: no, a regional party has no
-formed TKKSD recorded; yes, every regional party has one); ``as_of`` (default today); ``sort``.
+formed TKKSD recorded; yes, every regional party has one); ``lapsed`` (yes|no: the term ended by ``as_of``
+without its follow-up, ``stalls.lapsed_q``); ``expiry_year`` (the year its end date in force falls in);
+``expiring_within`` (days, 1 to ``stalls.EXPIRING_WITHIN_MAX_DAYS``: in force on ``as_of`` and ending within
+that many days, ``stalls.expiring_within_q``); ``no_end_date`` (yes: in force with no end date recorded,
+``stalls.no_end_date_q``); ``as_of`` (default today); ``sort``.
 """
 
 import datetime
@@ -83,6 +87,12 @@ SORT_CHOICES = [
     ("-days_stalled", _("Days since signing or due date (most first)")),
 ]
 DEFAULT_SORT = "-signed_on"
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (``NumberFilter`` takes decimals): anything else is an error on the form."""
+
+    field_class = forms.IntegerField
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -206,6 +216,24 @@ class AgreementFilter(django_filters.FilterSet):
         help_text=_("No: at least one regional party has not formed its regional cooperation coordination team "
                     "(TKKSD), or has not recorded it."),
     )
+    lapsed = django_filters.ChoiceFilter(
+        label=_("Ended without follow-up"), method="filter_lapsed", choices=YES_NO, empty_label=_("All"),
+        help_text=_("The term ended by the as-of date without its follow-up: a KB with no PKS signed by its end "
+                    "date, a PKS with no milestone met by its end date, and no renewal signed by then."),
+    )
+    expiry_year = IntegerFilter(
+        label=_("Term ends in year"), field_name="ends_on_in_force", lookup_expr="year", min_value=1900,
+        max_value=2200, help_text=_("The year of the end date in force on the as-of date."),
+    )
+    expiring_within = IntegerFilter(
+        label=_("Ends within (days)"), method="filter_expiring_within", min_value=1,
+        max_value=stalls.EXPIRING_WITHIN_MAX_DAYS,
+        help_text=_("In force on the as-of date and ending within this many days of it."),
+    )
+    no_end_date = django_filters.ChoiceFilter(
+        label=_("No end date"), method="filter_no_end_date", choices=[("yes", _("Yes"))], empty_label=_("All"),
+        help_text=_("Signed and in force on the as-of date, with no end date recorded: to be completed."),
+    )
     # A date outside stalls.AS_OF_MIN..AS_OF_MAX is an error on the form, and the page falls back to today.
     as_of = django_filters.DateFilter(
         label=_("As of"), method="filter_noop", help_text=_("Stage and stalls are computed at this date."),
@@ -265,6 +293,15 @@ class AgreementFilter(django_filters.FilterSet):
 
     def filter_tkksd(self, queryset, name, value):
         return queryset.filter(guidance.tkksd_q(value))
+
+    def filter_lapsed(self, queryset, name, value):
+        return queryset.filter(is_lapsed=(value == "yes"))
+
+    def filter_expiring_within(self, queryset, name, value):
+        return queryset.filter(stalls.expiring_within_q(int(value), self.as_of))
+
+    def filter_no_end_date(self, queryset, name, value):
+        return queryset.filter(stalls.no_end_date_q()) if value == "yes" else queryset
 
     def filter_stalled(self, queryset, name, value):
         return queryset.filter(is_stalled=(value == "yes"))

@@ -38,6 +38,8 @@ def home(request):
             province=applied_values.get("province"), affair=applied_values.get("affair"),
         ),
         "unguided": guidance.unguided_figure(qs, as_of, base_params),
+        # Agreements in force with no end date: for ministry staff to have completed.
+        "show_no_end_date": access.is_national(request.user),
         "scope_name": access.scope_name(request.user),  # the title says what the figures cover
         "filterset": filterset,
         "as_of": as_of,
