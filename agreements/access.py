@@ -87,6 +87,12 @@ def can_write_agreement(user, agreement: Agreement) -> bool:
     return agreements_writable_by(user, Agreement.objects.filter(pk=agreement.pk)).exists()
 
 
+def can_renew(user, agreement: Agreement) -> bool:
+    """Who may renew an agreement ("Perpanjang": create its successor) or record its amendments: whoever may write
+    it (``can_write_agreement``)."""
+    return can_write_agreement(user, agreement)
+
+
 def may_write_parties(user, party_region_ids) -> bool:
     """``agreements_writable_by`` for an agreement whose regional parties are ``party_region_ids`` (in memory,
     for the importer, which checks thousands of rows against parties it loaded in bulk)."""

@@ -83,6 +83,7 @@ class AgreementForm(VersionedForm):
         use_picker(self.fields["regions"], access.party_choices_for(user), multiple=True)
         # A PKS goes under a KB the user may write (services._check_parent); an existing PKS keeps its KB.
         kbs = access.agreements_writable_by(user, Agreement.objects.filter(document_type=Agreement.DocumentType.KB))
+        kbs = kbs.filter(renewals__isnull=True)  # a renewed KB's new PKSs go under its successor
         if agreement is not None and agreement.parent_id:
             kbs = kbs | Agreement.objects.filter(pk=agreement.parent_id)
         self.fields["parent"].queryset = kbs.order_by("number")
@@ -101,6 +102,22 @@ class AgreementForm(VersionedForm):
         initial["affairs"] = list(agreement.affairs.all())
         initial["third_parties"] = "\n".join(agreement.third_parties.values_list("name", flat=True))
         return initial
+
+    @classmethod
+    def initial_for_renewal(cls, agreement: Agreement) -> dict:
+        """The successor of ``agreement`` ("Perpanjang"): the same document type, kind, parent KB (a KB renewed since:
+        its successor), parties, third parties, affairs, title and scope; the number is the officer's to give."""
+        from .amendments import successor_of
+
+        parent = agreement.parent
+        if parent is not None:
+            parent = successor_of(parent) or parent
+        return {
+            "document_type": agreement.document_type, "parent": parent, "cooperation_kind": agreement.cooperation_kind,
+            "title": agreement.title, "scope": agreement.scope,
+            "regions": list(agreement.regions.all()), "affairs": list(agreement.affairs.all()),
+            "third_parties": "\n".join(agreement.third_parties.values_list("name", flat=True)),
+        }
 
     @classmethod
     def initial_for_pks_under(cls, kb: Agreement) -> dict:
@@ -232,7 +249,9 @@ class MilestoneUpdateForm(VersionedForm):
 
 
 class DocumentForm(forms.Form):
-    doc_type = forms.ChoiceField(label=_("Type"), choices=Document.Type.choices)
+    # An addendum is recorded as an amendment, with its signed document (``AmendmentForm``).
+    doc_type = forms.ChoiceField(label=_("Type"), choices=[
+        choice for choice in Document.Type.choices if choice[0] != Document.Type.ADDENDUM])
     milestone = forms.ModelChoiceField(
         label=_("Milestone"), queryset=Milestone.objects.none(), required=False,
         help_text=_("For evidence: the milestone it shows."),
@@ -247,6 +266,30 @@ class DocumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only this agreement's milestones: another agreement's milestone id is not a valid choice.
         self.fields["milestone"].queryset = agreement.milestones.all()
+
+
+class AmendmentForm(forms.Form):
+    """An amendment (adendum) of an agreement; the rules are in ``services.amendment_create``."""
+
+    number = forms.CharField(label=_("Amendment number"), max_length=120, required=False)
+    signed_on = forms.DateField(label=_("Signing date"), widget=DateInput())
+    summary = forms.CharField(label=_("What changed"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text=_("In a few sentences: what the amendment changes, and why."))
+    ends_on = forms.DateField(label=_("New end date"), required=False, widget=DateInput(),
+                              help_text=_("Only when the amendment changes the end date."))
+    scope = forms.CharField(label=_("New scope"), required=False, max_length=10000,
+                            widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text=_("Only when the amendment changes the scope: the whole scope as amended."))
+    value_idr = forms.IntegerField(label=_("New value (Rp)"), required=False, min_value=0,
+                                   max_value=9_223_372_036_854_775_807,
+                                   help_text=_("Only when the amendment changes the value."))
+    document = forms.FileField(
+        label=_("Signed document"), required=False, help_text=_("The signed amendment: PDF, JPEG or PNG, up to 20 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
 
 
 class UserForm(forms.Form):

@@ -22,11 +22,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, signing, stalls, steps, uploads
+from . import access, amendments, signing, stalls, steps, uploads
 from .models import (
     Agreement,
     AgreementParty,
     AgreementStep,
+    Amendment,
     Document,
     FollowUp,
     GovernmentAffair,
@@ -124,6 +125,16 @@ def _check_parent(user, parent: Agreement | None, previous_parent_id: int | None
         raise ValidationError({"parent": _("You may only add a PKS under a KB your region is a party to.")})
 
 
+def _check_not_renewed_parent(parent: Agreement | None, previous_parent_id: int | None = None) -> None:
+    """A new PKS goes under the successor of a renewed KB (the PKSs already under it stay there)."""
+    if parent is None or parent.pk == previous_parent_id:
+        return
+    successor = amendments.successor_of(parent)
+    if successor is not None:
+        raise ValidationError({"parent": _("This KB was renewed by %(number)s: put the new PKS under it.")
+                               % {"number": successor.number}})
+
+
 def _check_party_removal(user, agreement: Agreement, regions, *, signed: bool) -> None:
     """Once signed, only ministry staff (or an administrator) remove a party (``access.may_remove_parties``)."""
     kept = {r.pk for r in regions}
@@ -188,19 +199,32 @@ def agreement_create(
     ends_on: datetime.date | None = None,
     value_idr: int | None = None,
     milestones: list[dict] = (),
+    renews: Agreement | None = None,
 ) -> Agreement:
     """Create an agreement as a draft (not signed) with its parties, third parties, affairs and, for a PKS, its
-    first milestones (``milestones``: rows of title, responsible region, due date): all of it or nothing."""
+    first milestones (``milestones``: rows of title, responsible region, due date): all of it or nothing.
+
+    ``renews``: the agreement this one succeeds ("Perpanjang"), which the user must be allowed to renew
+    (``access.can_renew``): signed, not renewed yet, of the same document type (``amendments.renewal_errors``)."""
     regions, affairs, third_party_names = list(regions), list(affairs), list(third_party_names)
     _check_own_region(user, regions)
     _check_parent(user, parent)
+    _check_not_renewed_parent(parent)
+    if renews is not None and not access.can_renew(user, renews):
+        raise ValidationError({"renews": _("You may only renew an agreement your region is a party to.")})
     agreement = Agreement(
         number=number, document_type=document_type, title=title, cooperation_kind=cooperation_kind,
         parent=parent, scope=scope, dprd_approved_on=dprd_approved_on, starts_on=starts_on, ends_on=ends_on,
-        value_idr=value_idr, created_by=user, updated_by=user,
+        value_idr=value_idr, created_by=user, updated_by=user, renews=renews,
     )
     with transaction.atomic():
         _lock_family(agreement)
+        if renews is not None:
+            # Under the renewed agreement's lock: of two renewals saved at once, the second sees the first.
+            renews = Agreement.objects.select_for_update().get(pk=renews.pk)
+            errors = amendments.renewal_errors(renews, document_type=document_type)
+            if errors:
+                raise ValidationError(errors)
         _validate_agreement(agreement, regions=regions, third_party_names=third_party_names, affairs=affairs)
         agreement._history_user = user
         _save_unique(agreement, ("number",), _("An agreement with this number already exists."))
@@ -235,6 +259,7 @@ def agreement_update(
     _check_own_region(user, regions)
     if "parent" in fields:
         _check_parent(user, fields["parent"], agreement.parent_id)
+        _check_not_renewed_parent(fields["parent"], agreement.parent_id)
     signed_before, dprd_before = agreement.signed_on, agreement.dprd_approved_on
     shape_before, parent_before = (agreement.document_type, agreement.cooperation_kind), agreement.parent_id
     for name, value in fields.items():
@@ -587,6 +612,69 @@ def document_upload(
         _discard_files([document])
         raise
     return document
+
+
+# --- amendments (adendum) ------------------------------------------------------------------------------------------
+
+
+def amendment_create(
+    *,
+    agreement: Agreement,
+    user: User,
+    signed_on: datetime.date | None,
+    summary: str,
+    number: str = "",
+    ends_on: datetime.date | None = None,
+    scope: str = "",
+    value_idr: int | None = None,
+    document=None,
+) -> Amendment:
+    """Record an amendment (adendum) of an agreement: its number, signing date, what changed (``summary``), the new end
+    date, scope and value it sets (each optional) and its signed document (a scan up to 20 MB, optional). The
+    agreement keeps its own values: those in force follow from the amendments (``amendments.in_force``).
+
+    Whoever may write the agreement (``access.can_write_agreement``); the dates obey ``amendments.amendment_errors``,
+    read under the agreement's lock; the number is unique per agreement when given."""
+    if not access.can_write_agreement(user, agreement):
+        raise PermissionDenied
+    number, summary, scope = (number or "").strip(), (summary or "").strip(), (scope or "").strip()
+    errors = amendments.text_errors(number=number, summary=summary, scope=scope)
+    if not summary and "summary" not in errors:
+        errors["summary"] = _("Say what the amendment changes.")
+    amendment = Amendment(agreement=agreement, number=number, signed_on=signed_on, ends_on=ends_on, scope=scope,
+                          value_idr=value_idr, summary=summary, created_by=user)
+    if not errors:
+        try:
+            amendment.clean_fields(exclude=["agreement", "document", "created_by"])
+        except ValidationError as exc:
+            errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    new_document = None
+    if document is not None:
+        new_document = _build_document(agreement=agreement, user=user, uploaded=document,
+                                       doc_type=Document.Type.ADDENDUM, dated_on=signed_on, field="document")
+    try:
+        with transaction.atomic():
+            locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+            errors = amendments.amendment_errors(signed_on=signed_on, ends_on=ends_on,
+                                                 agreement_signed_on=locked.signed_on, today=stalls.today())
+            if number and Amendment.objects.filter(agreement=agreement, number=number).exists():
+                errors["number"] = _("This agreement already has an amendment with this number.")
+            if errors:
+                raise ValidationError(errors)
+            if new_document is not None:
+                new_document.full_clean()
+                new_document.save()
+                amendment.document = new_document
+            amendment._history_user = user
+            _save_unique(amendment, ("agreement", "number"),
+                         _("This agreement already has an amendment with this number."))
+    except BaseException:
+        if new_document is not None:
+            _discard_files([new_document])
+        raise
+    return amendment
 
 
 # --- the regulated steps (tahapan) -------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ A selector (reads only). It merges
 - the regulated steps done (``AgreementStep``),
 - obstacles raised and resolved (``Obstacle``),
 - milestone updates written by officers (``MilestoneUpdate``),
+- amendments signed (``Amendment``) and renewals (the agreement it renews, those renewing it),
 - audited changes recorded by django-simple-history on the agreement, its regional parties, its
-  third parties and its milestones: who, when and which fields changed (``diff_against`` between
+  third parties, its milestones and its amendments: who, when and which fields changed (``diff_against`` between
   consecutive historical records of the same object).
 
 The number of queries is constant: one per source plus one per kind of related object that a
@@ -23,7 +24,7 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .models import Agreement, AgreementParty, Document, Milestone, MilestoneUpdate, ThirdParty
+from .models import Agreement, AgreementParty, Amendment, Document, Milestone, MilestoneUpdate, ThirdParty
 
 # Never shown as changes: bookkeeping that the record's own "who" and "when" already say.
 _HIDDEN_FIELDS = {"id", "created_at", "updated_at", "created_by", "updated_by", "version", "agreement"}
@@ -159,6 +160,7 @@ def _history_records(agreement: Agreement) -> list[tuple]:
         (AgreementParty, AgreementParty.history.filter(agreement_id=agreement.pk).select_related("region")),
         (ThirdParty, ThirdParty.history.filter(agreement_id=agreement.pk)),
         (Milestone, Milestone.history.filter(agreement_id=agreement.pk)),
+        (Amendment, Amendment.history.filter(agreement_id=agreement.pk)),
     ]
     records = []
     for model, qs in sources:
@@ -228,6 +230,14 @@ def _history_title(model, record) -> tuple[str, object]:
             "-": _("Third party removed: %(name)s"),
         }
         return titles[verb] % {"name": record.name}, None
+    if model is Amendment:
+        name = record.number or formats.date_format(record.signed_on, "DATE_FORMAT")
+        titles = {
+            "+": _("Addendum recorded: %(name)s"),
+            "~": _("Addendum changed: %(name)s"),
+            "-": _("Addendum removed: %(name)s"),
+        }
+        return titles[verb] % {"name": name}, None
     titles = {
         "+": _("Milestone added: “%(name)s”"),
         "~": _("Milestone changed: “%(name)s”"),
@@ -296,8 +306,48 @@ def _step_events(agreement: Agreement, today: datetime.date) -> list[Event]:
     return events
 
 
-def agreement_timeline(agreement: Agreement, today: datetime.date | None = None) -> list[Event]:
-    """Everything that happened to ``agreement``, newest first, in a constant number of queries."""
+def _amendment_events(agreement: Agreement, today: datetime.date, amendments=None, renewals=None) -> list[Event]:
+    """Each amendment signed (on its date: what changed, and its signed document), and the renewals: the agreement
+    this one renews, and those renewing it (signed on their date, or recorded as a draft). ``amendments`` and
+    ``renewals`` (the renewed agreement or None, and the renewing ones), when the caller has them, save the queries."""
+    from django.urls import reverse
+
+    events = []
+    if amendments is None:
+        amendments = Amendment.objects.filter(agreement=agreement)
+    for amendment in amendments:
+        if amendment.number:
+            title = _("Addendum No. %(number)s signed") % {"number": amendment.number}
+        else:
+            title = _("Addendum signed")
+        url = reverse("document-download", args=[amendment.document_id]) if amendment.document_id else ""
+        events.append(Event("amendment", amendment.signed_on, title, note=amendment.summary,
+                            upcoming=amendment.signed_on > today, sort_key=_key(amendment.signed_on, 13), url=url))
+    if renewals is None:
+        linked = Agreement.objects.filter(renews=agreement)
+        if agreement.renews_id:
+            linked = linked | Agreement.objects.filter(pk=agreement.renews_id)
+        linked = list(linked.only("number", "signed_on", "created_at", "renews_id"))
+    else:
+        linked = [other for other in (renewals[0], *renewals[1]) if other is not None]
+    for other in linked:
+        if other.pk == agreement.renews_id:
+            when = agreement.signed_on or agreement.created_at
+            events.append(Event("renewal", when, _("Renews %(number)s") % {"number": other.number},
+                                sort_key=_key(when, 14)))
+        else:
+            when = other.signed_on or other.created_at
+            title = (_("Renewed by %(number)s, signed") if other.signed_on
+                     else _("Renewal %(number)s drafted")) % {"number": other.number}
+            events.append(Event("renewal", when, title, upcoming=other.signed_on is not None and other.signed_on > today,
+                                sort_key=_key(when, 14)))
+    return events
+
+
+def agreement_timeline(agreement: Agreement, today: datetime.date | None = None, *, amendments=None,
+                       renewals=None) -> list[Event]:
+    """Everything that happened to ``agreement``, newest first, in a constant number of queries. ``amendments`` and
+    ``renewals``: see ``_amendment_events``."""
     today = today or timezone.localdate()
     events = [
         *_fact_events(agreement, today),
@@ -308,6 +358,7 @@ def agreement_timeline(agreement: Agreement, today: datetime.date | None = None)
         *_followup_events(agreement),
         *_step_events(agreement, today),
         *_obstacle_events(agreement, today),
+        *_amendment_events(agreement, today, amendments, renewals),
     ]
     events.sort(key=lambda e: e.sort_key, reverse=True)
     return events

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from .views import (
     affairs,
+    amendments,
     dashboard,
     followups,
     guidance,
@@ -33,6 +34,8 @@ urlpatterns = [
     path("agreements/new/", officer.agreement_create, name="agreement-create"),
     path("agreements/<int:pk>/edit/", officer.agreement_edit, name="agreement-edit"),
     path("agreements/<int:pk>/sign/", officer.agreement_sign, name="agreement-sign"),
+    path("agreements/<int:pk>/amendments/new/", amendments.amendment_create, name="amendment-create"),
+    path("agreements/<int:pk>/renew/", amendments.agreement_renew, name="agreement-renew"),
     path("agreements/<int:pk>/parties/<str:code>/", parties.party_record, name="party-record"),
     path("agreements/<int:pk>/milestones/new/", officer.milestone_create, name="milestone-create"),
     path("milestones/<int:pk>/update/", officer.milestone_update, name="milestone-update"),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from .. import access, followups, forms, idempotency, obstacles, services, stalls, uploads
+from .. import access, amendments, followups, forms, idempotency, obstacles, services, stalls, uploads
 from ..forms import AgreementForm, DocumentForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate, Region
 from .common import FORM_MARGIN, attachment_response, body_limit, create_once
@@ -99,6 +99,12 @@ def my_agreements(request):
 def agreement_create(request):
     if not (access.is_national(request.user) or access.is_officer(request.user)):
         raise PermissionDenied
+    return create_agreement_form(request)
+
+
+def create_agreement_form(request, renews=None):
+    """The new agreement form: blank, a PKS under its KB (``?parent=``), or the successor of ``renews``
+    ("Perpanjang", ``views.amendments.agreement_renew``, which checked the user may renew it)."""
     if request.method == "POST":
         form = AgreementForm(request.POST, user=request.user)
         chosen = Region.objects.filter(pk__in=[v for v in request.POST.getlist("regions") if v.isdigit()])
@@ -109,7 +115,8 @@ def agreement_create(request):
 
             def write():
                 try:
-                    return services.agreement_create(user=request.user, milestones=values, **form.service_kwargs())
+                    return services.agreement_create(user=request.user, milestones=values, renews=renews,
+                                                     **form.service_kwargs())
                 except services.MilestoneRowErrors as exc:
                     rows.add_row_errors(row_forms, exc.rows)
                     raise ValidationError(str(exc)) from exc
@@ -125,22 +132,31 @@ def agreement_create(request):
     else:
         initial = {"regions": [request.user.region]} if access.is_officer(request.user) else {}
         parent = _kb_to_follow_up(request)
-        if parent is not None:
+        if renews is not None:
+            initial = AgreementForm.initial_for_renewal(renews)
+        elif parent is not None:
             initial = AgreementForm.initial_for_pks_under(parent)
         form = AgreementForm(initial=initial, user=request.user)
         rows = forms.milestone_rows(regions=Region.objects.filter(pk__in=[r.pk for r in initial.get("regions", [])]))
     return render(request, "agreements/officer/agreement_form.html", {
         "form": form, "agreement": None, "rows": rows, "form_token": idempotency.issue_form_token(request),
+        "renews": renews,
     })
 
 
 def _kb_to_follow_up(request):
-    """``?parent=<pk>``: the signed KB a new PKS follows up, when the user may write it (else no pre-filling)."""
+    """``?parent=<pk>``: the signed KB a new PKS follows up, when the user may write it (else no pre-filling). A KB
+    renewed since: its successor, where new PKSs go (when the user may write it)."""
     try:
         kb = access.get_agreement_for_user(request.user, request.GET.get("parent") or "", write=True)
     except (Http404, PermissionDenied):
         return None
-    return kb if kb.document_type == kb.DocumentType.KB and kb.signed_on else None
+    if kb.document_type != kb.DocumentType.KB or not kb.signed_on:
+        return None
+    successor = amendments.successor_of(kb)
+    if successor is not None:
+        return successor if access.can_write_agreement(request.user, successor) else None
+    return kb
 
 
 @login_required

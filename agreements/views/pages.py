@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
-from .. import access, obstacles, selectors, stalls
+from .. import access, amendments, obstacles, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 from .parties import party_grid
@@ -53,6 +53,18 @@ def agreement_detail(request, pk):
 
     third_parties = list(agreement.third_parties.all())
     can_write = access.can_write_agreement(request.user, agreement)
+    # Amendments, the values in force today, and the tree of the chain KB → PKS → amendments and renewals.
+    tree = amendments.chain_tree(
+        agreement, kb=parent, children=children,
+        visible=lambda qs: access.agreements_visible_to(request.user, qs),
+    )
+    node = amendments.current_node(tree)
+    agreement_amendments = node.amendments
+    for amendment in agreement_amendments:
+        amendment.changes = amendments.changes(amendment)
+    in_force = amendments.in_force(agreement, agreement_amendments, today)
+    # The newest renewal, where a renewed KB's new PKSs go (a renewal renewed in turn: its own successor).
+    successor = amendments.successor_of(agreement) if node.renewed_by else None
     list_url = selectors.register_url()
     affairs = list(agreement.affairs.all())
     for affair in affairs:
@@ -68,13 +80,22 @@ def agreement_detail(request, pk):
         "third_parties": third_parties,
         "affairs": affairs,
         "documents": documents,
-        "addenda": [d for d in documents if d.doc_type == Document.Type.ADDENDUM],
+        # Addendum documents not attached to an amendment (uploaded before amendments were recorded as such).
+        "addenda": [d for d in documents if d.doc_type == Document.Type.ADDENDUM
+                    and d.pk not in {a.document_id for a in agreement_amendments}],
+        "amendments": agreement_amendments,
+        "in_force": in_force,
+        "tree": tree,
+        "successor": successor,
+        "can_renew": can_write and amendments.may_offer_renewal(
+            agreement, in_force.ends_on, today, has_successor=successor is not None),
         "children": children,
         "parent_visible": parent,
         "milestones": milestones,
         "can_write": can_write,
         "can_follow_up": access.can_record_followups(request.user),
-        "timeline": agreement_timeline(agreement, today=today),
+        "timeline": agreement_timeline(agreement, today=today, amendments=agreement_amendments,
+                                       renewals=(node.renews, node.renewed_by)),
         **party_grid(agreement, parties, request.user),  # each party's signing and DPRD approval
         # The regulated steps and the next one.
         **step_panel(agreement, parties, documents, can_write=can_write, third_parties=third_parties),
