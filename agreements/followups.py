@@ -5,7 +5,9 @@
   regions", as an SQL ``Exists`` for a ``stalls.with_status`` queryset, so the dashboard figure and
   the list's ``followed_up_90`` filter count the same agreements.
 - ``officer_digest`` / ``ministry_digest``: what each reminder e-mail contains as of a date. The
-  officer's "My agreements" page lists the same milestones (``attention_milestones``).
+  officer's "My agreements" page lists the same milestones (``attention_milestones``). The officer's digest
+  also lists the agreements ending within 90, 30 and 7 days, each threshold sent once (``expiring_to_send``,
+  ``ExpiryReminder``).
 
 Imports only point down: models, stalls, access, uploads.
 """
@@ -22,6 +24,7 @@ from . import access, stalls, uploads
 from .models import (
     Agreement,
     AgreementParty,
+    ExpiryReminder,
     FollowUp,
     Milestone,
     SentDigest,
@@ -83,10 +86,12 @@ class OfficerDigest:
     due_soon: list = dataclasses.field(default_factory=list)
     stalled: list = dataclasses.field(default_factory=list)
     partner_changes: list = dataclasses.field(default_factory=list)
+    # Agreements ending within 90, 30 or 7 days, each with the threshold it is sent at (``expiring_to_send``).
+    expiring: list = dataclasses.field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.due_soon or self.stalled or self.partner_changes)
+        return not (self.overdue or self.due_soon or self.stalled or self.partner_changes or self.expiring)
 
 
 @dataclasses.dataclass
@@ -141,6 +146,47 @@ def partner_changes(user, agreements: QuerySet, since: datetime.datetime) -> lis
     return result
 
 
+def expiry_threshold(days_left: int) -> int | None:
+    """The smallest of ``stalls.EXPIRY_WARNING_DAYS`` (90, 30, 7) at or above ``days_left``; None beyond them all."""
+    crossed = [t for t in stalls.EXPIRY_WARNING_DAYS if days_left <= t]
+    return min(crossed) if crossed else None
+
+
+def expiring_to_send(user, agreements: QuerySet, as_of: datetime.date,
+                     thresholds: stalls.Thresholds | None = None) -> list:
+    """The agreements of ``agreements`` in force on ``as_of`` and ending within the largest warning threshold, whose
+    current threshold (the smallest one crossed: 90, 30 or 7 days before the end in force) was not sent to ``user``
+    yet (``ExpiryReminder``); each gets ``days_left`` and ``threshold``. Two queries. An agreement first seen 20
+    days before its end is sent at 30 days, then again at 7; the 90 days' warning it never had is not sent late."""
+    widest = max(stalls.EXPIRY_WARNING_DAYS)
+    rows = list(
+        stalls.with_status(agreements, as_of=as_of, thresholds=thresholds)
+        .filter(stalls.expiring_within_q(widest, as_of))
+        .order_by("ends_on_in_force", "number")
+    )
+    if not rows:
+        return []
+    sent = set(
+        ExpiryReminder.objects.filter(user=user, agreement__in=[a.pk for a in rows])
+        .values_list("agreement_id", "threshold_days")
+    )
+    result = []
+    for agreement in rows:
+        agreement.days_left = (agreement.ends_on_in_force - as_of).days
+        agreement.threshold = expiry_threshold(agreement.days_left)
+        if (agreement.pk, agreement.threshold) not in sent:
+            result.append(agreement)
+    return result
+
+
+def record_expiry_reminders(user, agreements: list) -> None:
+    """Record that each agreement's threshold was sent to ``user`` (in the transaction that sends the e-mail: a
+    second run meets the unique constraint and sends nothing)."""
+    ExpiryReminder.objects.bulk_create(
+        [ExpiryReminder(user=user, agreement=a, threshold_days=a.threshold) for a in agreements]
+    )
+
+
 def officer_digest(user, as_of: datetime.date, thresholds: stalls.Thresholds | None = None,
                    since: datetime.datetime | None = None) -> OfficerDigest:
     """What the officer's reminder contains as of ``as_of``: the agreements where the officer's region is
@@ -157,6 +203,7 @@ def officer_digest(user, as_of: datetime.date, thresholds: stalls.Thresholds | N
         agreement.reason_codes = stalls.reasons_of(agreement)
     since = since or _last_sent(user, SentDigest.Kind.OFFICER, as_of)
     digest.partner_changes = partner_changes(user, mine, since)
+    digest.expiring = expiring_to_send(user, mine, as_of, thresholds)
     return digest
 
 

@@ -166,3 +166,84 @@ def test_bad_as_of_is_an_error(db):
 
     with pytest.raises(CommandError):
         run("--as-of", "18-06-2025")
+
+
+# --- agreements ending soon: 90, 30 and 7 days before the end in force, each threshold once -----------------
+
+
+@pytest.fixture
+def ending(db):
+    StallSettings.current()
+    officer = UserFactory(username="kota-bandung-terms", role="local", region=region("32.73"), language="en")
+    kb = AgreementFactory(number="KB/BDG/BERAKHIR", signed_on=AS_OF - D(100), ends_on=AS_OF + D(85),
+                          regions=["32.73", "32.04"])
+    AgreementFactory(number="KB/BDG/JAUH", signed_on=AS_OF - D(100), ends_on=AS_OF + D(200),
+                     regions=["32.73", "32.04"])
+    return {"officer": officer, "kb": kb}
+
+
+def _expiring_sent(user):
+    from agreements.models import ExpiryReminder
+
+    return sorted(ExpiryReminder.objects.filter(user=user).values_list("agreement__number", "threshold_days"))
+
+
+def test_expiring_agreements_are_sent_once_per_threshold(ending):
+    officer = ending["officer"]
+    # Weekly runs from 85 days before the end to after it: the 90-day warning, the 30-day, the 7-day, nothing more.
+    sent_at = {}
+    for week in range(14):
+        as_of = AS_OF + D(7 * week)
+        mail.outbox.clear()
+        run("--as-of", as_of.isoformat())
+        for message in officer_mails(officer):
+            if "KB/BDG/BERAKHIR" in message.body:
+                sent_at[week] = (ending["kb"].ends_on - as_of).days
+    assert sent_at == {0: 85, 8: 29, 12: 1}
+    assert _expiring_sent(officer) == [("KB/BDG/BERAKHIR", 7), ("KB/BDG/BERAKHIR", 30), ("KB/BDG/BERAKHIR", 90)]
+
+
+def test_expiring_content_and_running_twice_sends_nothing_twice(ending):
+    officer = ending["officer"]
+    run("--as-of", AS_OF.isoformat())
+    [message] = officer_mails(officer)
+    assert "Agreements ending soon" in message.body
+    assert "KB/BDG/BERAKHIR" in message.body and "in 85 days" in message.body
+    assert "KB/BDG/JAUH" not in message.body
+    assert f"{SITE}/agreements/{ending['kb'].pk}/" in message.body
+    html = message.alternatives[0][0]
+    assert "Agreements ending soon" in html
+    mail.outbox.clear()
+    run("--as-of", AS_OF.isoformat())  # the same week: nothing
+    run("--as-of", (AS_OF + D(7)).isoformat())  # the next week: the 90-day warning was sent already
+    assert officer_mails(officer) == []
+    assert _expiring_sent(officer) == [("KB/BDG/BERAKHIR", 90)]
+
+
+def test_expiring_dry_run_records_nothing(ending):
+    out = run("--as-of", AS_OF.isoformat(), "--dry-run")
+    assert "KB/BDG/BERAKHIR" in out
+    assert _expiring_sent(ending["officer"]) == []
+
+
+def test_an_amendment_moving_the_end_moves_the_warnings(ending):
+    from agreements.models import Amendment
+
+    officer = ending["officer"]
+    run("--as-of", AS_OF.isoformat())
+    assert _expiring_sent(officer) == [("KB/BDG/BERAKHIR", 90)]
+    # Extended before the 30-day warning: nothing until 30 days before the new end.
+    Amendment.objects.create(agreement=ending["kb"], signed_on=AS_OF + D(10), ends_on=AS_OF + D(400),
+                             summary="Diperpanjang")
+    mail.outbox.clear()
+    run("--as-of", (AS_OF + D(60)).isoformat())
+    assert not any("KB/BDG/BERAKHIR" in m.body for m in officer_mails(officer))
+    run("--as-of", (AS_OF + D(375)).isoformat())
+    assert any("KB/BDG/BERAKHIR" in m.body and "in 25 days" in m.body for m in officer_mails(officer))
+
+
+def test_a_terminated_agreement_gets_no_warning(ending):
+    ending["kb"].terminated_on = AS_OF - D(1)
+    ending["kb"].save()
+    run("--as-of", AS_OF.isoformat())
+    assert officer_mails(ending["officer"]) == []

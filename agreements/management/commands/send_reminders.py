@@ -3,7 +3,9 @@
     python manage.py send_reminders [--as-of YYYY-MM-DD] [--dry-run]
 
 Officers (active, reminders on, with an e-mail): their region's milestones overdue and due in the
-next 30 days, its stalled agreements, and what partner regions changed since the last digest.
+next 30 days, its stalled agreements, what partner regions changed since the last digest, and its
+agreements ending within 90, 30 and 7 days (each threshold once per officer and agreement, recorded as
+``ExpiryReminder``).
 Ministry staff: the agreements that stalled in the last week, by province, and the follow-ups
 recorded. Nobody gets an empty e-mail; a digest sent in an ISO week is recorded (``SentDigest``) and
 not sent again that week. ``--dry-run`` prints what would be sent and sends or records nothing.
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 SentDigest.objects.create(user=user, kind=kind, iso_year=year, iso_week=week)
+                followups.record_expiry_reminders(user, getattr(context["digest"], "expiring", []))
                 message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
                 message.attach_alternative(html, "text/html")
                 message.send()
@@ -105,7 +108,7 @@ def _links(digest) -> dict:
         for m in getattr(digest, attr, []):
             m.url = absolute(reverse("milestone-update", args=[m.pk]))
             m.agreement_url = absolute(m.agreement.get_absolute_url())
-    for a in getattr(digest, "stalled", []):
+    for a in [*getattr(digest, "stalled", []), *getattr(digest, "expiring", [])]:
         a.url = absolute(a.get_absolute_url())
     for change in getattr(digest, "partner_changes", []):
         change.url = absolute(change.agreement.get_absolute_url())
