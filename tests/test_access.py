@@ -70,6 +70,8 @@ MATRIX = [
     ("agreement-create", (), EVERYONE),
     ("agreement-edit", ("agreement",), WRITE),
     ("agreement-sign", ("agreement",), WRITE),
+    ("amendment-create", ("agreement",), WRITE),  # an amendment: whoever may write the agreement
+    ("agreement-renew", ("agreement",), WRITE),  # "Perpanjang": whoever may write the agreement
     ("party-record", ("agreement", "32.73"), WRITE),  # Kota Bandung's own party row
     ("milestone-create", ("agreement",), WRITE),
     ("milestone-update", ("milestone",), WRITE),
