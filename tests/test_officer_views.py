@@ -382,3 +382,24 @@ def test_an_empty_milestone_table_asks_for_one_milestone(client, personas):
         assert response.status_code == 200
         assert "Fill in at least one milestone." in response.content.decode()
     assert not Milestone.objects.exists()
+
+
+def test_my_agreements_lists_those_ending_within_90_days(client, personas, django_assert_max_num_queries):
+    from tests.listing import list_count
+
+    soon = AgreementFactory(number="KB/ENDS/SOON", signed_on=today() - datetime.timedelta(days=30),
+                            ends_on=today() + datetime.timedelta(days=20))
+    AgreementFactory(number="KB/ENDS/LATER", signed_on=today() - datetime.timedelta(days=30),
+                     ends_on=today() + datetime.timedelta(days=91))
+    AgreementFactory(number="KB/ENDS/BOGOR", signed_on=today() - datetime.timedelta(days=30),
+                     ends_on=today() + datetime.timedelta(days=20), regions=["32.01", "32.04"])
+    StallSettings.current()
+    client.force_login(personas["local_in"])
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("my-agreements"))
+    assert [a.number for a in response.context["expiring"]] == [soon.number]
+    assert response.context["expiring"][0].days_left == 20
+    html = response.content.decode()
+    assert "KB/ENDS/LATER" not in html.split('data-section="expiring"')[1].split("</section>")[0]
+    # The link shows the same agreements in the register.
+    assert list_count(personas["local_in"], response.context["expiring_url"]) == 1

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from .. import access, amendments, followups, forms, idempotency, obstacles, services, stalls, uploads
 from ..forms import AgreementForm, DocumentForm, MilestoneUpdateForm, SignForm
 from ..models import Document, Milestone, MilestoneUpdate, Region
+from ..selectors import register_url
 from .common import FORM_MARGIN, attachment_response, body_limit, create_once
 from .proposals import my_proposals
 
@@ -78,6 +79,15 @@ def my_agreements(request):
         .order_by("-has_overdue", "-is_stalled", "-has_due_soon", "next_due", "number")
     )
     page = Paginator(agreements, MY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Ending within 90 days of the end date in force (the rule of the dashboard's figure and the reminders).
+    expiring_days = max(stalls.EXPIRY_WARNING_DAYS)
+    expiring = list(
+        stalls.with_status(mine, as_of=today, thresholds=thresholds)
+        .filter(stalls.expiring_within_q(expiring_days, today))
+        .order_by("ends_on_in_force", "number")[:ATTENTION_LIMIT]
+    )
+    for agreement in expiring:
+        agreement.days_left = (agreement.ends_on_in_force - today).days
     # The same milestones the officer's reminder e-mail lists (agreements.followups, one rule).
     attention = list(followups.attention_milestones(mine, today)[:ATTENTION_LIMIT])
     for milestone in attention:
@@ -87,6 +97,13 @@ def my_agreements(request):
         "attention": attention,
         "today": today,
         "due_soon_days": followups.DUE_SOON_DAYS,
+        "expiring": expiring,
+        "expiring_days": expiring_days,
+        # The same agreements in the register: an officer's own region as a party (what ``mine`` holds).
+        "expiring_url": register_url(
+            ([("region", request.user.region.code)] if access.is_officer(request.user) else [])
+            + [("expiring_within", str(expiring_days))]
+        ),
         "thresholds": thresholds,
         "can_create": access.is_national(request.user) or access.is_officer(request.user),
         **my_proposals(request.user),  # "Cooperation proposals": to answer, and those the region sent
