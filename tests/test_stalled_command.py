@@ -214,3 +214,15 @@ def test_report_query_count_does_not_grow_with_the_data():
     _make(9, start=1)
     large = count_queries(20)
     assert small == large == 4
+
+
+def test_an_agreement_whose_term_ended_is_no_longer_listed():
+    """Expired is an outcome: a KB that ran out without a PKS is lapsed, not stalled; on its last day it still is."""
+    AgreementFactory(number="KB/ran-out", signed_on=S, ends_on=D - DAY)
+    AgreementFactory(number="KB/last-day", signed_on=S, ends_on=D)
+    data = json.loads(run("--as-of", D.isoformat(), "--format", "json"))
+    numbers = [row["number"] for row in data]
+    assert "KB/ran-out" not in numbers and "KB/last-day" in numbers
+    # The day before its end it was listed.
+    before = json.loads(run("--as-of", (D - DAY).isoformat(), "--format", "json"))
+    assert "KB/ran-out" in [row["number"] for row in before]
