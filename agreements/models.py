@@ -1426,3 +1426,258 @@ class GuidanceEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.title}"
+
+
+# --- results: outcome indicators, financing, periodic evaluation (monev) --------------------------------------------
+
+INDICATOR_VALUE = {"max_digits": 18, "decimal_places": 4}
+
+
+class Indicator(models.Model):
+    """An outcome indicator of a PKS: what the cooperation should change, with its baseline and target (a result →
+    indicator → period chain as IATI has it), optionally linked to the need it answers."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    need = models.ForeignKey(
+        NeedOffer, verbose_name=_("need it answers"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="indicators",
+    )
+    name = models.CharField(_("indicator"), max_length=250)
+    unit = models.CharField(_("unit"), max_length=60)
+    baseline_value = models.DecimalField(_("baseline value"), **INDICATOR_VALUE)
+    baseline_on = models.DateField(_("baseline date"))
+    target_value = models.DecimalField(_("target value"), **INDICATOR_VALUE)
+    target_on = models.DateField(_("target date"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["agreement", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_on__gte=F("baseline_on")), name="indicator_target_after_baseline",
+                                   violation_error_message=_("The target date cannot be before the baseline date.")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class IndicatorActual(models.Model):
+    """The value an indicator reached in one period (a year, a semester, a quarter: ``period_end`` is its last day)."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="actuals"
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    value = models.DecimalField(_("value"), **INDICATOR_VALUE)
+    note = models.TextField(_("note"), blank=True)
+    evidence = models.ForeignKey(
+        Document, verbose_name=_("evidence"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("actual value")
+        verbose_name_plural = _("actual values")
+        ordering = ["indicator", "period_end", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "period_start", "period_end"], name="actual_once_per_period",
+                                    violation_error_message=_("This indicator already has a value for this period.")),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="actual_period_ends_after_start",
+                                   violation_error_message=_("The period cannot end before it starts.")),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator}: {self.value} ({self.period_end})"
+
+
+class FundingSource(models.TextChoices):
+    APBD = "apbd", _("APBD (regional budget)")
+    APBN = "apbn", _("APBN (state budget)")
+    THIRD_PARTY = "third_party", _("Third party")
+    OTHER = "other", _("Other")
+
+
+class Financing(models.Model):
+    """What one party plans to spend, and has spent, on an agreement in one fiscal year, from one source. The
+    agreement's ``value_idr`` stays its stated total; these are the budget lines behind it (OCDS-like)."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="financing"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("party"), null=True, blank=True, on_delete=models.PROTECT, related_name="financing",
+        help_text=_("The regional party that pays; empty for a third party's contribution."),
+    )
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("fiscal year"), validators=[MinValueValidator(1990), MaxValueValidator(2100)]
+    )
+    source = models.CharField(_("source"), max_length=12, choices=FundingSource.choices)
+    planned_idr = models.PositiveBigIntegerField(_("planned (Rp)"), null=True, blank=True)
+    realised_idr = models.PositiveBigIntegerField(_("realised (Rp)"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=250, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("financing")
+        verbose_name_plural = _("financing")
+        ordering = ["agreement", "fiscal_year", "region", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "fiscal_year", "region", "source"], name="financing_once_per_year_party_source",
+                condition=Q(region__isnull=False),
+                violation_error_message=_("This party already has a line for this year and source."),
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "fiscal_year", "source"], name="financing_third_party_once_per_year_source",
+                condition=Q(region__isnull=True),
+                violation_error_message=_("The third parties already have a line for this year and source."),
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "fiscal_year"])]
+
+    def __str__(self):
+        return f"{self.agreement_id} {self.fiscal_year} {self.source}"
+
+
+class Recommendation(models.TextChoices):
+    CONTINUE = "continue", _("Continue")
+    IMPROVE = "improve", _("Improve")
+    STOP = "stop", _("Stop")
+
+
+class EvaluationQuestion(models.Model):
+    """A question of the semester evaluation (monev), scored 1–5. Editable in admin; an answer keeps the text it
+    answered, so editing a question never changes past answers."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    text = models.CharField(_("question"), max_length=300)
+    text_en = models.CharField(_("question (English)"), max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("asked"), default=True)
+
+    class Meta:
+        verbose_name = _("evaluation question")
+        verbose_name_plural = _("evaluation questions")
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class Evaluation(models.Model):
+    """One regional party's evaluation of a PKS for one semester (January–June is 1, July–December is 2)."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="evaluations"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("party"), on_delete=models.PROTECT, related_name="evaluations")
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+    semester = models.PositiveSmallIntegerField(
+        _("semester"), choices=[(1, _("January–June")), (2, _("July–December"))]
+    )
+    recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices)
+    note = models.TextField(_("note"), blank=True)
+    evidence = models.ForeignKey(
+        Document, verbose_name=_("evidence"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["-year", "-semester", "agreement", "region"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "region", "year", "semester"], name="evaluation_once_per_party_semester",
+                violation_error_message=_("This party has already evaluated this agreement for this semester."),
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "semester"])]
+
+    def __str__(self):
+        return f"{self.agreement_id} {self.region_id} {self.year}-{self.semester}"
+
+
+class EvaluationAnswer(models.Model):
+    """A score (1–5) with a note for one question, keeping the question's text as it was asked."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="answers"
+    )
+    question = models.ForeignKey(
+        EvaluationQuestion, verbose_name=_("question"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="answers",
+    )
+    question_code = models.CharField(_("question code"), max_length=40)
+    question_text = models.CharField(_("question as asked"), max_length=300)
+    score = models.PositiveSmallIntegerField(_("score"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation answer")
+        verbose_name_plural = _("evaluation answers")
+        ordering = ["evaluation", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5), name="evaluation_score_1_to_5",
+                                   violation_error_message=_("A score is from 1 to 5.")),
+            models.UniqueConstraint(fields=["evaluation", "question_code"], name="evaluation_answer_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.question_code}: {self.score}"
+
+
+class EvaluationConclusion(models.Model):
+    """The ministry's conclusion on a PKS's evaluations for one semester."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="evaluation_conclusions"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1990), MaxValueValidator(2100)])
+    semester = models.PositiveSmallIntegerField(
+        _("semester"), choices=[(1, _("January–June")), (2, _("July–December"))]
+    )
+    text = models.TextField(_("conclusion"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("written by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    written_at = models.DateTimeField(_("written"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("evaluation conclusion")
+        verbose_name_plural = _("evaluation conclusions")
+        ordering = ["-year", "-semester"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "year", "semester"], name="conclusion_once_per_semester"),
+        ]
+
+    def __str__(self):
+        return f"{self.agreement_id} {self.year}-{self.semester}"
