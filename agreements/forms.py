@@ -139,10 +139,19 @@ class AgreementForm(VersionedForm):
 
 class SignForm(VersionedForm):
     signed_on = forms.DateField(label=_("Signing date"), widget=DateInput())
+    # Required from now on: a signed agreement in force has an end date (older ones without one are listed).
+    ends_on = forms.DateField(label=_("End date"), widget=DateInput(),
+                              help_text=_("The last day of the agreement's term, as the signed text states it."))
     document = forms.FileField(
         label=_("Signed document"), help_text=_("PDF, JPEG or PNG, up to 20 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("signed_on") and data.get("ends_on") and data["ends_on"] < data["signed_on"]:
+            self.add_error("ends_on", _("The end date cannot be before the signing date."))
+        return data
 
 
 class PartyForm(VersionedForm):

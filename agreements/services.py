@@ -342,9 +342,11 @@ def document_check(uploaded, *, doc_type: str, field: str = "file") -> uploads.C
 
 
 def agreement_sign(
-    *, agreement: Agreement, user: User, signed_on: datetime.date, document, expected_version: int
+    *, agreement: Agreement, user: User, signed_on: datetime.date, document, expected_version: int,
+    ends_on: datetime.date | None = None,
 ) -> Agreement:
-    """Record the signing: the date and the signed document (a KB or PKS scan, up to 20 MB).
+    """Record the signing: the date, the signed document (a KB or PKS scan, up to 20 MB) and, when given, the end
+    date of its term (the sign form requires it; an agreement signed without one is listed as "no end date").
 
     The date is the whole agreement's: it goes to every party without a signing date of its own and to those that
     had the agreement's previous date (``signing.spread``); it is refused when the parties' own dates say otherwise.
@@ -352,6 +354,10 @@ def agreement_sign(
     doc_type = Document.Type.KB_SCAN if agreement.document_type == Agreement.DocumentType.KB else Document.Type.PKS_SCAN
     signed_before = agreement.signed_on
     agreement.signed_on = signed_on
+    if ends_on is not None:
+        if ends_on < signed_on:
+            raise ValidationError({"ends_on": _("The end date cannot be before the signing date.")})
+        agreement.ends_on = ends_on
     agreement.updated_by = user
     agreement.clean_fields(exclude=["regions", "affairs"])
     new_document = _build_document(
@@ -365,7 +371,7 @@ def agreement_sign(
             agreement.full_clean(exclude=["regions", "affairs"])  # the KB/PKS dates, read under the lock
             _claim_version(Agreement, agreement.pk, expected_version)
             agreement.version = expected_version + 1
-            _save(agreement, user, update_fields=["signed_on", "updated_by", "version", "updated_at"])
+            _save(agreement, user, update_fields=["signed_on", "ends_on", "updated_by", "version", "updated_at"])
             for party in dated_parties:
                 _save(party, user)
             new_document.full_clean()

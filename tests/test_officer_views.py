@@ -213,13 +213,40 @@ def test_sign_view_records_the_signing(client, personas, media_root):
     agreement = AgreementFactory(signed_on=None)
     client.force_login(personas["local_in"])
     response = client.post(reverse("agreement-sign", args=[agreement.pk]), {
-        "signed_on": "2025-02-03", "version": 1,
+        "signed_on": "2025-02-03", "ends_on": "2030-02-02", "version": 1,
         "document": SimpleUploadedFile("KB.pdf", b"%PDF-1.7\n%%EOF\n", content_type="application/pdf"),
     })
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.signed_on == datetime.date(2025, 2, 3)
+    assert agreement.ends_on == datetime.date(2030, 2, 2)
     assert agreement.documents.get().doc_type == "kb"
+
+
+@pytest.mark.parametrize("ends_on, error", [
+    ("", "This field is required."),
+    ("2025-02-02", "The end date cannot be before the signing date."),
+])
+def test_the_sign_form_requires_an_end_date_not_before_the_signing(client, personas, media_root, ends_on, error):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    agreement = AgreementFactory(signed_on=None, ends_on=None)
+    client.force_login(personas["local_in"])
+    response = client.post(reverse("agreement-sign", args=[agreement.pk]), {
+        "signed_on": "2025-02-03", "ends_on": ends_on, "version": 1,
+        "document": SimpleUploadedFile("KB.pdf", b"%PDF-1.7\n%%EOF\n", content_type="application/pdf"),
+    }, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert error in response.context["form"].errors["ends_on"]
+    agreement.refresh_from_db()
+    assert agreement.signed_on is None and agreement.ends_on is None and not agreement.documents.exists()
+
+
+def test_the_sign_form_offers_the_recorded_end_date(client, personas):
+    agreement = AgreementFactory(signed_on=None, ends_on=datetime.date(2031, 1, 14))
+    client.force_login(personas["local_in"])
+    form = client.get(reverse("agreement-sign", args=[agreement.pk])).context["form"]
+    assert form.initial["ends_on"] == datetime.date(2031, 1, 14) and form.fields["ends_on"].required
 
 
 def test_agreement_actions_are_shown_only_to_writers(client, personas):

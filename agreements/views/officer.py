@@ -216,6 +216,7 @@ def agreement_sign(request, pk):
                 request, form,
                 lambda: services.agreement_sign(
                     agreement=agreement, user=request.user, signed_on=form.cleaned_data["signed_on"],
+                    ends_on=form.cleaned_data["ends_on"],
                     document=form.cleaned_data["document"], expected_version=form.cleaned_data["version"],
                 ),
                 success=_("The signing was recorded."), done=agreement.get_absolute_url(),
@@ -223,7 +224,8 @@ def agreement_sign(request, pk):
             if response:
                 return response
     else:
-        form = SignForm(initial={"signed_on": agreement.signed_on, "version": agreement.version})
+        form = SignForm(initial={"signed_on": agreement.signed_on, "ends_on": agreement.ends_on,
+                                 "version": agreement.version})
     return render(request, "agreements/officer/sign_form.html", {"form": form, "agreement": agreement,
                                                                   "current": current})
 
