@@ -315,6 +315,10 @@ class Agreement(Recorded):
         help_text=_("The earlier agreement this one renews (its successor)."),
     )
     value_idr = models.PositiveBigIntegerField(_("value (Rp)"), null=True, blank=True)
+    published_at = models.DateTimeField(
+        _("published"), null=True, blank=True, db_index=True,
+        help_text=_("When ministry staff published it on the public page and in the open data; empty: not published."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # Facts about this agreement's milestones and PKSs, kept by ``stalls.refresh_facts`` after every
     # write (signals, and the bulk paths call it). They hold for every as-of date, so the stage and
@@ -693,6 +697,10 @@ class Document(models.Model):
         on_delete=models.SET_NULL, related_name="+",
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    is_public = models.BooleanField(
+        _("public"), default=False,
+        help_text=_("Shown on the public page when its agreement is published."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -1681,3 +1689,135 @@ class EvaluationConclusion(models.Model):
 
     def __str__(self):
         return f"{self.agreement_id} {self.year}-{self.semester}"
+
+
+# --- periodic reports along the reporting line ----------------------------------------------------------------------
+
+
+class ReportSettings(models.Model):
+    """When reports are due, editable by administrators (one row)."""
+
+    due_days = models.PositiveSmallIntegerField(
+        _("days after the period to report"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A report is due this many days after its period (semester or year) ends."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("report settings")
+        verbose_name_plural = _("report settings")
+
+    def __str__(self):
+        return str(_("Report settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a single row
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> "ReportSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Report(models.Model):
+    """A region's report for one period (``2026-S1``, ``2026-S2`` or the year ``2026``): a draft generated from the
+    register, the region's narratives, and once submitted a frozen snapshot. Every submission is kept as a
+    ``ReportVersion``."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned for correction")
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="reports")
+    period = models.CharField(_("period"), max_length=7)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    narrative = models.JSONField(_("narratives"), default=dict, blank=True)
+    snapshot = models.JSONField(_("figures as submitted"), null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("returned by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    return_comment = models.TextField(_("why it was returned"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-period", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "period"], name="report_once_per_region_period",
+                                    violation_error_message=_("This region already has a report for this period.")),
+        ]
+        indexes = [models.Index(fields=["period", "status"])]
+
+    def __str__(self):
+        return f"{self.region_id} {self.period}"
+
+
+class ReportVersion(models.Model):
+    """One submission of a report, kept whole: its figures and narratives as submitted, and whether and why it was
+    returned."""
+
+    report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField(_("submission"))
+    snapshot = models.JSONField(_("figures as submitted"))
+    narrative = models.JSONField(_("narratives"), default=dict)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted"))
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("returned by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    return_comment = models.TextField(_("why it was returned"), blank=True)
+
+    class Meta:
+        verbose_name = _("report submission")
+        verbose_name_plural = _("report submissions")
+        ordering = ["report", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="report_version_number_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.report} #{self.number}"
+
+
+# --- open data: personal API tokens -----------------------------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A user's personal token for programs calling the API: it sees what the user sees. Only a hash is stored; the
+    token is shown once, when created. Revoking takes effect at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, to recognise it later."))
+    prefix = models.CharField(_("first characters"), max_length=12, editable=False)
+    key_hash = models.CharField(_("hash"), max_length=128, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
