@@ -24,9 +24,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from . import stalls
-from .models import Agreement, AgreementParty, ThirdParty
+from .models import Agreement, AgreementParty, Amendment, ThirdParty
 from .spreadsheet import (
     AGREEMENT_COLUMNS,
+    AMENDMENT_COLUMNS,
     EXPORT_EXTRA_COLUMNS,
     LIST_SEPARATOR,
     NO,
@@ -39,6 +40,7 @@ COLUMNS = AGREEMENT_COLUMNS + EXPORT_EXTRA_COLUMNS
 CHUNK_SIZE = 1000
 SHEET_NAME = "agreements"
 PARTIES_SHEET_NAME = "parties"
+AMENDMENTS_SHEET_NAME = "amendments"
 
 
 def _grouped(pairs) -> dict[int, list[str]]:
@@ -128,6 +130,19 @@ def iter_party_rows(queryset: QuerySet) -> Iterator[list]:
                    _iso(approved), decision]
 
 
+def iter_amendment_rows(queryset: QuerySet) -> Iterator[list]:
+    """The amendments sheet (``spreadsheet.AMENDMENT_COLUMNS``) of the same agreements: one row per amendment, a chunk
+    of agreements at a time (their numbers from the open cursor, then one query for their amendments)."""
+    numbers = queryset.order_by().values_list("pk", "number").iterator(chunk_size=CHUNK_SIZE)
+    for chunk in _batched(numbers, CHUNK_SIZE):
+        by_id = dict(chunk)
+        for agreement_id, number, signed_on, ends_on, summary in (
+            Amendment.objects.filter(agreement_id__in=by_id).order_by("agreement_id", "signed_on", "pk")
+            .values_list("agreement_id", "number", "signed_on", "ends_on", "summary")
+        ):
+            yield [by_id[agreement_id], number, _iso(signed_on), _iso(ends_on), summary]
+
+
 class _Echo:
     """A write-only file whose ``write`` returns the line, for ``csv.writer`` in a generator."""
 
@@ -165,11 +180,14 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def write_xlsx(rows: Iterable[list], fileobj, party_rows: Iterable[list] | None = None) -> None:
+def write_xlsx(rows: Iterable[list], fileobj, party_rows: Iterable[list] | None = None,
+               amendment_rows: Iterable[list] | None = None) -> None:
     """Write the rows to ``fileobj`` as an XLSX workbook with a sheet ``agreements`` and, given ``party_rows``
-    (``iter_party_rows``), a sheet ``parties``: the import's format, so the export imports back."""
+    (``iter_party_rows``) and ``amendment_rows`` (``iter_amendment_rows``), the sheets ``parties`` and
+    ``amendments``: the import's format, so the export imports back."""
     workbook = Workbook(write_only=True)
-    for name, columns, sheet_rows in ((SHEET_NAME, COLUMNS, rows), (PARTIES_SHEET_NAME, PARTY_COLUMNS, party_rows)):
+    for name, columns, sheet_rows in ((SHEET_NAME, COLUMNS, rows), (PARTIES_SHEET_NAME, PARTY_COLUMNS, party_rows),
+                                      (AMENDMENTS_SHEET_NAME, AMENDMENT_COLUMNS, amendment_rows)):
         if sheet_rows is None:
             continue
         sheet = workbook.create_sheet(name)

@@ -15,6 +15,9 @@ PARTY_COLUMNS = [
     "agreement_number", "region_code", "signatory_name", "signatory_position", "document_number", "signed_on",
     "dprd_required", "dprd_approved_on", "dprd_decision_number",
 ]
+# One row per amendment (adendum; the sheet ``amendments``, or a CSV file of its own), keyed by the agreement's number
+# and the amendment's own number (an amendment without a number: by its signing date).
+AMENDMENT_COLUMNS = ["agreement_number", "number", "signed_on", "ends_on", "summary"]
 YES, NO = "yes", "no"
 # Read-only columns the export adds after the template's; the import ignores them.
 EXPORT_EXTRA_COLUMNS = ["stage", "stall_reasons", "days_stalled"]

@@ -33,7 +33,7 @@ def test_xlsx_export_has_the_parties_sheet_and_imports_back_unchanged(client, st
     response = client.get(reverse("agreement-export", args=["xlsx"]))
     data = b"".join(response.streaming_content)
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    assert workbook.sheetnames == ["agreements", "parties"]
+    assert workbook.sheetnames == ["agreements", "parties", "amendments"]
     rows = [list(r) for r in workbook["parties"].iter_rows(values_only=True)]
     assert rows[0] == PARTY_COLUMNS
     assert rows[1][:7] == ["KB/010/2024", "32.04", None, None, "KB/010/2024/32.04", "2024-03-09", "no"]

@@ -569,7 +569,7 @@ def test_round_trip_file_to_database_to_the_same_rows():
 
 def test_template_workbook_has_the_sheets_headers_example_rows_and_codes():
     book = openpyxl.load_workbook(io.BytesIO(importers.build_template()))
-    assert book.sheetnames == ["instructions", "agreements", "milestones", "parties", "codes"]
+    assert book.sheetnames == ["instructions", "agreements", "milestones", "parties", "amendments", "codes"]
     assert book.active.title == "agreements"
     assert [c.value for c in book["agreements"][1]] == AGREEMENT_COLUMNS
     assert [c.value for c in book["milestones"][1]] == MILESTONE_COLUMNS

@@ -151,9 +151,10 @@ CASES = {
                  "the most one import accepts (a “zip bomb”)."),
     "sheets": ({"IMPORT_MAX_EXTRA_SHEETS": 0},
                lambda: (xlsx([AGREEMENT_COLUMNS], [MILESTONE_COLUMNS],
-                             extra_sheets={"codes": [], "instructions": [], "parties": [], "catatan": []}),
+                             extra_sheets={"codes": [], "instructions": [], "parties": [], "amendments": [],
+                                           "catatan": []}),
                         "data.xlsx"),
-               "The workbook has more than 5 sheets, the most one import reads (the template's 5 and 0 more): "
+               "The workbook has more than 6 sheets, the most one import reads (the template's 6 and 0 more): "
                "remove the sheets that are not imported."),
     "columns": ({"IMPORT_MAX_COLUMNS": 20}, lambda: (workbook([agreement_row() + [""] * 9 + ["catatan"]]),
                                                      "data.xlsx"),
@@ -242,11 +243,11 @@ def test_settings_hold_the_documented_defaults():
 
 def test_template_sheets_and_five_more_are_read_six_more_are_not():
     assert reading.TEMPLATE_SHEETS == (importers.AGREEMENTS_SHEET, importers.MILESTONES_SHEET, importers.CODES_SHEET,
-                                       "instructions", importers.PARTIES_SHEET)
-    ten = xlsx([AGREEMENT_COLUMNS, agreement_row()], extra_sheets={f"lain{i}": [["x"]] for i in range(9)})
-    assert importers.import_files((ten, "data.xlsx")).ok
+                                       "instructions", importers.PARTIES_SHEET, importers.AMENDMENTS_SHEET)
     eleven = xlsx([AGREEMENT_COLUMNS, agreement_row()], extra_sheets={f"lain{i}": [["x"]] for i in range(10)})
-    assert "more than 10 sheets" in read(eleven)
+    assert importers.import_files((eleven, "data.xlsx")).ok
+    twelve = xlsx([AGREEMENT_COLUMNS, agreement_row()], extra_sheets={f"lain{i}": [["x"]] for i in range(11)})
+    assert "more than 11 sheets" in read(twelve)
 
 
 def test_empty_cells_past_the_columns_read_are_ignored(settings):

@@ -261,7 +261,7 @@ def test_template_download(client, django_assert_max_num_queries):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["instructions", "agreements", "milestones", "parties", "codes"]
+    assert book.sheetnames == ["instructions", "agreements", "milestones", "parties", "amendments", "codes"]
     assert [c.value for c in book["agreements"][1]] == AGREEMENT_COLUMNS
 
 

@@ -14,7 +14,8 @@ here (``importers.import_files``, ...):
 
 Formats
 -------
-- XLSX: a sheet ``agreements`` and an optional sheet ``milestones`` (sheet names case-insensitive).
+- XLSX: a sheet ``agreements`` and the optional sheets ``milestones``, ``parties`` and ``amendments`` (sheet names
+  case-insensitive).
   A separate milestones workbook may use a ``milestones`` sheet or be a single-sheet workbook.
 - CSV: UTF-8 with or without a byte-order mark; ``;`` or ``,`` as separator, detected on the header
   line (Excel set to Indonesian writes ``;``). Milestones come in a second CSV file.
@@ -51,6 +52,13 @@ milestones
     started_on: ``tanggal_mulai``; completed_on: ``tanggal_selesai``;
     status: ``status``; progress: ``progres``, ``kemajuan``, ``persentase``.
 
+amendments (the sheet ``amendments``, or a CSV file of its own: ``spreadsheet.AMENDMENT_COLUMNS``)
+    agreement_number: ``nomor_kerja_sama``, ``nomor_kesepakatan``, ``nomor_perjanjian``, ``nomor_dokumen``;
+    number (the amendment's own): ``nomor_adendum``;
+    signed_on: ``tanggal_tanda_tangan``, ``tanggal_penandatanganan``, ``tanggal_ttd``;
+    ends_on (the new end date, optional): ``tanggal_berakhir_baru``, ``tanggal_berakhir``;
+    summary (what changed): ``ringkasan_perubahan``, ``ringkasan``, ``perubahan``.
+
 Values
 ------
 - An empty cell is "no value": on an update it clears the field (progress becomes 0, status
@@ -79,6 +87,11 @@ whose status changes (or is created with a status other than ``scheduled``) gets
 officer writes only agreements the province itself is a party to (it reads, not writes, those of its
 kabupaten/kota).
 
+An amendment is keyed by ``agreement_number`` + ``number`` (one without a number by its signing date): its agreement
+is in the file or the register; it is signed (``signed_on`` required), not in the future, not before its agreement's
+signing (the agreement after the file), and its new end date (``ends_on``) is not before its signing; a new one says
+what changed (``summary``). These are ``amendments.amendment_errors``, the rules of the pages.
+
 Speed: validation runs a fixed number of queries per file (regions, affairs, then the stored
 agreements, parties, third parties, affairs and milestones by chunks of numbers); rows are written
 with bulk inserts, and their simple_history rows (and the MilestoneUpdate of created milestones)
@@ -97,7 +110,7 @@ import logging
 from django.utils.translation import gettext as _
 
 from ..access import can_import
-from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS, PARTY_COLUMNS
+from ..spreadsheet import AGREEMENT_COLUMNS, AMENDMENT_COLUMNS, MILESTONE_COLUMNS, PARTY_COLUMNS
 from .apply import CHANGE_REASON, RegisterChanged, apply_plan
 from .plan import Counts, ImportPlan, Problem
 from .reading import (
@@ -123,7 +136,8 @@ __all__ = [
 
 
 logger = logging.getLogger("kerjasama.import")
-LOGGED_COLUMNS = frozenset(AGREEMENT_COLUMNS) | frozenset(MILESTONE_COLUMNS) | frozenset(PARTY_COLUMNS)
+LOGGED_COLUMNS = (frozenset(AGREEMENT_COLUMNS) | frozenset(MILESTONE_COLUMNS) | frozenset(PARTY_COLUMNS)
+                  | frozenset(AMENDMENT_COLUMNS))
 LOGGED_ROWS = 20
 
 

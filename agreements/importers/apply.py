@@ -5,15 +5,15 @@ Rows are written with bulk inserts and updates; their simple_history rows (and t
 simple_history's ``pre/post_create_historical_record`` signals are not sent for imported rows.
 """
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import stalls, steps
-from ..models import Agreement, AgreementParty, Milestone, MilestoneUpdate, ThirdParty
+from ..models import Agreement, AgreementParty, Amendment, Milestone, MilestoneUpdate, ThirdParty
 from .plan import AgreementRow, ImportPlan
-from .validation import AGREEMENT_SCALARS, MILESTONE_SCALARS, PARTY_VALUES, _chunks
+from .validation import AGREEMENT_SCALARS, AMENDMENT_VALUES, MILESTONE_SCALARS, PARTY_VALUES, _chunks
 
 CHANGE_REASON = "import"
 BATCH = 2000
@@ -182,12 +182,54 @@ def apply_plan(plan: ImportPlan, *, user=None, reason: str = CHANGE_REASON, prog
                  for row, before in changed],
                 batch_size=BATCH,
             )
+        _write_amendments(plan, history)
         # Bulk writes send no signals: recompute the stall facts. All of them, in one UPDATE (a second or
         # two at national scale), because a changed parent number moves facts between KBs.
         stalls.refresh_facts()
         _write_steps(plan, moved_from, history)
         report(len(plan.agreements) + len(plan.milestones), final=True)
     return plan
+
+
+def _agreement_id(ref) -> int:
+    """The stored id of a row's agreement: one the file created or updated, or one of the register."""
+    if isinstance(ref, AgreementRow):
+        return ref.obj.pk if ref.obj is not None else ref.existing.pk
+    return ref.pk
+
+
+def _write_amendments(plan: ImportPlan, history: dict) -> None:
+    """The amendments sheet's rows: created and updated in bulk, with their history rows. An amendment number taken
+    meanwhile by a save on a page (the uniqueness constraint) refuses the import, nothing written."""
+    user = history["user"]
+    creates, updates = [], []
+    for row in plan.amendments:
+        if row.action == "unchanged":
+            continue
+        if row.action == "created":
+            row.obj = Amendment(agreement_id=_agreement_id(row.agreement_ref), created_by=user, **row.final)
+            creates.append(row.obj)
+        else:
+            row.obj = row.existing
+            for field, value in row.final.items():
+                setattr(row.obj, field, value)
+            updates.append(row.obj)
+    try:
+        with transaction.atomic():
+            if creates:
+                Amendment.objects.bulk_create(creates, batch_size=BATCH)
+            if updates:
+                Amendment.objects.bulk_update(updates, list(AMENDMENT_VALUES), batch_size=BATCH)
+    except IntegrityError as exc:
+        raise RegisterChanged(sorted({r.agreement_number for r in plan.amendments if r.obj is not None})) from exc
+    for obj in creates:
+        if obj.pk is None:  # backends without RETURNING
+            obj.pk = Amendment.objects.filter(agreement_id=obj.agreement_id, number=obj.number,
+                                              signed_on=obj.signed_on).order_by("-pk").values_list("pk", flat=True)[0]
+    if creates:
+        _write_history(Amendment, [o.pk for o in creates], history_type="+", **history)
+    if updates:
+        _write_history(Amendment, [o.pk for o in updates], history_type="~", **history)
 
 
 def _write_steps(plan: ImportPlan, moved_from: set, history: dict) -> None:

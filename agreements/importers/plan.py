@@ -101,6 +101,23 @@ class PartyRow:
     changed: list[str] = dataclasses.field(default_factory=list)
 
 
+@dataclasses.dataclass(slots=True)
+class AmendmentRow:
+    """A row of the amendments sheet: one amendment (adendum) of an agreement, keyed by the agreement's number and the
+    amendment's own number (without a number: by its signing date)."""
+
+    row: int
+    agreement_number: str
+    number: str
+    values: dict[str, Any]
+    existing: Any = None  # the stored Amendment
+    action: str = ""  # created | updated | unchanged
+    changed: list[str] = dataclasses.field(default_factory=list)
+    final: dict[str, Any] = dataclasses.field(default_factory=dict)
+    agreement_ref: Any = None  # Agreement or AgreementRow
+    obj: Any = None
+
+
 @dataclasses.dataclass
 class ImportPlan:
     """What an import would do: problems, or the rows to create, update and leave unchanged."""
@@ -109,6 +126,7 @@ class ImportPlan:
     agreements: list[AgreementRow] = dataclasses.field(default_factory=list)
     milestones: list[MilestoneRow] = dataclasses.field(default_factory=list)
     parties: list[PartyRow] = dataclasses.field(default_factory=list)
+    amendments: list[AmendmentRow] = dataclasses.field(default_factory=list)
     # (agreement number, region id) → the party's values to write (the parties sheet's, and the dates a date given
     # for the whole agreement spreads): for a party created with its agreement or added to it, and a stored one
     # whose values change (``pk`` given).
@@ -137,6 +155,10 @@ class ImportPlan:
     @property
     def party_counts(self) -> Counts:
         return self.counts(self.parties)
+
+    @property
+    def amendment_counts(self) -> Counts:
+        return self.counts(self.amendments)
 
 
 class _Collector:

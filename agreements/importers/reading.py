@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from ..spreadsheet import (
     AGREEMENT_COLUMNS,
+    AMENDMENT_COLUMNS,
     EXPORT_EXTRA_COLUMNS,
     LIST_SEPARATOR,
     MILESTONE_COLUMNS,
@@ -37,8 +38,9 @@ MAX_FILE_SIZE = 20 * 1024 * 1024
 AGREEMENTS_SHEET = "agreements"
 MILESTONES_SHEET = "milestones"
 PARTIES_SHEET = "parties"
+AMENDMENTS_SHEET = "amendments"
 # The template's sheets (``template.CODES_SHEET`` is "codes"): a workbook may have IMPORT_MAX_EXTRA_SHEETS more.
-TEMPLATE_SHEETS = (AGREEMENTS_SHEET, MILESTONES_SHEET, "codes", "instructions", PARTIES_SHEET)
+TEMPLATE_SHEETS = (AGREEMENTS_SHEET, MILESTONES_SHEET, "codes", "instructions", PARTIES_SHEET, AMENDMENTS_SHEET)
 # A row whose first cell starts with this is a note or the template's example: read as a blank row.
 COMMENT_MARK = "#"
 MAX_PARTS = 1000  # a workbook has a few dozen parts; the zip's directory is refused past this, before it is read
@@ -117,8 +119,16 @@ PARTY_ALIASES = {
     "dprd_approved_on": ["tanggal_persetujuan_dprd", "persetujuan_dprd"],
     "dprd_decision_number": ["nomor_keputusan_dprd", "nomor_persetujuan_dprd"],
 }
+AMENDMENT_ALIASES = {
+    "agreement_number": ["nomor_kerja_sama", "nomor_kesepakatan", "nomor_perjanjian", "nomor_dokumen"],
+    "number": ["nomor_adendum"],
+    "signed_on": ["tanggal_tanda_tangan", "tanggal_penandatanganan", "tanggal_ttd"],
+    "ends_on": ["tanggal_berakhir_baru", "tanggal_berakhir"],
+    "summary": ["ringkasan_perubahan", "ringkasan", "perubahan"],
+}
 # Every date column is named ``..._on`` in the spreadsheet contract.
-DATE_COLUMNS = {c for c in AGREEMENT_COLUMNS + MILESTONE_COLUMNS + PARTY_COLUMNS if c.endswith("_on")}
+DATE_COLUMNS = {c for c in AGREEMENT_COLUMNS + MILESTONE_COLUMNS + PARTY_COLUMNS + AMENDMENT_COLUMNS
+                if c.endswith("_on")}
 
 
 class FileRefused(Exception):
@@ -525,7 +535,7 @@ def _read_xlsx(data: bytes, filename: str, *, default_sheet: str, limits: Limits
                 "too_many_sheets")
         sheets = {name.strip().lower(): workbook[name] for name in workbook.sheetnames}
         tables = {}
-        for wanted in (AGREEMENTS_SHEET, MILESTONES_SHEET, PARTIES_SHEET):
+        for wanted in (AGREEMENTS_SHEET, MILESTONES_SHEET, PARTIES_SHEET, AMENDMENTS_SHEET):
             if wanted in sheets:
                 tables[wanted] = _read_sheet(wanted, sheets[wanted], limits)
         if default_sheet not in tables and len(sheets) == 1 and not tables:
@@ -783,6 +793,7 @@ def _header_map(columns: list[str], aliases: dict[str, list[str]]) -> dict[str, 
 AGREEMENT_HEADERS = _header_map(AGREEMENT_COLUMNS, AGREEMENT_ALIASES)
 MILESTONE_HEADERS = _header_map(MILESTONE_COLUMNS, MILESTONE_ALIASES)
 PARTY_HEADERS = _header_map(PARTY_COLUMNS, PARTY_ALIASES)
+AMENDMENT_HEADERS = _header_map(AMENDMENT_COLUMNS, AMENDMENT_ALIASES)
 IGNORED_HEADERS = {_key(c) for c in EXPORT_EXTRA_COLUMNS}
 
 

@@ -15,10 +15,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..models import Agreement, GovernmentAffair, Milestone, Region
-from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS, NO, PARTY_COLUMNS, YES
+from ..spreadsheet import AGREEMENT_COLUMNS, AMENDMENT_COLUMNS, MILESTONE_COLUMNS, NO, PARTY_COLUMNS, YES
 from .reading import (
     AGREEMENT_ALIASES,
     AGREEMENTS_SHEET,
+    AMENDMENT_ALIASES,
+    AMENDMENTS_SHEET,
     COMMENT_MARK,
     DATE_COLUMNS,
     MILESTONE_ALIASES,
@@ -52,6 +54,12 @@ PARTY_EXAMPLE = {
     "signatory_name": "Muhammad Farhan", "signatory_position": "Wali Kota Bandung",
     "document_number": "415.4/12-Bag.Kerja Sama", "signed_on": datetime.date(2024, 1, 15), "dprd_required": YES,
     "dprd_approved_on": datetime.date(2023, 12, 20), "dprd_decision_number": "12/KEP/DPRD/2023",
+}
+
+AMENDMENT_EXAMPLE = {
+    "agreement_number": f"{COMMENT_MARK} 180/001/KB/2024", "number": "1/ADD/2026",
+    "signed_on": datetime.date(2026, 11, 20), "ends_on": datetime.date(2031, 1, 31),
+    "summary": "Jangka waktu diperpanjang dua tahun.",
 }
 
 
@@ -135,6 +143,10 @@ def _instructions() -> list[list[str]]:
            "the current APBD) and, if so, the approval's date and decision number. The region must be one of the "
            "agreement's region codes. The agreement's signing date becomes the last party's once every party's is "
            "given, and its DPRD approval date the last approval required.") % {"sheet": PARTIES_SHEET}],
+        [_("8. Optional, one row per amendment (addendum) on the sheet “%(sheet)s”: the agreement's number, the "
+           "amendment's own number, the date it was signed (not before the agreement's signing), the new end date if "
+           "it changes it, and what changed. The agreement keeps its original values; the end date in force is the "
+           "latest amendment's.") % {"sheet": AMENDMENTS_SHEET}],
     ]
 
 
@@ -153,6 +165,7 @@ def build_template() -> bytes:
     sheet = workbook.create_sheet(AGREEMENTS_SHEET)
     milestones = workbook.create_sheet(MILESTONES_SHEET)
     parties = workbook.create_sheet(PARTIES_SHEET)
+    amendments = workbook.create_sheet(AMENDMENTS_SHEET)
     codes = workbook.create_sheet(CODES_SHEET)
     for ws, columns, header, rows in (
         (sheet, AGREEMENT_COLUMNS, headers(AGREEMENT_COLUMNS, AGREEMENT_ALIASES),
@@ -160,6 +173,8 @@ def build_template() -> bytes:
         (milestones, MILESTONE_COLUMNS, headers(MILESTONE_COLUMNS, MILESTONE_ALIASES),
          [[MILESTONE_EXAMPLE[c] for c in MILESTONE_COLUMNS]]),
         (parties, PARTY_COLUMNS, headers(PARTY_COLUMNS, PARTY_ALIASES), [[PARTY_EXAMPLE[c] for c in PARTY_COLUMNS]]),
+        (amendments, AMENDMENT_COLUMNS, headers(AMENDMENT_COLUMNS, AMENDMENT_ALIASES),
+         [[AMENDMENT_EXAMPLE[c] for c in AMENDMENT_COLUMNS]]),
         (codes, CODES_COLUMNS, CODES_COLUMNS, _codes_rows()),
     ):
         ws.append(header)

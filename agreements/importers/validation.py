@@ -13,14 +13,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import signing
+from .. import amendments as amendment_rules
+from .. import signing, stalls
 from ..access import may_remove_parties, may_write_parties, may_write_party, readable_region_ids
-from ..models import Agreement, AgreementParty, GovernmentAffair, Milestone, Region, ThirdParty
+from ..models import Agreement, AgreementParty, Amendment, GovernmentAffair, Milestone, Region, ThirdParty
 from ..spreadsheet import AGREEMENT_COLUMNS, MILESTONE_COLUMNS
-from .plan import AgreementRow, ImportPlan, MilestoneRow, PartyRow, _Collector
+from .plan import AgreementRow, AmendmentRow, ImportPlan, MilestoneRow, PartyRow, _Collector
 from .reading import (
     AGREEMENT_HEADERS,
     AGREEMENTS_SHEET,
+    AMENDMENT_HEADERS,
+    AMENDMENTS_SHEET,
     DATE_COLUMNS,
     IGNORED_HEADERS,
     MILESTONE_HEADERS,
@@ -45,6 +48,10 @@ LOOKUP_CHUNK = 900  # below SQLite's historical 999 parameters per query
 AGREEMENT_REQUIRED = ["number", "document_type", "title", "cooperation_kind", "affair_codes"]
 MILESTONE_REQUIRED = ["agreement_number", "title"]
 PARTY_REQUIRED = ["agreement_number", "region_code"]
+AMENDMENT_REQUIRED = ["agreement_number", "number", "signed_on"]
+# An amendment's values the amendments sheet sets (besides its agreement), and their values when the column is absent.
+AMENDMENT_VALUES = ("number", "signed_on", "ends_on", "summary")
+AMENDMENT_DEFAULTS = {"ends_on": None, "summary": ""}
 # A party's values the parties sheet sets (the keys aside), and how its cells are read.
 PARTY_VALUES = ("signatory_name", "signatory_position", "document_number", "signed_on", "dprd_required",
                 "dprd_approved_on", "dprd_decision_number")
@@ -125,6 +132,10 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     parties_table = tables.get(PARTIES_SHEET)
     p_index = _columns(parties_table, PARTY_HEADERS, PARTY_REQUIRED, out) if parties_table else None
     p_sheet = parties_table.name if parties_table else PARTIES_SHEET
+    amendments_table = tables.get(AMENDMENTS_SHEET)
+    am_index = (_columns(amendments_table, AMENDMENT_HEADERS, AMENDMENT_REQUIRED, out)
+                if amendments_table else None)
+    am_sheet = amendments_table.name if amendments_table else AMENDMENTS_SHEET
 
     # 1. Parse the cells; the tables' raw rows are released once parsed (a large file's cells would otherwise be
     # held twice while it is checked).
@@ -137,6 +148,9 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     if p_index is not None:
         plan.parties = _parse_party_rows(parties_table, p_index, out)
         parties_table.rows = []
+    if am_index is not None:
+        plan.amendments = _parse_amendment_rows(amendments_table, am_index, out)
+        amendments_table.rows = []
 
     # 2. Look everything up in bulk.
     regions = {r.code: r for r in Region.objects.all()}
@@ -145,6 +159,7 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
     numbers = {r.number for r in plan.agreements} | {r.parent_number for r in plan.agreements if r.parent_number}
     numbers |= {r.agreement_number for r in plan.milestones}
     numbers |= {r.agreement_number for r in plan.parties if r.agreement_number}
+    numbers |= {r.agreement_number for r in plan.amendments if r.agreement_number}
     existing = {}
     for chunk in _chunks(numbers):
         existing.update({a.number: a for a in Agreement.objects.filter(number__in=chunk)})
@@ -284,6 +299,13 @@ def plan_import(tables: dict[str, Table], *, user=None, progress=None) -> Import
                         _("%(region)s is responsible for the milestone “%(title)s” and must stay a party.")
                         % {"region": regions_by_id[milestone.responsible_region_id].name, "title": title})
 
+    # 6. Amendments, against the agreements after the file.
+    if plan.amendments:
+        _plan_amendments(plan, out, am_sheet, by_number=by_number, existing=existing, hidden=hidden, parties=parties,
+                         writer=writer)
+        checked += len(plan.amendments)
+        report(checked)
+
     plan.problems = sorted(out.problems, key=lambda p: (p.sheet != a_sheet, p.sheet, p.row or 0))
     if progress is not None:
         progress(checked, final=True)
@@ -341,6 +363,90 @@ def _parse_party_rows(table: Table, index: dict[int, str], out: _Collector) -> l
             out.add(table.name, number, "region_code", _("The region code is required."))
         rows.append(row)
     return rows
+
+
+def _parse_amendment_rows(table: Table, index: dict[int, str], out: _Collector) -> list[AmendmentRow]:
+    rows = []
+    for number, values in table.rows:
+        parsed = _parse_cells(table, number, values, index, {}, out)
+        row = AmendmentRow(row=number, agreement_number=parsed.pop("agreement_number", "") or "",
+                           number=parsed.get("number", "") or "", values=parsed)
+        if not row.agreement_number:
+            out.add(table.name, number, "agreement_number", _("The agreement number is required."))
+        rows.append(row)
+    return rows
+
+
+def _amendment_key(number: str, signed_on) -> tuple:
+    """An amendment is found by its number; one without a number by its signing date."""
+    return ("number", number) if number else ("signed_on", signed_on)
+
+
+def _plan_amendments(plan, out, sheet, *, by_number, existing, hidden, parties, writer) -> None:
+    """Each amendment row against its agreement after the file (in the file or in the register): the key once, the
+    dates (``amendments.amendment_errors``: signed, on or after the agreement's signing, not in the future, a new end
+    date not before it), the text (``amendments.text_errors``), a summary for a new one, and the write rules."""
+    stored = {}
+    agreement_ids = [a.pk for a in existing.values() if a.pk not in hidden]
+    for chunk in _chunks(agreement_ids):
+        for amendment in Amendment.objects.filter(agreement_id__in=chunk):
+            stored[(amendment.agreement_id, _amendment_key(amendment.number, amendment.signed_on))] = amendment
+    today = stalls.today()
+    seen = {}
+    for row in plan.amendments:
+        if not row.agreement_number:
+            continue  # reported when parsed
+        file_row, db_row = by_number.get(row.agreement_number), existing.get(row.agreement_number)
+        if file_row is not None and file_row.blocked:
+            continue  # reported on its agreements row
+        if file_row is not None:
+            row.agreement_ref = file_row
+            agreement_signed_on, party_ids = file_row.final.get("signed_on"), file_row.region_ids
+            agreement_id = file_row.existing.pk if file_row.existing is not None else None
+        elif db_row is not None and db_row.pk not in hidden:
+            row.agreement_ref = db_row
+            agreement_signed_on, party_ids, agreement_id = db_row.signed_on, parties[db_row.pk], db_row.pk
+        else:
+            out.add(sheet, row.row, "agreement_number",
+                    _("Unknown agreement %(number)s: it is neither in the file nor in the register.")
+                    % {"number": row.agreement_number})
+            continue
+        if "signed_on" not in row.values:
+            continue  # a date that does not parse: already reported on its column
+        key = (row.agreement_number, _amendment_key(row.number, row.values["signed_on"]))
+        if key in seen:
+            out.add(sheet, row.row, "number" if row.number else "signed_on",
+                    _("This amendment is already on row %(row)s.") % {"row": seen[key]})
+            continue
+        seen[key] = row.row
+        if agreement_id is not None:
+            row.existing = stored.get((agreement_id, _amendment_key(row.number, row.values["signed_on"])))
+        current = row.existing
+        final = row.final = {
+            field: row.values[field] if field in row.values else (
+                getattr(current, field) if current is not None else AMENDMENT_DEFAULTS.get(field))
+            for field in AMENDMENT_VALUES
+        }
+        problems = len(out.problems)
+        for field, message in amendment_rules.text_errors(number=final["number"], summary=final["summary"]).items():
+            out.add(sheet, row.row, field, message)
+        if not final["summary"]:
+            out.add(sheet, row.row, "summary", _("Say what the amendment changes."))
+        for field, message in amendment_rules.amendment_errors(
+            signed_on=final["signed_on"], ends_on=final["ends_on"], agreement_signed_on=agreement_signed_on,
+            today=today,
+        ).items():
+            out.add(sheet, row.row, field, message)
+        if len(out.problems) > problems:
+            continue
+        if current is None:
+            row.action = "created"
+        else:
+            row.changed = [f for f in AMENDMENT_VALUES if getattr(current, f) != final[f]]
+            row.action = "updated" if row.changed else "unchanged"
+        if writer is not None and row.action != "unchanged" and not may_write_parties(writer, party_ids):
+            out.add(sheet, row.row, "agreement_number",
+                    _("You may not change the amendments of this agreement: your region is not one of its parties."))
 
 
 def _party_rows_by_agreement(plan, out, p_sheet, *, by_number, existing, hidden, regions) -> dict:

@@ -141,8 +141,9 @@ def agreement_export(request, fmt: str):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     party_rows = exports.iter_party_rows(queryset)  # the sheet "parties": each party's signing and DPRD approval
+    amendment_rows = exports.iter_amendment_rows(queryset)  # the sheet "amendments"
     return FileResponse(
-        exports.xlsx_tempfile(rows, lambda rows_, fileobj: exports.write_xlsx(rows_, fileobj, party_rows)),
+        exports.xlsx_tempfile(rows, lambda rows_, fileobj: exports.write_xlsx(rows_, fileobj, party_rows, amendment_rows)),
         as_attachment=True, filename=filename, content_type=EXPORT_CONTENT_TYPES["xlsx"],
     )
 

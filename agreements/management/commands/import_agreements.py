@@ -1,4 +1,5 @@
-"""``python manage.py import_agreements FILE [--milestones FILE] [--parties FILE] [--dry-run] [--user USERNAME]``.
+"""``python manage.py import_agreements FILE [--milestones FILE] [--parties FILE] [--amendments FILE] [--dry-run]
+[--user USERNAME]``.
 
 All or nothing: any problem is printed (sheet or file, row, column, message), nothing is written
 and the command exits with status 1. ``--dry-run`` validates and reports how many agreements and
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--milestones", help="milestones CSV or XLSX (when not a sheet of FILE)")
         parser.add_argument("--parties", help="parties CSV or XLSX: each party's signing and DPRD approval (when not "
                                               "a sheet of FILE)")
+        parser.add_argument("--amendments", help="amendments CSV or XLSX: each amendment (adendum) of an agreement "
+                                                 "(when not a sheet of FILE)")
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
         parser.add_argument("--user", help="username recorded in the audit history (default: none, reason 'import')")
 
@@ -36,10 +39,11 @@ class Command(BaseCommand):
         agreements = self._read(options["file"])
         milestones = self._read(options["milestones"]) if options["milestones"] else None
         parties = self._read(options["parties"]) if options["parties"] else None
+        amendments = self._read(options["amendments"]) if options["amendments"] else None
         progress = _TerminalProgress(self.stdout) if self.stdout.isatty() else None
         try:
             plan = importers.import_files(agreements, milestones, user=user, dry_run=options["dry_run"],
-                                          progress=progress, parties=parties)
+                                          progress=progress, parties=parties, amendments=amendments)
         except (importers.FileRefused, importers.RegisterChanged) as exc:
             raise CommandError(str(exc)) from exc
         for problem in plan.problems:
@@ -53,7 +57,7 @@ class Command(BaseCommand):
         else:
             line = _("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged")
         for what, counts in ((_("agreements"), plan.agreement_counts), (_("milestones"), plan.milestone_counts),
-                             (_("parties"), plan.party_counts)):
+                             (_("parties"), plan.party_counts), (_("amendments"), plan.amendment_counts)):
             self.stdout.write(line % {"what": what, **vars(counts)})
         if options["dry_run"]:
             self.stdout.write(_("Dry run: nothing was written."))
