@@ -18,6 +18,7 @@ from .models import (
     Obstacle,
     Region,
     TemplateStep,
+    TerminationReason,
     User,
 )
 from .services import NEEDOFFER_FIELDS
@@ -90,6 +91,13 @@ class AgreementForm(VersionedForm):
         if editing:
             self.fields["terminated_on"] = forms.DateField(label=_("Termination date"), required=False,
                                                            widget=DateInput())
+            self.fields["termination_reason"] = forms.ChoiceField(
+                label=_("Termination reason"), required=False,
+                choices=[("", "—"), *TerminationReason.choices],
+                help_text=_("Required with a new termination date: why it ended before its end date "
+                            "(the grounds of PP 28/2018)."),
+            )
+            self._terminated_before = agreement.terminated_on if agreement is not None else None
         else:
             self.fields["version"].required = False
 
@@ -97,7 +105,7 @@ class AgreementForm(VersionedForm):
     def initial_for(cls, agreement: Agreement) -> dict:
         initial = {name: getattr(agreement, name) for name in (
             "number", "document_type", "parent", "title", "cooperation_kind", "scope", "dprd_approved_on",
-            "starts_on", "ends_on", "terminated_on", "value_idr", "version")}
+            "starts_on", "ends_on", "terminated_on", "termination_reason", "value_idr", "version")}
         initial["regions"] = list(agreement.regions.all())
         initial["affairs"] = list(agreement.affairs.all())
         initial["third_parties"] = "\n".join(agreement.third_parties.values_list("name", flat=True))
@@ -127,6 +135,18 @@ class AgreementForm(VersionedForm):
             "regions": list(kb.regions.all()), "affairs": list(kb.affairs.all()),
             "third_parties": "\n".join(kb.third_parties.values_list("name", flat=True)),
         }
+
+    def clean(self):
+        data = super().clean()
+        if "termination_reason" in self.fields:
+            terminated_on, reason = data.get("terminated_on"), data.get("termination_reason")
+            if reason and not terminated_on and "terminated_on" not in self.errors:
+                self.add_error("termination_reason", _("Give the termination date with its reason."))
+            # A termination date given or changed now needs its reason; one recorded before reasons existed may stay
+            # without (nothing to guess it from).
+            elif terminated_on and not reason and terminated_on != self._terminated_before:
+                self.add_error("termination_reason", _("Choose why the agreement was terminated."))
+        return data
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

@@ -237,7 +237,7 @@ def agreement_create(
 
 AGREEMENT_EDITABLE_FIELDS = (
     "number", "document_type", "title", "cooperation_kind", "parent", "scope", "dprd_approved_on", "starts_on",
-    "ends_on", "terminated_on", "value_idr",
+    "ends_on", "terminated_on", "termination_reason", "value_idr",
 )
 
 
@@ -264,6 +264,8 @@ def agreement_update(
     shape_before, parent_before = (agreement.document_type, agreement.cooperation_kind), agreement.parent_id
     for name, value in fields.items():
         setattr(agreement, name, value)
+    if agreement.termination_reason and not agreement.terminated_on:
+        raise ValidationError({"termination_reason": _("Give the termination date with its reason.")})
     agreement.updated_by = user
     with transaction.atomic():
         _lock_family(agreement)  # the parties, milestones and family rules below are read under the lock
