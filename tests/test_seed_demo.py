@@ -100,8 +100,25 @@ def test_default_run_covers_every_stage_and_stall_reason(seeded):
         assert qs.filter(stalls.reason_q(reason)).count() >= 20, reason  # a good share of each (≥ 5 %)
     healthy = qs.filter(is_stalled=False, stage__in=[Stage.SIGNED, Stage.FOLLOWED_UP, Stage.IMPLEMENTING]).count()
     assert healthy >= 80
-    # An expired KB left without a PKS stays stalled.
-    assert qs.filter(document_type="KB", stage=Stage.EXPIRED, stall_kb_without_pks=True).exists()
+    # An expired KB left without a PKS is lapsed, no longer stalled.
+    assert qs.filter(document_type="KB", stage=Stage.EXPIRED, is_lapsed=True).exists()
+    assert not qs.filter(stage=Stage.EXPIRED, is_stalled=True).exists()
+
+
+def test_default_run_has_lapsed_expiring_and_no_end_date_agreements(seeded):
+    qs = stalls.with_status(as_of=AS_OF, thresholds=stalls.Thresholds())
+    lapsed = qs.filter(stalls.lapsed_q())
+    assert len({a.ends_on_in_force.year for a in lapsed}) >= 2
+    provinces = set(lapsed.values_list("parties__region__code", flat=True))
+    assert len({code[:2] for code in provinces}) >= 3
+    for code in ("32", "32.73", "32.01"):  # each demo officer's region: ending within 7, 30 and 90 days
+        own = qs.filter(parties__region__code=code)
+        for days in (7, 30, 90):
+            assert own.filter(stalls.expiring_within_q(days, AS_OF)).count() >= (7, 30, 90).index(days) + 1, code
+    assert qs.filter(stalls.no_end_date_q()).count() >= 4
+    terminated = Agreement.objects.filter(terminated_on__isnull=False)
+    assert terminated.exists() and not terminated.filter(termination_reason="").exists()
+    assert terminated.values("termination_reason").distinct().count() >= 3
 
 
 def test_default_run_is_valid_and_realistic(seeded):
