@@ -31,6 +31,7 @@ from .models import (
     Agreement,
     AgreementParty,
     AgreementStep,
+    Amendment,
     Document,
     FollowUp,
     GovernmentAffair,
@@ -471,6 +472,15 @@ class DocumentInline(ReadOnlyInline):
     show_change_link = True
 
 
+class AmendmentInline(ReadOnlyInline):
+    """Read-only here: an amendment is recorded on the agreement page, in the import, or on its own admin page, each
+    with the rules of its dates (``amendments.amendment_errors``)."""
+
+    model = Amendment
+    fields = ["number", "signed_on", "ends_on", "value_idr", "summary", "document"]
+    show_change_link = True
+
+
 @admin.register(Agreement)
 class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
     """Agreements with milestones or documents are terminated, never deleted (``GuardedDeleteMixin``)."""
@@ -488,7 +498,7 @@ class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    inlines = [AgreementPartyInline, ThirdPartyInline, MilestoneInline, DocumentInline]
+    inlines = [AgreementPartyInline, ThirdPartyInline, MilestoneInline, DocumentInline, AmendmentInline]
     autocomplete_fields = ["parent", "affairs"]
     readonly_fields = ["created_at", "updated_at", "created_by", "updated_by", "version"]
     fieldsets = [
@@ -711,6 +721,47 @@ class DocumentAdmin(SafeKeysMixin, SimpleHistoryAdmin):
             upload.name = f"upload{checked.extension}"  # stored under a generated name with the checked extension
         if not change:
             obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class AmendmentAdminForm(forms.ModelForm):
+    """The rules of the pages and the import: the dates (``amendments.amendment_errors``, against the agreement's
+    signing), the text (``amendments.text_errors``), and a document of the same agreement."""
+
+    class Meta:
+        model = Amendment
+        fields = ["agreement", "number", "signed_on", "ends_on", "scope", "value_idr", "summary", "document"]
+
+    def clean(self):
+        from . import amendments
+
+        cleaned = super().clean()
+        agreement = cleaned.get("agreement")
+        if agreement is not None and "signed_on" in cleaned:
+            errors = amendments.amendment_errors(signed_on=cleaned.get("signed_on"), ends_on=cleaned.get("ends_on"),
+                                                 agreement_signed_on=agreement.signed_on, today=stalls.today())
+            errors.update(amendments.text_errors(**{f: cleaned.get(f) for f in ("number", "summary", "scope")}))
+            document = cleaned.get("document")
+            if document is not None and document.agreement_id != agreement.pk:
+                errors["document"] = _("Choose a document of this agreement.")
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return cleaned
+
+
+@admin.register(Amendment)
+class AmendmentAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    form = AmendmentAdminForm
+    list_display = ["__str__", "agreement", "signed_on", "ends_on", "value_idr"]
+    search_fields = ["number", "agreement__number", "summary"]
+    list_select_related = ["agreement"]
+    autocomplete_fields = ["agreement", "document"]
+    readonly_fields = ["created_at", "created_by"]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from agreements import stalls
 from agreements.admin import AgreementAdmin, EstimatedCountPaginator
 from agreements.models import (
+    Amendment,
     Agreement,
     AgreementParty,
     AgreementStep,
@@ -214,7 +215,8 @@ def test_every_model_is_registered():
                   NeedOffer, FollowUp, SentDigest, StepTemplate, AgreementStep]:
         assert model in admin.site._registry, model
     inlines = {inline.model for inline in admin.site._registry[Agreement].inlines}
-    assert inlines == {AgreementParty, ThirdParty, Milestone, Document}
+    assert inlines == {AgreementParty, ThirdParty, Milestone, Document, Amendment}
+    assert Amendment in admin.site._registry
 
 
 @pytest.fixture
@@ -299,7 +301,7 @@ def test_admin_can_add_an_agreement_with_parties(client_admin, admin_user):
         "signed_on": "2024-03-01",
     }
     for prefix, rows in [("parties", [Region.objects.get(code="32.73").pk, Region.objects.get(code="32.04").pk]),
-                         ("third_parties", []), ("milestones", []), ("documents", [])]:
+                         ("third_parties", []), ("milestones", []), ("documents", []), ("amendments", [])]:
         data.update({f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": 0,
                      f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
         for i, pk in enumerate(rows):
@@ -320,7 +322,7 @@ def _agreement_post(kind: str, regions: list[str], third_parties: list[str]) -> 
     rows = {
         "parties": [("region", Region.objects.get(code=code).pk) for code in regions],
         "third_parties": [("name", name) for name in third_parties],
-        "milestones": [], "documents": [],
+        "milestones": [], "documents": [], "amendments": [],
     }
     for prefix, items in rows.items():
         data.update({f"{prefix}-TOTAL_FORMS": len(items), f"{prefix}-INITIAL_FORMS": 0,

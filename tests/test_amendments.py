@@ -242,3 +242,21 @@ def test_agreement_page_queries_do_not_grow_with_the_amendments(client, kb, offi
     assert count(kb) == few_kb and count(pks) == few_pks
     with django_assert_max_num_queries(30):
         client.get(pks.get_absolute_url())
+
+
+# --- Django admin ------------------------------------------------------------------------------------------------------
+
+
+def test_admin_applies_the_same_rules_and_lists_amendments_under_the_agreement(client, kb):
+    admin = UserFactory(role="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    add = reverse("admin:agreements_amendment_add")
+    data = {"agreement": kb.pk, "number": "1", "signed_on": "2023-01-01", "summary": "Diperpanjang.", "scope": "",
+            "ends_on": "", "value_idr": ""}
+    response = client.post(add, data)
+    assert response.status_code == 200 and "signed_on" in response.context["adminform"].form.errors
+    assert client.post(add, {**data, "signed_on": "2025-03-01"}).status_code == 302
+    amendment = Amendment.objects.get()
+    assert amendment.created_by == admin and amendment.history.get().history_user == admin
+    html = client.get(reverse("admin:agreements_agreement_change", args=[kb.pk])).content.decode()
+    assert reverse("admin:agreements_amendment_change", args=[amendment.pk]) in html
