@@ -11,10 +11,10 @@ from django.urls import reverse
 from agreements import stalls
 from agreements.admin import AgreementAdmin, EstimatedCountPaginator
 from agreements.models import (
-    Amendment,
     Agreement,
     AgreementParty,
     AgreementStep,
+    Amendment,
     Document,
     FollowUp,
     GovernmentAffair,
