@@ -81,6 +81,7 @@ def agreement_row(agreement, as_of: datetime.date, region_codes=(), third_partie
         _iso(agreement.starts_on),
         _iso(agreement.ends_on),
         _iso(agreement.terminated_on),
+        agreement.termination_reason,
         agreement.value_idr,
         agreement.scope,
         agreement.stage,
@@ -217,6 +218,7 @@ def readable_columns() -> list[tuple[str, int]]:
         (_("Cooperation kind"), 26), (_("Party regions"), 40), (_("Region codes"), 16), (_("Third parties"), 30),
         (_("Government affairs (urusan)"), 40), (_("Affair codes"), 14), (_("Signing date"), 14),
         (_("DPRD approval date"), 14), (_("Start date"), 14), (_("End date"), 14), (_("Termination date"), 14),
+        (_("Termination reason"), 26),
         (_("Value (Rp)"), 18), (_("Scope"), 40), (_("Stage"), 22), (_("Stall reasons"), 34),
         (_("Days since signing or due date"), 14), (_("Last follow-up"), 14), (_("Follow-ups"), 11),
     ]
@@ -230,7 +232,7 @@ def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[lis
     """The rows of the readable workbook: a chunk of agreements at a time, its relations in a few queries."""
     from django.db.models import Count, Max
 
-    from .models import FollowUp, Stage, StallReason
+    from .models import FollowUp, Stage, StallReason, TerminationReason
 
     agreements = queryset.annotate(parent_number=F("parent__number")).iterator(chunk_size=CHUNK_SIZE)
     for chunk in _batched(agreements, CHUNK_SIZE):
@@ -259,7 +261,8 @@ def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[lis
                 str(Agreement.Kind(a.cooperation_kind).label), ", ".join(name for _c, name in party),
                 LIST_SEPARATOR.join(code for code, _n in party), LIST_SEPARATOR.join(third.get(a.pk, ())),
                 ", ".join(f"{code} {name}" for code, name in affair), LIST_SEPARATOR.join(code for code, _n in affair),
-                a.signed_on, a.dprd_approved_on, a.starts_on, a.ends_on, a.terminated_on, a.value_idr, a.scope,
+                a.signed_on, a.dprd_approved_on, a.starts_on, a.ends_on, a.terminated_on,
+                str(TerminationReason(a.termination_reason).label) if a.termination_reason else "", a.value_idr, a.scope,
                 str(Stage(a.stage).label), ", ".join(str(StallReason(code).label) for code in stalls.reasons_of(a)),
                 stalls.days_stalled(a, as_of), done.get("last"), done.get("n", 0),
             ]

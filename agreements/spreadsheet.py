@@ -3,7 +3,8 @@
 # Import template columns, in order. The export writes these first, then the read-only ones.
 AGREEMENT_COLUMNS = [
     "number", "document_type", "parent_number", "title", "cooperation_kind", "region_codes", "third_parties",
-    "affair_codes", "signed_on", "dprd_approved_on", "starts_on", "ends_on", "terminated_on", "value_idr", "scope",
+    "affair_codes", "signed_on", "dprd_approved_on", "starts_on", "ends_on", "terminated_on", "termination_reason",
+    "value_idr", "scope",
 ]
 MILESTONE_COLUMNS = [
     "agreement_number", "title", "responsible_region_code", "due_on", "started_on", "completed_on", "status",

@@ -121,7 +121,8 @@ def test_csv_columns_and_values(client, s):
         "number": "PKS/002-1/2024", "document_type": "PKS", "parent_number": "KB/002/2024",
         "title": "Rujukan Rumah Sakit Daerah", "cooperation_kind": "KSDD-WAJIB", "region_codes": "33.22;33.74",
         "third_parties": "", "affair_codes": "1.02", "signed_on": "2024-03-01", "dprd_approved_on": "2024-02-20",
-        "starts_on": "2024-03-01", "ends_on": "2026-03-01", "terminated_on": "", "value_idr": "1234567",
+        "starts_on": "2024-03-01", "ends_on": "2026-03-01", "terminated_on": "", "termination_reason": "",
+        "value_idr": "1234567",
         "scope": "Rujukan pasien;\nlayanan gawat darurat", "stage": "implementing", "stall_reasons": "",
         "days_stalled": "",
     }
@@ -233,3 +234,21 @@ def test_chunks_keep_every_row_in_order_with_its_own_lists(db, monkeypatch):
         assert row[COLUMNS.index("region_codes")] == ("32.04;32.73" if i % 2 else "33.22;33.74")
         assert row[COLUMNS.index("affair_codes")] == ("3.26" if i % 3 else "1.01;2.11")
         assert row[COLUMNS.index("third_parties")] == f"PT {i}"
+
+
+@pytest.mark.django_db
+def test_termination_reason_exported_as_code_and_in_words_in_the_workbook(client):
+    from agreements.models import TerminationReason
+
+    AgreementFactory(number="KB/END/1", terminated_on=datetime.date(2025, 1, 1),
+                     termination_reason=TerminationReason.FORCE_MAJEURE)
+    client.force_login(UserFactory(role="ministry"))
+    rows = {r["number"]: r for r in read_csv(client.get("/agreements/export.csv"))}
+    assert rows["KB/END/1"]["termination_reason"] == "force_majeure"
+    response = client.get("/agreements/workbook.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)
+                                              if response.streaming else response.content)).worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(row for row in values if "Termination reason" in row)
+    row = next(row for row in values if row[0] == "KB/END/1")
+    assert row[header.index("Termination reason")] == "Force majeure"

@@ -41,7 +41,8 @@ def agreement_row(**values) -> list:
         "number": "KB/001/2024", "document_type": "KB", "parent_number": "", "title": "Kawasan Wisata Terpadu",
         "cooperation_kind": "KSDD-SUKARELA", "region_codes": "32.73;32.04", "third_parties": "",
         "affair_codes": "3.26", "signed_on": "2024-01-15", "dprd_approved_on": "", "starts_on": "2024-02-01",
-        "ends_on": "2029-01-31", "terminated_on": "", "value_idr": "1.500.000", "scope": "Promosi bersama",
+        "ends_on": "2029-01-31", "terminated_on": "", "termination_reason": "", "value_idr": "1.500.000",
+        "scope": "Promosi bersama",
     }
     base.update(values)
     return [base[c] for c in AGREEMENT_COLUMNS]
@@ -534,7 +535,8 @@ def _serialize():
             a.number, a.document_type, a.parent.number if a.parent_id else "", a.title, a.cooperation_kind,
             ";".join(sorted(r.code for r in a.regions.all())), ";".join(sorted(t.name for t in a.third_parties.all())),
             ";".join(sorted(x.code for x in a.affairs.all())), fmt(a.signed_on), fmt(a.dprd_approved_on),
-            fmt(a.starts_on), fmt(a.ends_on), fmt(a.terminated_on), fmt(a.value_idr), guard_formula(a.scope),
+            fmt(a.starts_on), fmt(a.ends_on), fmt(a.terminated_on), a.termination_reason, fmt(a.value_idr),
+            guard_formula(a.scope),
         ])
     milestones = [[m.agreement.number, m.title, m.responsible_region.code if m.responsible_region_id else "",
                    fmt(m.due_on), fmt(m.started_on), fmt(m.completed_on), m.status, str(m.progress)]
@@ -551,7 +553,8 @@ def test_round_trip_file_to_database_to_the_same_rows():
                       scope="'=tanpa tanggal"),  # the formula guard, as the export writes it
         agreement_row(number="PKS/C", document_type="PKS", parent_number="KB/A", signed_on="2024-03-01",
                       region_codes="32.04;32.73",
-                      terminated_on="2025-01-01", dprd_approved_on="2024-02-15", value_idr="0"),
+                      terminated_on="2025-01-01", termination_reason="force_majeure", dprd_approved_on="2024-02-15",
+                      value_idr="0"),
     ]
     milestones = [milestone_row(agreement_number="PKS/C", title="Satu"),
                   milestone_row(agreement_number="PKS/C", title="Dua", status="met", completed_on="2024-05-01",
@@ -654,3 +657,34 @@ def test_openpyxl_fallback_gives_the_same_rows(monkeypatch):
     plan = run(data)
     assert {("agreements", 2, "region_codes"), ("agreements", 4, "region_codes")} == problems_of(plan)
     assert "32.10" not in str(plan.problems)  # 32.1 was read back as the known code 32.10
+
+
+@pytest.mark.parametrize("header", ["termination_reason", "alasan_pengakhiran", "Alasan Pengakhiran"])
+def test_termination_reason_column_is_optional_and_read_by_its_aliases(header):
+    from agreements.models import TerminationReason
+
+    columns = [header if c == "termination_reason" else c for c in AGREEMENT_COLUMNS]
+    assert run(xlsx([columns, agreement_row(number="KB/T/1", terminated_on="2025-01-01",
+                                            termination_reason="BREACH")])).ok
+    assert Agreement.objects.get(number="KB/T/1").termination_reason == TerminationReason.BREACH
+    # An old file without the column: accepted, the reason stays as it is.
+    old = [c for c in AGREEMENT_COLUMNS if c != "termination_reason"]
+    row = agreement_row(number="KB/T/1", terminated_on="2025-01-01", title="Judul baru")
+    del row[AGREEMENT_COLUMNS.index("termination_reason")]
+    assert run(xlsx([old, row])).ok
+    agreement = Agreement.objects.get(number="KB/T/1")
+    assert (agreement.title, agreement.termination_reason) == ("Judul baru", TerminationReason.BREACH)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"terminated_on": "2025-01-01", "termination_reason": "bosan"}, "not a valid choice"),
+    ({"terminated_on": "", "termination_reason": "agreed"}, "Give the termination date with its reason."),
+])
+def test_termination_reason_problems_name_row_and_column(values, message):
+    from django.utils import translation
+
+    with translation.override("en"):
+        plan = run(xlsx([AGREEMENT_COLUMNS, agreement_row(number="KB/OK"), agreement_row(number="KB/T/2", **values)]))
+    assert not plan.ok and not Agreement.objects.exists()
+    [problem] = [p for p in plan.problems if p.column == "termination_reason"]
+    assert problem.row == 3 and message in problem.message

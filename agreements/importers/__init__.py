@@ -43,6 +43,8 @@ agreements
     dprd_approved_on: ``tanggal_persetujuan_dprd``, ``persetujuan_dprd``;
     starts_on: ``tanggal_mulai``; ends_on: ``tanggal_berakhir``;
     terminated_on: ``tanggal_pengakhiran``, ``tanggal_dihentikan``;
+    termination_reason (optional; a code of ``models.TerminationReason``, only with a termination date):
+    ``alasan_pengakhiran``, ``alasan_dihentikan``;
     value_idr: ``nilai``, ``nilai_rp``, ``nilai_idr``; scope: ``ruang_lingkup``, ``lingkup``.
 milestones
     agreement_number: ``nomor``, ``nomor_dokumen``, ``nomor_kesepakatan``, ``nomor_perjanjian``;

@@ -96,6 +96,7 @@ AGREEMENT_ALIASES = {
     "starts_on": ["tanggal_mulai"],
     "ends_on": ["tanggal_berakhir"],
     "terminated_on": ["tanggal_pengakhiran", "tanggal_dihentikan"],
+    "termination_reason": ["alasan_pengakhiran", "alasan_dihentikan"],
     "value_idr": ["nilai", "nilai_rp", "nilai_idr"],
     "scope": ["ruang_lingkup", "lingkup"],
 }

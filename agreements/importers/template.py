@@ -14,7 +14,7 @@ import io
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ..models import Agreement, GovernmentAffair, Milestone, Region
+from ..models import Agreement, GovernmentAffair, Milestone, Region, TerminationReason
 from ..spreadsheet import AGREEMENT_COLUMNS, AMENDMENT_COLUMNS, MILESTONE_COLUMNS, NO, PARTY_COLUMNS, YES
 from .reading import (
     AGREEMENT_ALIASES,
@@ -40,7 +40,7 @@ AGREEMENT_EXAMPLE = {
     "title": "Pengembangan Kawasan Wisata Terpadu", "cooperation_kind": "KSDD-SUKARELA",
     "region_codes": "32.73;32.04", "third_parties": "", "affair_codes": "3.26;2.15",
     "signed_on": datetime.date(2024, 1, 15), "dprd_approved_on": None, "starts_on": datetime.date(2024, 2, 1),
-    "ends_on": datetime.date(2029, 1, 31), "terminated_on": None, "value_idr": "1.500.000.000",
+    "ends_on": datetime.date(2029, 1, 31), "terminated_on": None, "termination_reason": "", "value_idr": "1.500.000.000",
     "scope": "Promosi bersama dan pengelolaan kawasan wisata perbatasan.",
 }
 MILESTONE_EXAMPLE = {
@@ -106,6 +106,7 @@ def headers(columns: list[str], aliases: dict[str, list[str]]) -> list[str]:
 LISTS = {
     "document_type": Agreement.DocumentType.values,
     "cooperation_kind": Agreement.Kind.values,
+    "termination_reason": TerminationReason.values,
     "status": Milestone.Status.values,
     "dprd_required": [YES, NO],
 }

@@ -65,9 +65,10 @@ MILESTONE_SCALARS = [c for c in MILESTONE_COLUMNS if c not in MILESTONE_RELATION
 AGREEMENT_PARSERS = {
     "value_idr": parse_amount, "region_codes": code_list, "affair_codes": code_list, "third_parties": name_list,
     "document_type": upper_text, "cooperation_kind": upper_text,
+    "termination_reason": lambda value: text(value).lower(),
 }
 # Values of a new record whose column is absent from the file.
-AGREEMENT_DEFAULTS = {"title": "", "scope": "", "document_type": "", "cooperation_kind": ""}
+AGREEMENT_DEFAULTS = {"title": "", "scope": "", "document_type": "", "cooperation_kind": "", "termination_reason": ""}
 MILESTONE_DEFAULTS = {"status": Milestone.Status.SCHEDULED, "progress": 0}
 MILESTONE_PARSERS = {
     "progress": parse_progress, "responsible_region_code": code,
@@ -639,6 +640,8 @@ def _resolve_agreement(row: AgreementRow, sheet, out, *, regions, affairs, parti
 
     probe = Agreement(number=row.number, **final)
     _check_model(probe, ["parent", "created_by", "updated_by"], sheet, row.row, out)
+    if final.get("termination_reason") and not final.get("terminated_on"):
+        out.add(sheet, row.row, "termination_reason", _("Give the termination date with its reason."))
     for name in names:
         if len(name) > ThirdParty._meta.get_field("name").max_length:
             out.add(sheet, row.row, "third_parties", _("The third party name “%(name)s…” is too long.")
