@@ -397,3 +397,33 @@ def may_edit_tkksd(user, region: Region) -> bool:
 def check_can_edit_tkksd(user, region: Region) -> None:
     if not may_edit_tkksd(user, region):
         raise PermissionDenied
+
+
+# --- open data: published agreements, the API's scope, who publishes -------------------------------------------
+
+
+def agreements_published(queryset: QuerySet | None = None) -> QuerySet:
+    """The agreements ministry staff published (the public page, the open data, anonymous API callers)."""
+    qs = Agreement.objects.all() if queryset is None else queryset
+    return qs.filter(published_at__isnull=False)
+
+
+def agreements_open_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """What the API shows ``user``: the agreements it sees on the pages (``agreements_visible_to``) plus the published
+    ones; anonymous callers, the published ones only."""
+    qs = Agreement.objects.all() if queryset is None else queryset
+    if is_national(user) and user.is_active:
+        return qs
+    if not user.is_authenticated or not user.is_active or user.region_id is None:
+        return agreements_published(qs)
+    return qs.filter(Q(published_at__isnull=False) | _party_in(readable_regions_q(user, "region")))
+
+
+def can_publish(user) -> bool:
+    """Ministry staff and administrators publish agreements and choose which documents are public."""
+    return is_national(user) and user.is_active
+
+
+def check_can_publish(user) -> None:
+    if not can_publish(user):
+        raise PermissionDenied

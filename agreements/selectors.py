@@ -106,6 +106,12 @@ def stalled_report(
     return rows
 
 
+def stalled_report_json(rows: list[dict]) -> list[dict]:
+    """``stalled_report`` rows as JSON values (the date in ISO form): ``manage.py stalled --format json`` prints
+    them, the API's stalled list returns them."""
+    return [{**row, "signed_on": row["signed_on"].isoformat()} for row in rows]
+
+
 # --- A region's page ------------------------------------------------------------------------------
 
 REGION_PAGE_AGREEMENTS = 25

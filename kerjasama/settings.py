@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "agreements",
 ]
 
@@ -313,3 +316,52 @@ LOGGING = {
 # STATIC_ROOT exists only after collectstatic; in development and tests whitenoise serves from finders.
 WHITENOISE_USE_FINDERS = DEBUG
 warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+
+# --- Open data: the read-only API (/api/v1/, agreements/api/) ----------------------------------------------------
+# Callers are anonymous (published agreements only), a signed-in user (the session) or a program with that user's
+# personal token (``Authorization: Token <key>`` or ``Bearer <key>``). Rate limits are counted in the database
+# (agreements/throttle.py), so every worker sees the same counters: requests per hour per token, and per client
+# address for calls without a token. Over the limit: 429 with Retry-After.
+API_RATE_PER_TOKEN = env_int("API_RATE_PER_TOKEN", 3600)
+API_RATE_PER_ADDRESS = env_int("API_RATE_PER_ADDRESS", 600)
+API_RATE_WINDOW_SECONDS = 3600
+API_PAGE_SIZE = 50
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agreements.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "agreements.api.throttling.TokenRateThrottle",
+        "agreements.api.throttling.AddressRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [],
+    "DEFAULT_PAGINATION_CLASS": "agreements.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The client address for the per-address limit: REMOTE_ADDR, or X-Forwarded-For behind that many trusted proxies.
+    "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT or 0,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kerjasama API",
+    "DESCRIPTION": (
+        "Read-only open data on regional cooperation agreements (KB, PKS), their parties, affairs, milestones, "
+        "regulated steps and amendments, with their stage and stall facts as of a date. Anonymous callers see the "
+        "published agreements; a signed-in user or a personal token sees what that user sees on the pages, plus the "
+        "published ones. Register data: CC BY 4.0. Region reference data: idn-area-data, ODbL 1.0. See docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the app's own static files (drf-spectacular-sidecar): no CDN. (No Redoc: its page loads web
+    # fonts from Google.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
+    "LICENSE": {"name": "CC BY 4.0 (register data); ODbL 1.0 (regions, idn-area-data)",
+                "url": "https://creativecommons.org/licenses/by/4.0/"},
+}

@@ -33,5 +33,8 @@ urlpatterns = [
     # Before Django's own: the same view, and a signed-in user's choice saved on the account (agreements/i18n.py).
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Open data: the read-only API and the public pages (no login).
+    path("api/v1/", include("agreements.api.urls")),
+    path("public/", include("agreements.public_urls")),
     path("", include("agreements.urls")),
 ]

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         thresholds = stalls.Thresholds.current()
         rows = selectors.stalled_report(as_of=as_of, thresholds=thresholds)
         if fmt == "json":
-            data = [{**row, "signed_on": row["signed_on"].isoformat()} for row in rows]
+            data = selectors.stalled_report_json(rows)
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
         elif fmt == "csv":
             buffer = io.StringIO()
