@@ -33,6 +33,10 @@ from .models import (
     AgreementStep,
     Amendment,
     Document,
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationConclusion,
+    EvaluationQuestion,
     FollowUp,
     GovernmentAffair,
     GuidanceEvent,
@@ -918,6 +922,56 @@ class TkksdAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     list_select_related = ["region"]
     autocomplete_fields = ["region"]
     readonly_fields = ["updated_at"]
+
+
+# --- monitoring and evaluation (monev) ----------------------------------------------------------------------------
+
+
+@admin.register(EvaluationQuestion)
+class EvaluationQuestionAdmin(SafeKeysMixin, admin.ModelAdmin):
+    """The questionnaire: editing a question changes what is asked from now on; past answers keep the text they
+    answered (``EvaluationAnswer.question_text``). A question once answered keeps its code and is switched off
+    ("asked") rather than deleted."""
+
+    list_display = ["code", "text", "text_en", "order", "active"]
+    list_editable = ["order", "active"]
+    search_fields = ["code", "text", "text_en"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.answers.exists():
+            return ["code"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or not obj.answers.exists())
+
+
+class EvaluationAnswerInline(ReadOnlyInline):
+    model = EvaluationAnswer
+    fields = ["question_code", "question_text", "score", "note"]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdminMixin, SafeKeysMixin, SimpleHistoryAdmin):
+    """A party's semester evaluation, as its officer submitted it on the agreement's page."""
+
+    list_display = ["agreement", "region", "year", "semester", "recommendation", "submitted_by", "submitted_at"]
+    list_filter = ["year", "semester", "recommendation"]
+    search_fields = ["agreement__number", "agreement__title", "region__name", "region__code"]
+    list_select_related = ["agreement", "region", "submitted_by"]
+    inlines = [EvaluationAnswerInline]
+    show_full_result_count = False
+
+
+@admin.register(EvaluationConclusion)
+class EvaluationConclusionAdmin(ReadOnlyAdminMixin, SafeKeysMixin, SimpleHistoryAdmin):
+    """The ministry's conclusion, written on the agreement's page."""
+
+    list_display = ["agreement", "year", "semester", "written_by", "written_at"]
+    list_filter = ["year", "semester"]
+    search_fields = ["agreement__number", "agreement__title"]
+    list_select_related = ["agreement", "written_by"]
+    show_full_result_count = False
 
 
 admin.site.site_header = _("Kerjasama administration")

@@ -18,7 +18,10 @@ formed TKKSD recorded; yes, every regional party has one); ``lapsed`` (yes|no: t
 without its follow-up, ``stalls.lapsed_q``); ``expiry_year`` (the year its end date in force falls in);
 ``expiring_within`` (days, 1 to ``stalls.EXPIRING_WITHIN_MAX_DAYS``: in force on ``as_of`` and ending within
 that many days, ``stalls.expiring_within_q``); ``no_end_date`` (yes: in force with no end date recorded,
-``stalls.no_end_date_q``); ``as_of`` (default today); ``sort``.
+``stalls.no_end_date_q``); ``evaluation_due`` (yes: a PKS implementing for six months missing a party's evaluation of
+the last completed semester, ``evaluations.evaluation_due_q``); ``evaluated`` (yes|no: implementing with an evaluation
+recorded this semester, ``evaluations.evaluated_this_semester_q``); ``recommendation`` (a party's evaluation of the last
+completed semester recommends it, ``evaluations.recommended_q``); ``as_of`` (default today); ``sort``.
 """
 
 import datetime
@@ -33,13 +36,14 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from . import followups, guidance, regions, stalls
+from . import evaluations, followups, guidance, regions, stalls
 from .models import (
     Agreement,
     AgreementParty,
     GovernmentAffair,
     ImportJob,
     Obstacle,
+    Recommendation,
     Region,
     Stage,
     StallReason,
@@ -234,6 +238,21 @@ class AgreementFilter(django_filters.FilterSet):
         label=_("No end date"), method="filter_no_end_date", choices=[("yes", _("Yes"))], empty_label=_("All"),
         help_text=_("Signed and in force on the as-of date, with no end date recorded: to be completed."),
     )
+    evaluation_due = django_filters.ChoiceFilter(
+        label=_("Evaluation due"), method="filter_evaluation_due", choices=[("yes", _("Yes"))], empty_label=_("All"),
+        help_text=_("A PKS implementing for more than six months on the as-of date without the evaluation of the "
+                    "last completed semester from every regional party."),
+    )
+    evaluated = django_filters.ChoiceFilter(
+        label=_("Evaluated this semester"), method="filter_evaluated", choices=YES_NO, empty_label=_("All"),
+        help_text=_("Implementing, with an evaluation recorded by a party since the start of the as-of date's "
+                    "semester."),
+    )
+    recommendation = django_filters.ChoiceFilter(
+        label=_("Parties' recommendation"), method="filter_recommendation", choices=Recommendation.choices,
+        empty_label=_("Any"),
+        help_text=_("A regional party recommended this in its evaluation of the last completed semester."),
+    )
     # A date outside stalls.AS_OF_MIN..AS_OF_MAX is an error on the form, and the page falls back to today.
     as_of = django_filters.DateFilter(
         label=_("As of"), method="filter_noop", help_text=_("Stage and stalls are computed at this date."),
@@ -302,6 +321,16 @@ class AgreementFilter(django_filters.FilterSet):
 
     def filter_no_end_date(self, queryset, name, value):
         return queryset.filter(stalls.no_end_date_q()) if value == "yes" else queryset
+
+    def filter_evaluation_due(self, queryset, name, value):
+        return queryset.filter(evaluations.evaluation_due_q(self.as_of)) if value == "yes" else queryset
+
+    def filter_evaluated(self, queryset, name, value):
+        q = evaluations.evaluated_this_semester_q(self.as_of)
+        return queryset.filter(q if value == "yes" else ~q)
+
+    def filter_recommendation(self, queryset, name, value):
+        return queryset.filter(evaluations.recommended_q(value, self.as_of))
 
     def filter_stalled(self, queryset, name, value):
         return queryset.filter(is_stalled=(value == "yes"))

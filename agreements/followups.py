@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, stalls, uploads
+from . import access, evaluations, stalls, uploads
 from .models import (
     Agreement,
     AgreementParty,
@@ -88,10 +88,13 @@ class OfficerDigest:
     partner_changes: list = dataclasses.field(default_factory=list)
     # Agreements ending within 90, 30 or 7 days, each with the threshold it is sent at (``expiring_to_send``).
     expiring: list = dataclasses.field(default_factory=list)
+    # PKSs evaluation due whose missing evaluation is the officer's region's (``evaluations.due_for_officer``).
+    evaluation_due: list = dataclasses.field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.overdue or self.due_soon or self.stalled or self.partner_changes or self.expiring)
+        return not (self.overdue or self.due_soon or self.stalled or self.partner_changes or self.expiring
+                    or self.evaluation_due)
 
 
 @dataclasses.dataclass
@@ -204,6 +207,7 @@ def officer_digest(user, as_of: datetime.date, thresholds: stalls.Thresholds | N
     since = since or _last_sent(user, SentDigest.Kind.OFFICER, as_of)
     digest.partner_changes = partner_changes(user, mine, since)
     digest.expiring = expiring_to_send(user, mine, as_of, thresholds)
+    digest.evaluation_due = evaluations.due_for_officer(user, mine, as_of, thresholds)
     return digest
 
 

@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .. import access, dashboard, guidance
+from .. import access, dashboard, evaluations, guidance
 from ..filters import DASHBOARD_FILTERS, AgreementFilter
 
 
@@ -38,6 +38,7 @@ def home(request):
             province=applied_values.get("province"), affair=applied_values.get("affair"),
         ),
         "unguided": guidance.unguided_figure(qs, as_of, base_params),
+        "evaluation": evaluations.dashboard_figures(qs, request.user, as_of, base_params),  # monev
         # Agreements in force with no end date: for ministry staff to have completed.
         "show_no_end_date": access.is_national(request.user),
         "scope_name": access.scope_name(request.user),  # the title says what the figures cover

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
-from .. import access, amendments, obstacles, selectors, stalls
+from .. import access, amendments, evaluations, obstacles, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 from .parties import party_grid
@@ -101,6 +101,7 @@ def agreement_detail(request, pk):
         **step_panel(agreement, parties, documents, can_write=can_write, third_parties=third_parties),
         "obstacles": obstacles.of_agreement(agreement, today),
         "can_record_obstacle": access.can_record_obstacle(request.user, agreement),
+        **evaluations.panel(agreement, parties, request.user, today),  # the semester evaluations (monev)
     }
     return render(request, "agreements/agreement_detail.html", context)
 

@@ -5,7 +5,7 @@
 Officers (active, reminders on, with an e-mail): their region's milestones overdue and due in the
 next 30 days, its stalled agreements, what partner regions changed since the last digest, and its
 agreements ending within 90, 30 and 7 days (each threshold once per officer and agreement, recorded as
-``ExpiryReminder``).
+``ExpiryReminder``), and its PKSs whose semester evaluation by the region is due.
 Ministry staff: the agreements that stalled in the last week, by province, and the follow-ups
 recorded. Nobody gets an empty e-mail; a digest sent in an ISO week is recorded (``SentDigest``) and
 not sent again that week. ``--dry-run`` prints what would be sent and sends or records nothing.
@@ -108,7 +108,8 @@ def _links(digest) -> dict:
         for m in getattr(digest, attr, []):
             m.url = absolute(reverse("milestone-update", args=[m.pk]))
             m.agreement_url = absolute(m.agreement.get_absolute_url())
-    for a in [*getattr(digest, "stalled", []), *getattr(digest, "expiring", [])]:
+    for a in [*getattr(digest, "stalled", []), *getattr(digest, "expiring", []),
+              *getattr(digest, "evaluation_due", [])]:
         a.url = absolute(a.get_absolute_url())
     for change in getattr(digest, "partner_changes", []):
         change.url = absolute(change.agreement.get_absolute_url())
