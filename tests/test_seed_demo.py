@@ -262,3 +262,18 @@ def test_demo_has_needs_and_offers_with_partner_suggestions(seeded):
     # Kota Cimahi declared a high priority offer on it: first, and the reason says so first.
     assert suggestions[0].region.code == "32.77"
     assert suggestions[0].reason.startswith("offers this affair (high priority); same province")
+
+
+def test_default_run_has_amendments_and_a_renewed_kb(seeded):
+    from agreements.models import Amendment
+
+    amendments = Amendment.objects.select_related("agreement")
+    assert amendments.count() >= 3
+    moved = amendments.filter(ends_on__isnull=False).first()
+    qs = stalls.with_status(Agreement.objects.filter(pk=moved.agreement_id), as_of=AS_OF, thresholds=stalls.Thresholds())
+    assert qs.get().ends_on_in_force == moved.ends_on != moved.agreement.ends_on
+    successor = Agreement.objects.get(renews__isnull=False)
+    renewed = successor.renews
+    assert successor.document_type == renewed.document_type == "KB"
+    assert set(successor.regions.all()) == set(renewed.regions.all())
+    assert successor.signed_on <= renewed.ends_on
