@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import ListAPIView
 
 from .. import access, selectors, stalls
 from ..filters import AgreementFilter
@@ -156,7 +156,7 @@ class NeedOfferViewSet(viewsets.ReadOnlyModelViewSet):
                                                                               "pk")
 
 
-class StalledView(GenericAPIView):
+class StalledView(ListAPIView):
     serializer_class = serializers.StalledRowSerializer
     filter_backends = []
 
@@ -164,7 +164,7 @@ class StalledView(GenericAPIView):
         "The agreements the caller sees that are stalled as of `as_of`, with the keys and order of `manage.py "
         "stalled --format json` (longest stalled first). `obstacles` (the categories of the obstacles open as of "
         "`as_of`) is empty for anonymous callers."))
-    def get(self, request):
+    def list(self, request, *args, **kwargs):
         as_of = as_of_param(request)
         rows = selectors.stalled_report_json(
             selectors.stalled_report(as_of=as_of, queryset=access.agreements_open_to(request.user)))
