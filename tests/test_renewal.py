@@ -147,3 +147,15 @@ def test_a_successor_signed_by_the_end_date_keeps_the_agreement_from_lapsing():
     assert lapsed()
     AgreementFactory(number="KB/002", renews=old, signed_on=old.ends_on)
     assert not lapsed()
+
+
+def test_an_existing_pks_cannot_be_moved_under_a_renewed_kb(officer):
+    old = ending_kb()
+    AgreementFactory(number="KB/002/2027", renews=old)
+    pks = PksFactory(number="PKS/LOOSE", parent=None, signed_on=None)
+    with pytest.raises(ValidationError) as exc:
+        services.agreement_update(agreement=pks, user=officer, expected_version=pks.version,
+                                  regions=list(pks.regions.all()), affairs=list(pks.affairs.all()), parent=old)
+    assert "KB/002/2027" in exc.value.message_dict["parent"][0]
+    pks.refresh_from_db()
+    assert pks.parent is None
