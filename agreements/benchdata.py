@@ -25,6 +25,9 @@ from .models import (
     Agreement,
     AgreementParty,
     AgreementStep,
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationQuestion,
     GovernmentAffair,
     Milestone,
     MilestoneUpdate,
@@ -51,13 +54,17 @@ TABLES = [
     AgreementStep.history.model._meta.db_table,
     Obstacle._meta.db_table,
     Obstacle.history.model._meta.db_table,
+    Evaluation._meta.db_table,
+    Evaluation.history.model._meta.db_table,
+    EvaluationAnswer._meta.db_table,
 ]
 # The history tables, named once (``Model.history`` builds a manager at each access: too slow in the row loops).
 AGREEMENT_H, PARTY_H, THIRD_PARTY_H, MILESTONE_H = TABLES[6:10]
 STEP, STEP_H = TABLES[10:12]
 OBSTACLE, OBSTACLE_H = TABLES[12:14]
+EVALUATION, EVALUATION_H, EVALUATION_ANSWER = TABLES[14:17]
 # Emptied as well, since they point at agreements or milestones (no rows are seeded there).
-EXTRA_TABLES = ["agreements_document"]
+EXTRA_TABLES = ["agreements_document", "agreements_evaluationconclusion"]
 
 MILESTONES_PER_AGREEMENT = 5
 UPDATES_PER_MILESTONE = 3  # on average: 1, 4, 2, 5, 3 in turn
@@ -86,6 +93,11 @@ NEEDS_MILESTONES = ("overdue", "implementing", "completed")  # at least two mile
 # Obstacles (kendala) on the stalled scenarios: one each, a second on one in three, a third of them resolved.
 OBSTACLE_SCENARIOS = ("stalled", "not_started", "overdue")
 OBSTACLE_TEXT = "Kendala dicatat oleh petugas: persetujuan, anggaran atau mitra belum siap; lihat rapat koordinasi."
+# Semester evaluations (monev): each regional party of the implementing PKSs evaluates the last two completed
+# semesters it was implementing in; one PKS in four misses a party's evaluation of the last one (evaluation due), one
+# in twenty has a party recommending to stop.
+EVALUATION_SCENARIOS = ("implementing", "overdue")
+EVALUATION_NOTE = "Evaluasi semester oleh perangkat daerah: capaian kegiatan dan kontribusi mitra dibahas bersama."
 
 
 @dataclasses.dataclass
@@ -137,6 +149,7 @@ class _Plan:
         self.step_facts: dict[int, dict] = {}
         self.obstacle_on: list[tuple[int, datetime.date]] = []  # (agreement id, signing date)
         self.first_started: dict[int, datetime.date] = {}
+        self.evaluation_on: list[tuple[int, list[int]]] = []  # (PKS id, its regional parties' ids)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -223,8 +236,11 @@ class _Plan:
             if j == 0:
                 big_pks_id = aid
             self._milestones(aid, info, scen, milestone_counts[j])
+            if scen in EVALUATION_SCENARIOS:
+                self.evaluation_on.append((aid, [r[0] for r in info["regions"]]))
         self._steps()
         self._obstacles()
+        self._evaluations()
 
         return Result(
             agreements=n, milestones=len(self.rows[Milestone._meta.db_table]),
@@ -458,6 +474,36 @@ class _Plan:
                 self.rows[OBSTACLE_H].append((oid, *values, self.next_id(OBSTACLE_H), values[-1], None, "+", aid,
                                               None, None))
 
+    def _evaluations(self) -> None:
+        from .evaluations import last_completed_semester
+
+        questions = list(EvaluationQuestion.objects.filter(active=True).order_by("order", "pk")
+                         .values_list("pk", "code", "text"))
+        last = last_completed_semester(self.as_of)
+        for index, (aid, parties) in enumerate(self.evaluation_on):
+            started = self.first_started.get(aid)
+            if started is None:
+                continue
+            for semester in (last, last.previous()):
+                if started > semester.last_day:
+                    continue
+                for k, region_id in enumerate(parties):
+                    if semester == last and index % 4 == 1 and k == len(parties) - 1:
+                        continue  # evaluation due
+                    stop = semester == last and index % 20 == 7 and k == 0
+                    recommendation = "stop" if stop else ("improve" if self.rng.random() < 0.25 else "continue")
+                    day = min(semester.last_day + datetime.timedelta(days=self.rng.randint(5, 60)), self.as_of)
+                    at = self.at(day)
+                    values = (semester.year, semester.half, recommendation, EVALUATION_NOTE, at)
+                    eid = self.next_id(EVALUATION)
+                    self.rows[EVALUATION].append((eid, aid, region_id, *values[:4], None, None, at))
+                    self.rows[EVALUATION_H].append((eid, *values, aid, region_id, None, None,
+                                                    self.next_id(EVALUATION_H), at, None, "+", None))
+                    low, high = (1, 2) if stop else (2, 5)
+                    for qid, code, text in questions:
+                        self.rows[EVALUATION_ANSWER].append((self.next_id(EVALUATION_ANSWER), eid, qid, code, text,
+                                                             self.rng.randint(low, high), ""))
+
     def _updates(self, mid: int, status: str, progress: int, since: datetime.date) -> None:
         table = MilestoneUpdate._meta.db_table
         count = 1 + (3 * (self.ids[Milestone._meta.db_table] - 1)) % 5  # 1, 4, 2, 5, 3: three on average
@@ -500,6 +546,11 @@ COLUMNS = {
                "agreement_id", "recorded_by_id"],
     OBSTACLE_H: ["id", "category", "description", "raised_on", "resolved_on", "resolution", "created_at",
                  *_HISTORY, "agreement_id", "history_user_id", "recorded_by_id"],
+    EVALUATION: ["id", "agreement_id", "region_id", "year", "semester", "recommendation", "note", "evidence_id",
+                 "submitted_by_id", "submitted_at"],
+    EVALUATION_H: ["id", "year", "semester", "recommendation", "note", "submitted_at", "agreement_id", "region_id",
+                   "evidence_id", "submitted_by_id", *_HISTORY, "history_user_id"],
+    EVALUATION_ANSWER: ["id", "evaluation_id", "question_id", "question_code", "question_text", "score", "note"],
 }
 
 

@@ -110,3 +110,15 @@ def test_bench_accepts_a_local_bench_database_and_computes_percentiles():
     assert bench.check_database_url("postgres://postgres@127.0.0.1:5432/kerjasama_bench") == "kerjasama_bench"
     assert bench.percentile([float(i) for i in range(1, 101)], 95) == pytest.approx(95.05)
     assert bench.percentile([5.0], 95) == 5.0
+
+
+def test_semester_evaluations_are_seeded_with_some_due(seeded):
+    from agreements import evaluations
+    from agreements.models import Evaluation, EvaluationAnswer
+
+    evaluated = Evaluation.objects.count()
+    assert evaluated > N // 10
+    assert EvaluationAnswer.objects.count() == 5 * evaluated
+    qs = stalls.with_status(Agreement.objects.all(), as_of=AS_OF)
+    assert qs.filter(evaluations.evaluation_due_q(AS_OF)).exists()
+    assert Evaluation.history.count() == evaluated

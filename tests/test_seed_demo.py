@@ -277,3 +277,18 @@ def test_default_run_has_amendments_and_a_renewed_kb(seeded):
     assert successor.document_type == renewed.document_type == "KB"
     assert set(successor.regions.all()) == set(renewed.regions.all())
     assert successor.signed_on <= renewed.ends_on
+
+
+@pytest.mark.django_db
+def test_default_run_has_semester_evaluations_some_due(seeded):
+    from agreements import access, evaluations
+    from agreements.models import Evaluation, EvaluationConclusion
+
+    qs = stalls.with_status(Agreement.objects.all(), as_of=AS_OF)
+    assert Evaluation.objects.count() > 20
+    assert qs.filter(evaluations.evaluation_due_q(AS_OF)).exists()
+    assert Evaluation.objects.filter(recommendation="stop").exists() and EvaluationConclusion.objects.exists()
+    # Kota Bandung's officer has an evaluation of its own to fill in, on a PKS implementing for six months.
+    officer = User.objects.get(username="kota-bandung")
+    assert evaluations.due_for_officer(officer, access.agreements_writable_by(officer), AS_OF)
+    assert not Evaluation.objects.filter(submitted_at__date__gt=AS_OF).exists()
