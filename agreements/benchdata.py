@@ -35,6 +35,7 @@ from .models import (
     Region,
     StallSettings,
     TemplateStep,
+    TerminationReason,
     ThirdParty,
 )
 
@@ -64,8 +65,12 @@ STEP, STEP_H = TABLES[10:12]
 OBSTACLE, OBSTACLE_H = TABLES[12:14]
 EVALUATION, EVALUATION_H, EVALUATION_ANSWER = TABLES[14:17]
 # Emptied as well, since they point at agreements or milestones (no rows are seeded there).
-EXTRA_TABLES = ["agreements_document", "agreements_evaluationconclusion"]
+# Emptied too (they point at the agreements), never seeded.
+EXTRA_TABLES = ["agreements_document", "agreements_amendment", "agreements_expiryreminder",
+                "agreements_evaluationconclusion"]
 
+# A terminated agreement's reason, drawn among the grounds (``models.TerminationReason``).
+TERMINATION_REASONS = list(TerminationReason.values)
 MILESTONES_PER_AGREEMENT = 5
 UPDATES_PER_MILESTONE = 3  # on average: 1, 4, 2, 5, 3 in turn
 BIG_PKS_MILESTONES = 20  # one PKS has exactly this many (the benchmark's agreement page)
@@ -290,20 +295,21 @@ class _Plan:
             if scen == "expired":
                 ends = min(ends, as_of - datetime.timedelta(days=rng.randint(1, 300)))
                 ends = max(ends, signed)
-        terminated = None
+        terminated, reason = None, ""
         if scen == "terminated" and signed:
             terminated = min(as_of, signed + datetime.timedelta(days=rng.randint(30, 600)))
+            reason = TERMINATION_REASONS[rng.randrange(len(TERMINATION_REASONS))]
         created_at = self.at(created)
         value = rng.randint(1, 500) * 10_000_000 if doc_type == "PKS" and rng.random() < 0.7 else None
         dprd = signed + datetime.timedelta(days=rng.randint(10, 60)) if signed and rng.random() < 0.15 else None
         if dprd and dprd > as_of:
             dprd = None
-        row = (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, value,
-               created_at, created_at, 1, None, parent, None)
+        row = (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, reason, value,
+               created_at, created_at, 1, None, parent, None, None, None)
         self.rows[table].append(row)
         self.rows[AGREEMENT_H].append(
-            (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, value, created_at,
-             self.next_id(AGREEMENT_H), created_at, None, "+", None, None, parent, None)
+            (aid, number, doc_type, title, scope, kind, signed, dprd, starts, ends, terminated, reason, value,
+             created_at, None, self.next_id(AGREEMENT_H), created_at, None, "+", None, None, parent, None, None)
         )
         for r in regions:
             pid = self.next_id(AgreementParty._meta.db_table)
@@ -522,19 +528,22 @@ class _Plan:
 
 _HISTORY = ["history_id", "history_date", "history_change_reason", "history_type"]
 _AGREEMENT = ["id", "number", "document_type", "title", "scope", "cooperation_kind", "signed_on", "dprd_approved_on",
-              "starts_on", "ends_on", "terminated_on", "value_idr", "created_at"]
+              "starts_on", "ends_on", "terminated_on", "termination_reason", "value_idr", "created_at"]
+# Not seeded: the agreement's publication (none published) and the agreement it renews (none).
 _PARTY = ["id", "document_number", "signatory_name", "signatory_position", "agency", "contact_person", "signed_on",
           "dprd_required", "dprd_approved_on", "dprd_decision_number"]
 _MILESTONE = ["id", "title", "description", "due_on", "started_on", "completed_on", "status", "progress", "created_at"]
 # The seed rows' column order, table by table (checked against the database before writing).
 COLUMNS = {
-    TABLES[0]: _AGREEMENT + ["updated_at", "version", "created_by_id", "parent_id", "updated_by_id"],
+    TABLES[0]: _AGREEMENT + ["updated_at", "version", "created_by_id", "parent_id", "updated_by_id", "renews_id",
+                             "published_at"],
     TABLES[1]: _PARTY + ["agreement_id", "region_id"],
     TABLES[2]: ["id", "agreement_id", "governmentaffair_id"],
     TABLES[3]: ["id", "name", "agreement_id"],
     TABLES[4]: _MILESTONE + ["updated_at", "version", "agreement_id", "responsible_region_id"],
     TABLES[5]: ["id", "created_at", "status_before", "status_after", "progress", "note", "milestone_id", "user_id"],
-    TABLES[6]: _AGREEMENT + _HISTORY + ["created_by_id", "history_user_id", "parent_id", "updated_by_id"],
+    TABLES[6]: _AGREEMENT + ["published_at"] + _HISTORY
+    + ["created_by_id", "history_user_id", "parent_id", "updated_by_id", "renews_id"],
     TABLES[7]: _PARTY + _HISTORY + ["agreement_id", "history_user_id", "region_id"],
     TABLES[8]: ["id", "name"] + _HISTORY + ["agreement_id", "history_user_id"],
     TABLES[9]: _MILESTONE + _HISTORY + ["agreement_id", "history_user_id", "responsible_region_id"],
