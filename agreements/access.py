@@ -398,6 +398,33 @@ def check_can_edit_tkksd(user, region: Region) -> None:
     if not may_edit_tkksd(user, region):
         raise PermissionDenied
 
+# --- results: outcome indicators, their actual values, financing lines -------------------------------------------
+
+
+def may_write_results(user, agreement: Agreement) -> bool:
+    """Who adds and edits an agreement's outcome indicators and records their actual values: whoever may write the
+    agreement (ministry staff, administrators, the officers of its regional parties). A provincial officer whose
+    province is not itself a party reads them only."""
+    return can_write_agreement(user, agreement)
+
+
+def check_can_write_results(user, agreement: Agreement) -> None:
+    if not may_write_results(user, agreement):
+        raise PermissionDenied
+
+
+def may_write_financing_line(user, region_id: int | None, *, writes_agreement: bool) -> bool:
+    """Whether ``user`` may add, change or delete a financing line of an agreement it may write
+    (``writes_agreement``, from ``can_write_agreement``): ministry staff and administrators any line; an officer
+    its own region's lines (each region answers for its own budget) and the third parties' lines (``region_id``
+    None: third parties have no account, the regional parties record what they bring). No query."""
+    if not writes_agreement or not user.is_authenticated or not user.is_active:
+        return False
+    if is_national(user):
+        return True
+    return region_id is None or (user.region_id is not None and user.region_id == region_id)
+
+
 
 # --- open data: published agreements, the API's scope, who publishes -------------------------------------------
 

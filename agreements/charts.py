@@ -146,3 +146,59 @@ def share_legend() -> list[tuple[str, str]]:
         low, high = round((i - 1) * 100 / steps), round(i * 100 / steps)
         legend.append((PALETTE[i], format_html("{}–{}%", low, high)))
     return legend
+
+PLAN_COLOUR = "#8a94a3"
+
+
+def progress_chart(*, baseline: tuple, target: tuple, actuals: list[tuple], title: str, description: str,
+                   labels: dict[str, str], width: int = 320, height: int = 132) -> SafeString:
+    """An indicator's values over time, small: the baseline and the target (each a (date, value)) joined by a dashed
+    line, the way planned; the actual values (date, value) as dots joined by a line. The numbers are written at the
+    baseline, the target and the latest value (``labels``: "baseline", "target", "latest", as the page writes them),
+    and ``description`` says every value in words (the text alternative): it reads without colour or sight."""
+    left, right, top, bottom = 8, 8, 18, 22
+    points = [baseline, target, *actuals]
+    first = min(day for day, _v in points).toordinal()
+    last = max(day for day, _v in points).toordinal()
+    low = min(value for _d, value in points)
+    high = max(value for _d, value in points)
+    span_x = max(last - first, 1)
+    span_y = (high - low) or 1.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def xy(point) -> tuple[float, float]:
+        day, value = point
+        x = left + plot_w * (day.toordinal() - first) / span_x
+        y = top + plot_h * (1 - (value - low) / span_y) if high != low else top + plot_h / 2
+        return round(x, 1), round(y, 1)
+
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
+        f'class="progress-chart" preserveAspectRatio="xMinYMid meet">',
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        f'<line x1="{left}" y1="{height - bottom + 4}" x2="{width - right}" y2="{height - bottom + 4}" '
+        f'stroke="#c9ced6"/>',
+    ]
+    (bx, by), (tx, ty) = xy(baseline), xy(target)
+    parts.append(f'<line x1="{bx}" y1="{by}" x2="{tx}" y2="{ty}" stroke="{PLAN_COLOUR}" stroke-width="2" '
+                 f'stroke-dasharray="5 4"/>')
+    parts.append(f'<circle cx="{bx}" cy="{by}" r="4" fill="#ffffff" stroke="{PLAN_COLOUR}" stroke-width="2"/>')
+    parts.append(f'<rect x="{tx - 4}" y="{ty - 4}" width="8" height="8" fill="{PLAN_COLOUR}"/>')
+    if actuals:
+        line = " ".join(f"{x},{y}" for x, y in (xy(p) for p in [baseline, *actuals]))
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{BAR_COLOUR}" stroke-width="2.5"/>')
+        for point in actuals:
+            x, y = xy(point)
+            parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{BAR_COLOUR}"/>')
+    # The numbers, inside the drawing: the baseline's at the left edge, the target's at the right, the latest above
+    # its dot (moved in from the edges so that they stay readable).
+    parts.append(f'<text x="{left}" y="{height - 6}" font-size="11" fill="#1b2430">{escape(labels["baseline"])}</text>')
+    parts.append(f'<text x="{width - right}" y="{height - 6}" font-size="11" text-anchor="end" '
+                 f'fill="#1b2430">{escape(labels["target"])}</text>')
+    if actuals and labels.get("latest"):
+        x, y = xy(actuals[-1])
+        anchor = "end" if x > width * 0.7 else "start" if x < width * 0.3 else "middle"
+        parts.append(f'<text x="{x}" y="{max(y - 8, 11)}" font-size="12" font-weight="700" text-anchor="{anchor}" '
+                     f'fill="{BAR_COLOUR}">{escape(labels["latest"])}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every dynamic part above is escaped

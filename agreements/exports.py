@@ -221,6 +221,7 @@ def readable_columns() -> list[tuple[str, int]]:
         (_("Termination reason"), 26),
         (_("Value (Rp)"), 18), (_("Scope"), 40), (_("Stage"), 22), (_("Stall reasons"), 34),
         (_("Days since signing or due date"), 14), (_("Last follow-up"), 14), (_("Follow-ups"), 11),
+        (_("Planned financing (Rp)"), 18), (_("Realised financing (Rp)"), 18),
     ]
 
 
@@ -232,6 +233,7 @@ def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[lis
     """The rows of the readable workbook: a chunk of agreements at a time, its relations in a few queries."""
     from django.db.models import Count, Max
 
+    from . import results
     from .models import FollowUp, Stage, StallReason, TerminationReason
 
     agreements = queryset.annotate(parent_number=F("parent__number")).iterator(chunk_size=CHUNK_SIZE)
@@ -254,6 +256,7 @@ def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[lis
             row["agreement_id"]: row for row in FollowUp.objects.filter(agreement_id__in=ids)
             .values("agreement_id").annotate(last=Max("date"), n=Count("pk")).order_by()
         }
+        financing = results.sums_by_agreement(ids)  # planned and realised over the financing lines; none: empty
         for a in chunk:
             party, affair, done = regions.get(a.pk, ()), affairs.get(a.pk, ()), followups.get(a.pk, {})
             yield [
@@ -265,6 +268,7 @@ def iter_readable_rows(queryset: QuerySet, as_of: datetime.date) -> Iterator[lis
                 str(TerminationReason(a.termination_reason).label) if a.termination_reason else "", a.value_idr, a.scope,
                 str(Stage(a.stage).label), ", ".join(str(StallReason(code).label) for code in stalls.reasons_of(a)),
                 stalls.days_stalled(a, as_of), done.get("last"), done.get("n", 0),
+                *financing.get(a.pk, (None, None)),
             ]
 
 

@@ -36,7 +36,7 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from . import evaluations, followups, guidance, regions, stalls
+from . import evaluations, followups, guidance, regions, results, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -77,6 +77,10 @@ SORTS = {
     # Longest stalled = earliest ``stalled_since``; agreements not stalled come last either way.
     "days_stalled": [F("stalled_since").desc(nulls_last=True), F("number").asc()],
     "-days_stalled": [F("stalled_since").asc(nulls_last=True), F("number").asc()],
+    # The realised amount summed over the agreement's financing lines (``results.realised_sum``; ``filter_queryset``
+    # orders the filtered list by its annotation); agreements without a financing line come last either way.
+    "realised": [results.realised_sum().asc(nulls_last=True), F("number").asc()],
+    "-realised": [results.realised_sum().desc(nulls_last=True), F("number").asc()],
 }
 # The default first, so that the form shows the order the list is in.
 SORT_CHOICES = [
@@ -89,6 +93,8 @@ SORT_CHOICES = [
     ("signed_on", _("Signing date (oldest first)")),
     ("days_stalled", _("Days since signing or due date (fewest first)")),
     ("-days_stalled", _("Days since signing or due date (most first)")),
+    ("-realised", _("Realised financing (largest first)")),
+    ("realised", _("Realised financing (smallest first)")),
 ]
 DEFAULT_SORT = "-signed_on"
 
@@ -253,6 +259,14 @@ class AgreementFilter(django_filters.FilterSet):
         empty_label=_("Any"),
         help_text=_("A regional party recommended this in its evaluation of the last completed semester."),
     )
+    # Results (``agreements.results``): a financing line recorded (any fiscal year), an outcome indicator recorded.
+    financed = django_filters.ChoiceFilter(
+        label=_("Financing recorded"), method="filter_financed", choices=YES_NO, empty_label=_("All"),
+        help_text=_("Yes: at least one financing line (planned or realised, any fiscal year) is recorded."),
+    )
+    has_indicators = django_filters.ChoiceFilter(
+        label=_("Outcome indicators recorded"), method="filter_has_indicators", choices=YES_NO, empty_label=_("All"),
+    )
     # A date outside stalls.AS_OF_MIN..AS_OF_MAX is an error on the form, and the page falls back to today.
     as_of = django_filters.DateFilter(
         label=_("As of"), method="filter_noop", help_text=_("Stage and stalls are computed at this date."),
@@ -286,6 +300,13 @@ class AgreementFilter(django_filters.FilterSet):
         self.as_of = data.get("as_of") or stalls.today()
         queryset = stalls.with_status(queryset, as_of=self.as_of, thresholds=self.thresholds)
         queryset = super().filter_queryset(queryset)
+        if self.sort_key in ("realised", "-realised"):
+            # Annotated here: the paginated list selects this query's ids in a subquery, where a correlated subquery
+            # in ORDER BY loses its outer reference; an annotation keeps it.
+            queryset = queryset.annotate(realised_total=results.realised_sum())
+            realised = F("realised_total")
+            return queryset.order_by(realised.desc(nulls_last=True) if self.sort_key == "-realised"
+                                     else realised.asc(nulls_last=True), F("number").asc())
         return queryset.order_by(*SORTS[self.sort_key])
 
     @property
@@ -331,6 +352,12 @@ class AgreementFilter(django_filters.FilterSet):
 
     def filter_recommendation(self, queryset, name, value):
         return queryset.filter(evaluations.recommended_q(value, self.as_of))
+
+    def filter_financed(self, queryset, name, value):
+        return queryset.filter(results.financed_q() if value == "yes" else ~results.financed_q())
+
+    def filter_has_indicators(self, queryset, name, value):
+        return queryset.filter(results.has_indicators_q() if value == "yes" else ~results.has_indicators_q())
 
     def filter_stalled(self, queryset, name, value):
         return queryset.filter(is_stalled=(value == "yes"))

@@ -15,6 +15,7 @@ from .views import (
     parties,
     proposals,
     register,
+    results,
     steps,
     users,
 )
@@ -80,4 +81,10 @@ urlpatterns = [
     path("regions/<str:code>/guidance/", guidance.region_guidance, name="region-guidance"),
     path("regions/<str:code>/tkksd/", guidance.tkksd_edit, name="tkksd-edit"),
     path("agreements/<int:pk>/draft/", guidance.agreement_draft, name="agreement-draft"),
+    path("agreements/<int:pk>/indicators/new/", results.indicator_create, name="indicator-create"),
+    path("indicators/<int:pk>/edit/", results.indicator_edit, name="indicator-edit"),
+    path("indicators/<int:pk>/actuals/new/", results.actual_create, name="actual-create"),
+    path("agreements/<int:pk>/financing/new/", results.financing_create, name="financing-create"),
+    path("financing/<int:pk>/edit/", results.financing_edit, name="financing-edit"),
+    path("financing/<int:pk>/delete/", results.financing_delete, name="financing-delete"),
 ]

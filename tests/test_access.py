@@ -115,6 +115,14 @@ MATRIX = [
     ("region-guidance", ("32.73",), EVERYONE),
     ("tkksd-edit", ("32.73",), TKKSD_EDIT),
     ("agreement-draft", ("agreement",), READ),
+    # Results: indicators, their actual values and financing lines, for whoever may write the agreement (the province
+    # reading a kabupaten/kota's agreement reads them only); the line under test is Kota Bandung's own.
+    ("indicator-create", ("agreement",), WRITE),
+    ("indicator-edit", ("indicator",), WRITE),
+    ("actual-create", ("indicator",), WRITE),
+    ("financing-create", ("agreement",), WRITE),
+    ("financing-edit", ("financing",), WRITE),
+    ("financing-delete", ("financing",), POST_ONLY),
     ("admin:index", (), DJANGO_ADMIN),
     ("admin:agreements_agreement_changelist", (), DJANGO_ADMIN),
 ]
@@ -161,7 +169,15 @@ def objects(personas, media_root):
     from agreements import steps
 
     steps.create_steps(agreement)
-    return {"obstacle": obstacle.pk, "step": agreement.steps.order_by("order").first().pk,
+    from agreements import results
+
+    indicator = results.indicator_save(
+        user=personas["ministry"], agreement=agreement, name="Rumah tangga terlayani", unit="rumah tangga",
+        baseline_value=1200, baseline_on=agreement.signed_on, target_value=2000, target_on=agreement.signed_on)
+    financing = results.financing_save(user=personas["ministry"], agreement=agreement, region=region("32.73"),
+                                       fiscal_year=2025, source="apbd", planned_idr=100, realised_idr=None)
+    return {"indicator": indicator.pk, "financing": financing.pk,
+            "obstacle": obstacle.pk, "step": agreement.steps.order_by("order").first().pk,
             "agreement": agreement.pk, "milestone": milestone.pk, "document": document.pk, "account": account.pk,
             "admin_account": admin_account.pk, "import_job": import_job.pk, "needoffer": needoffer.pk,
             "followup": followup.pk, "proposal": proposal.pk, "guidance_event": guidance_event.pk}

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from .. import access, affairs, forms, idempotency, regions, services, stalls
+from .. import access, affairs, forms, idempotency, regions, results, services, stalls
 from ..models import GovernmentAffair, NeedOffer, Region
 from .common import create_once
 
@@ -73,6 +73,7 @@ def affair_detail(request, code):
             "form": form,
             "editable_region_ids": editable,
             "thresholds": thresholds,
+            **results.affair_results(request.user, affair),  # its agreements' indicators and financing
         },
     )
 

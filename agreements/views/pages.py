@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
-from .. import access, amendments, evaluations, obstacles, selectors, stalls
+from .. import access, amendments, evaluations, obstacles, results, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 from .parties import party_grid
@@ -101,6 +101,10 @@ def agreement_detail(request, pk):
         **step_panel(agreement, parties, documents, can_write=can_write, third_parties=third_parties),
         "obstacles": obstacles.of_agreement(agreement, today),
         "can_record_obstacle": access.can_record_obstacle(request.user, agreement),
+        # Results: the PKS's outcome indicators and the agreement's financing lines (``agreements.results``).
+        "indicators": results.indicators_of(agreement),
+        "can_write_results": can_write and agreement.document_type == Agreement.DocumentType.PKS,
+        **results.financing_of(agreement, request.user),
         **evaluations.panel(agreement, parties, request.user, today),  # the semester evaluations (monev)
     }
     return render(request, "agreements/agreement_detail.html", context)
@@ -109,4 +113,6 @@ def agreement_detail(request, pk):
 @login_required
 def region_detail(request, code):
     region = get_object_or_404(Region.objects.select_related("province"), code=code)
-    return render(request, "agreements/region_detail.html", selectors.region_summary(request.user, region))
+    context = selectors.region_summary(request.user, region)
+    context.update(results.region_results(request.user, region))  # its agreements' indicators and financing
+    return render(request, "agreements/region_detail.html", context)
