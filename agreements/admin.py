@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import guidance, regions, services, signing, stalls
+from . import guidance, publication, regions, services, signing, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -515,6 +515,24 @@ class AgreementAdmin(GuardedDeleteMixin, VersionedAdmin):
 
     def get_changelist(self, request, **kwargs):
         return AgreementChangeList
+
+    # Publication through the same service as the agreement page and the register (signed agreements only, all or
+    # nothing); the ``published_at`` field itself is not on the form.
+    actions = ["publish_agreements", "unpublish_agreements"]
+
+    @admin.action(description=_("Publish the selected agreements (signed only)"))
+    def publish_agreements(self, request, queryset):
+        try:
+            count = publication.publish(queryset, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, publication.refusal_message(error), messages.ERROR)
+            return
+        self.message_user(request, _("Agreements published: %(count)d.") % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Withdraw the selected agreements from publication"))
+    def unpublish_agreements(self, request, queryset):
+        count = publication.unpublish(queryset, user=request.user)
+        self.message_user(request, _("Agreements withdrawn: %(count)d.") % {"count": count}, messages.SUCCESS)
 
     # The regulated steps, read-only (not a formset: nothing is edited here): officers mark them on the agreement
     # page (``services.step_*``, with the access and concurrency rules), the register's dates complete the rest

@@ -49,6 +49,8 @@ TKKSD_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 # answer them. The proposal under test is from Kabupaten Bandung (32.04) to Kota Bandung (32.73).
 PROPOSE = row(302, 403, 200, 200, 200, 200, 403)
 POST_ONLY = row(302, 405, 405, 405, 405, 405, 405)
+# Ministry staff and administrators publish agreements (the filtered list: a confirmation page first).
+PUBLISH = row(302, 200, 403, 403, 403, 403, 200)
 
 # (url name, args built from the objects, expected row)
 MATRIX = [
@@ -105,6 +107,11 @@ MATRIX = [
     ("obstacle-create", ("agreement",), OBSTACLE),
     ("obstacle-resolve", ("obstacle",), OBSTACLE),
     ("profile", (), EVERYONE),
+    ("api-token-create", (), POST_ONLY),
+    ("api-token-revoke", ("1",), POST_ONLY),
+    ("agreement-publish-list", (), PUBLISH),
+    ("agreement-publish", ("agreement",), POST_ONLY),
+    ("document-public", ("document",), POST_ONLY),
     ("guidance-list", (), EVERYONE),
     ("guidance-detail", ("persiapan",), EVERYONE),
     ("guidance-event-list", (), EVERYONE),
