@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access, evaluations, stalls, uploads
+from . import access, evaluations, reports, stalls, uploads
 from .models import (
     Agreement,
     AgreementParty,
@@ -90,11 +90,14 @@ class OfficerDigest:
     expiring: list = dataclasses.field(default_factory=list)
     # PKSs evaluation due whose missing evaluation is the officer's region's (``evaluations.due_for_officer``).
     evaluation_due: list = dataclasses.field(default_factory=list)
+    # The region's reports due within 14 days or late; for a province officer, its kabupaten/kota's (``reports``).
+    reports_due: list = dataclasses.field(default_factory=list)
+    province_reports: dict | None = None
 
     @property
     def is_empty(self) -> bool:
         return not (self.overdue or self.due_soon or self.stalled or self.partner_changes or self.expiring
-                    or self.evaluation_due)
+                    or self.evaluation_due or self.reports_due or self.province_reports)
 
 
 @dataclasses.dataclass
@@ -208,6 +211,7 @@ def officer_digest(user, as_of: datetime.date, thresholds: stalls.Thresholds | N
     digest.partner_changes = partner_changes(user, mine, since)
     digest.expiring = expiring_to_send(user, mine, as_of, thresholds)
     digest.evaluation_due = evaluations.due_for_officer(user, mine, as_of, thresholds)
+    digest.reports_due, digest.province_reports = reports.officer_reminders(user, as_of)
     return digest
 
 

@@ -7,12 +7,22 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from agreements.models import FollowUp, Milestone, SentDigest, StallSettings
+from agreements.models import FollowUp, Milestone, Region, Report, SentDigest, StallSettings
 from tests.factories import AgreementFactory, MilestoneFactory, PksFactory, UserFactory, region
 
 D = datetime.timedelta
 AS_OF = datetime.date(2025, 6, 18)  # a Wednesday, ISO week 25
 SITE = "https://kerjasama.example.go.id"
+
+
+@pytest.fixture(autouse=True)
+def _reports_are_in(db):
+    """Every region has submitted its periodic reports of 2023–2025, so the digests here hold only what each test
+    sets up (the report reminders are tested in tests/test_reports.py)."""
+    periods = [f"{year}{suffix}" for year in (2023, 2024, 2025) for suffix in ("-S1", "-S2", "")]
+    Report.objects.bulk_create([Report(region_id=pk, period=period, status=Report.Status.SUBMITTED)
+                                for pk in Region.objects.filter(is_autonomous=True).values_list("pk", flat=True)
+                                for period in periods])
 
 
 @pytest.fixture(autouse=True)

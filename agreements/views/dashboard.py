@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .. import access, dashboard, evaluations, guidance
+from .. import access, dashboard, evaluations, guidance, reports
 from ..filters import DASHBOARD_FILTERS, AgreementFilter
 
 
@@ -39,6 +39,8 @@ def home(request):
         ),
         "unguided": guidance.unguided_figure(qs, as_of, base_params),
         "evaluation": evaluations.dashboard_figures(qs, request.user, as_of, base_params),  # monev
+        # Periodic reports: the completeness of the semester being reported now, scoped to the user.
+        "reporting": reports.dashboard_figure(request.user, province=applied_values.get("province")),
         # Agreements in force with no end date: for ministry staff to have completed.
         "show_no_end_date": access.is_national(request.user),
         "scope_name": access.scope_name(request.user),  # the title says what the figures cover

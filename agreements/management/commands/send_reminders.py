@@ -5,7 +5,8 @@
 Officers (active, reminders on, with an e-mail): their region's milestones overdue and due in the
 next 30 days, its stalled agreements, what partner regions changed since the last digest, and its
 agreements ending within 90, 30 and 7 days (each threshold once per officer and agreement, recorded as
-``ExpiryReminder``), and its PKSs whose semester evaluation by the region is due.
+``ExpiryReminder``), and its PKSs whose semester evaluation by the region is due; its region's reports due
+within 14 days or late, and for a province officer how many of its kabupaten/kota have reported.
 Ministry staff: the agreements that stalled in the last week, by province, and the follow-ups
 recorded. Nobody gets an empty e-mail; a digest sent in an ISO week is recorded (``SentDigest``) and
 not sent again that week. ``--dry-run`` prints what would be sent and sends or records nothing.
@@ -111,6 +112,10 @@ def _links(digest) -> dict:
     for a in [*getattr(digest, "stalled", []), *getattr(digest, "expiring", []),
               *getattr(digest, "evaluation_due", [])]:
         a.url = absolute(a.get_absolute_url())
+    for report in getattr(digest, "reports_due", []):
+        report["url"] = absolute(report["path"])
+    if getattr(digest, "province_reports", None):
+        digest.province_reports["url"] = absolute(digest.province_reports["path"])
     for change in getattr(digest, "partner_changes", []):
         change.url = absolute(change.agreement.get_absolute_url())
     for _province, agreements in getattr(digest, "new_stalls", []):
