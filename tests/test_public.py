@@ -261,3 +261,18 @@ def test_tokens_are_created_once_listed_and_revoked_on_the_profile(client, perso
 def test_settings_keep_the_docs_off_cdns():
     assert django_settings.SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] == "SIDECAR"
     assert django_settings.SPECTACULAR_SETTINGS["SWAGGER_UI_FAVICON_HREF"] == "SIDECAR"
+
+
+def test_the_demo_publishes_signed_agreements_and_one_public_document(personas, media_root):
+    from agreements import demo_publication
+
+    for n in range(6):
+        AgreementFactory(number=f"KB/D/{n}", regions=["32.73", "32.04"] if n < 3 else ["35.07", "35.73"])
+        PksFactory(number=f"PKS/D/{n}", regions=["32.73", "32.04"] if n < 3 else ["35.07", "35.73"])
+    AgreementFactory(number="KB/D/DRAF", signed_on=None)
+    counts = demo_publication.seed_publication(users=[personas["local_in"], personas["ministry"]])
+    assert counts == {"published": 8, "public_documents": 1}
+    published = Agreement.objects.filter(published_at__isnull=False)
+    assert not published.filter(signed_on__isnull=True).exists()
+    assert published.filter(parties__region__code="32.73").exists()
+    assert Document.objects.get(is_public=True).agreement.published_at is not None
