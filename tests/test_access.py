@@ -49,6 +49,10 @@ TKKSD_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 # answer them. The proposal under test is from Kabupaten Bandung (32.04) to Kota Bandung (32.73).
 PROPOSE = row(302, 403, 200, 200, 200, 200, 403)
 POST_ONLY = row(302, 405, 405, 405, 405, 405, 405)
+# A party's semester evaluation: only its own officers answer (Kota Bandung's here); the province reads it, ministry
+# staff and administrators read it and write the conclusion.
+EVALUATE = row(302, 403, 403, 404, 200, 404, 403)
+CONCLUDE = row(302, 200, 403, 404, 403, 404, 200)
 # Ministry staff and administrators publish agreements (the filtered list: a confirmation page first).
 PUBLISH = row(302, 200, 403, 403, 403, 403, 200)
 
@@ -106,6 +110,8 @@ MATRIX = [
     ("followup-attachment", ("followup",), READ),
     ("obstacle-create", ("agreement",), OBSTACLE),
     ("obstacle-resolve", ("obstacle",), OBSTACLE),
+    ("evaluation-create", ("agreement",), EVALUATE),
+    ("evaluation-conclusion", ("agreement",), CONCLUDE),
     ("profile", (), EVERYONE),
     ("api-token-create", (), POST_ONLY),
     ("api-token-revoke", ("1",), POST_ONLY),
@@ -149,6 +155,8 @@ PROPOSAL_POST_MATRIX = [
 def objects(personas, media_root):
     agreement = PksFactory(regions=["32.73", "32.04"])
     milestone = MilestoneFactory(agreement=agreement)
+    # Implementing since its signing: its last completed semester can be evaluated.
+    MilestoneFactory(agreement=agreement, title="Pelaksanaan", started_on=agreement.signed_on, status="in_progress")
     document = services.document_upload(
         agreement=agreement, user=personas["ministry"], doc_type=Document.Type.PKS_SCAN,
         uploaded=SimpleUploadedFile("pks.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
