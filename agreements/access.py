@@ -398,6 +398,7 @@ def check_can_edit_tkksd(user, region: Region) -> None:
     if not may_edit_tkksd(user, region):
         raise PermissionDenied
 
+
 # --- results: outcome indicators, their actual values, financing lines -------------------------------------------
 
 
@@ -423,7 +424,6 @@ def may_write_financing_line(user, region_id: int | None, *, writes_agreement: b
     if is_national(user):
         return True
     return region_id is None or (user.region_id is not None and user.region_id == region_id)
-
 
 
 # --- open data: published agreements, the API's scope, who publishes -------------------------------------------
@@ -454,3 +454,36 @@ def can_publish(user) -> bool:
 def check_can_publish(user) -> None:
     if not can_publish(user):
         raise PermissionDenied
+
+
+# --- periodic reports: who writes, reads and returns a region's report ---------------------------------------------
+
+REPORT_WRITE = "write"
+REPORT_READ = "read"
+
+
+def report_access(user, region: Region) -> str | None:
+    """A region's reports: its own officers write them (``REPORT_WRITE``); the officers of its province read them
+    (and return them for correction), ministry staff and administrators read every region's (``REPORT_READ``);
+    anyone else None (404). No query."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if is_national(user):
+        return REPORT_READ
+    if user.region_id is None:
+        return None
+    if user.region_id == region.pk:
+        return REPORT_WRITE
+    if user.role == User.Role.PROVINCE and region.province_id == user.region_id:
+        return REPORT_READ
+    return None
+
+
+def may_return_report(user, region: Region) -> bool:
+    """Who returns a submitted report for correction: the province's officers their kabupaten/kota's, ministry staff
+    and administrators any region's (a province's above all). No query."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_national(user):
+        return True
+    return user.role == User.Role.PROVINCE and user.region_id is not None and region.province_id == user.region_id

@@ -49,6 +49,9 @@ TKKSD_EDIT = row(302, 200, 403, 403, 200, 403, 200)
 # answer them. The proposal under test is from Kabupaten Bandung (32.04) to Kota Bandung (32.73).
 PROPOSE = row(302, 403, 200, 200, 200, 200, 403)
 POST_ONLY = row(302, 405, 405, 405, 405, 405, 405)
+# Periodic reports (here Kota Bandung's): its own officers write it, its province's officers read (and return) it, the
+# ministry and administrators read every report; see tests/test_reports.py for the writes.
+REPORT = row(302, 200, 200, 404, 200, 404, 200)
 # A party's semester evaluation: only its own officers answer (Kota Bandung's here); the province reads it, ministry
 # staff and administrators read it and write the conclusion.
 EVALUATE = row(302, 403, 403, 404, 200, 404, 403)
@@ -128,6 +131,8 @@ MATRIX = [
     ("region-guidance", ("32.73",), EVERYONE),
     ("tkksd-edit", ("32.73",), TKKSD_EDIT),
     ("agreement-draft", ("agreement",), READ),
+    ("report-index", (), EVERYONE),
+    ("report-detail", ("32.73", "2025-S1"), REPORT),
     # Results: indicators, their actual values and financing lines, for whoever may write the agreement (the province
     # reading a kabupaten/kota's agreement reads them only); the line under test is Kota Bandung's own.
     ("indicator-create", ("agreement",), WRITE),
