@@ -37,10 +37,13 @@ from .models import (
     EvaluationAnswer,
     EvaluationConclusion,
     EvaluationQuestion,
+    Financing,
     FollowUp,
     GovernmentAffair,
     GuidanceEvent,
     GuidancePage,
+    Indicator,
+    IndicatorActual,
     Milestone,
     MilestoneUpdate,
     NeedOffer,
@@ -989,6 +992,51 @@ class EvaluationConclusionAdmin(ReadOnlyAdminMixin, SafeKeysMixin, SimpleHistory
     list_filter = ["year", "semester"]
     search_fields = ["agreement__number", "agreement__title"]
     list_select_related = ["agreement", "written_by"]
+    show_full_result_count = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: outcome indicators with their actual values, financing lines. The pages write them through
+# ``agreements.results`` (who may, the checks on the evidence file); here an administrator corrects a mistake.
+
+
+class IndicatorActualInline(admin.TabularInline):
+    """The values recorded, under their indicator: corrected here, never added (the evidence goes through the upload
+    checks of the "Catat capaian" page)."""
+
+    model = IndicatorActual
+    fields = ["period_start", "period_end", "value", "note", "evidence", "recorded_by", "recorded_at"]
+    readonly_fields = ["evidence", "recorded_by", "recorded_at"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    list_display = ["name", "unit", "agreement", "baseline_value", "target_value", "target_on"]
+    search_fields = ["name", "agreement__number", "agreement__title"]
+    list_select_related = ["agreement"]
+    autocomplete_fields = ["agreement", "need"]
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [IndicatorActualInline]
+    show_full_result_count = False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agreement":  # only a PKS has outcome indicators
+            kwargs["queryset"] = Agreement.objects.filter(document_type=Agreement.DocumentType.PKS)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Financing)
+class FinancingAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    list_display = ["agreement", "fiscal_year", "region", "source", "planned_idr", "realised_idr"]
+    list_filter = ["source", "fiscal_year"]
+    search_fields = ["agreement__number", "agreement__title", "region__name", "note"]
+    list_select_related = ["agreement", "region"]
+    autocomplete_fields = ["agreement", "region"]
+    readonly_fields = ["updated_by", "updated_at"]
     show_full_result_count = False
 
 

@@ -20,7 +20,16 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from . import demo_amendments, demo_evaluations, demo_guidance, demo_obstacles, demo_parties, demo_terms, stalls
+from . import (
+    demo_amendments,
+    demo_evaluations,
+    demo_guidance,
+    demo_obstacles,
+    demo_parties,
+    demo_results,
+    demo_terms,
+    stalls,
+)
 from .models import (
     Agreement,
     AgreementParty,
@@ -692,6 +701,7 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         counts["parties"] = demo_parties.seed_parties(as_of=as_of)  # each party's signing and DPRD approval
         counts["steps"] = seed_steps(as_of=as_of, users=users)  # after the proposals: their partner's answer
         counts["obstacles"] = demo_obstacles.seed_obstacles(seed=seed, as_of=as_of, users=users)
+        counts.update(demo_results.seed_results(seed=seed, as_of=as_of, users=users))  # indicators, financing
         counts["terms"] = demo_terms.seed_terms(as_of=as_of)  # ending soon, no end date, termination reasons
         counts.update(demo_evaluations.seed_evaluations(seed=seed, as_of=as_of, users=users))  # monev, some due
         counts.update(demo_amendments.seed_amendments(as_of=as_of, users=users))  # amendments, a renewed KB

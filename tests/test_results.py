@@ -578,3 +578,54 @@ def test_region_and_affair_pages_list_their_agreements_indicators_latest_against
         assert "Kunjungan wisatawan" not in response.content.decode()
     response = client.get(response.context["indicators_url"])
     assert [row["agreement"].number for row in response.context["rows"]] == ["PKS/AIR/2024"]
+
+
+# --- admin, demo data ----------------------------------------------------------------------------------------
+
+
+def test_admin_lists_and_opens_indicators_with_their_actuals_and_financing_lines(client, pks, staff):
+    from agreements.admin import IndicatorActualInline
+
+    admin_user = UserFactory(username="root", role="admin", is_staff=True, is_superuser=True, language="en")
+    indicator = make_indicator(pks, staff)
+    record(indicator, staff, datetime.date(2024, 1, 1), datetime.date(2024, 12, 31), "1300")
+    financing = line(pks, staff)
+    client.force_login(admin_user)
+    for model, obj in (("indicator", indicator), ("financing", financing)):
+        for view, args in (("changelist", []), ("add", []), ("change", [obj.pk]), ("history", [obj.pk])):
+            response = client.get(reverse(f"admin:agreements_{model}_{view}", args=args))
+            assert response.status_code == 200, (model, view)
+    change = client.get(reverse("admin:agreements_indicator_change", args=[indicator.pk])).content.decode()
+    assert "1300" in change  # the actual value, inline
+    from django.contrib import admin
+
+    assert IndicatorActualInline(Indicator, admin.site).has_add_permission(None) is False
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_demo_officers_indicators_with_actuals_and_financing_over_years(settings):
+    from django.core.management import call_command
+    from django.utils import translation
+
+    settings.DEBUG = True
+    with translation.override("en"):
+        call_command("seed_demo", as_of="2026-06-30", stdout=io.StringIO())
+    indicators = Indicator.objects.select_related("agreement")
+    assert indicators.count() >= 20
+    bandung = indicators.filter(agreement__parties__region__code="32.73")
+    assert bandung.exists() and IndicatorActual.objects.filter(indicator__in=bandung).count() >= 2
+    assert {i.agreement.document_type for i in indicators} == {"PKS"}
+    for actual in IndicatorActual.objects.select_related("indicator")[:200]:
+        actual.full_clean()
+        assert actual.period_end >= actual.indicator.baseline_on
+        assert actual.period_end <= datetime.date(2026, 6, 30)
+    lines = Financing.objects.select_related("agreement")
+    assert lines.values("fiscal_year").distinct().count() >= 2
+    assert lines.filter(agreement__parties__region__code="32.73").values("fiscal_year").distinct().count() >= 2
+    assert lines.filter(realised_idr__isnull=False).exists() and lines.filter(region__isnull=True).exists()
+    for item in lines[:300]:
+        item.full_clean()
+        if item.region_id:
+            assert item.agreement.parties.filter(region_id=item.region_id).exists()
+        else:
+            assert item.agreement.third_parties.exists()
