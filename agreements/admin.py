@@ -49,6 +49,9 @@ from .models import (
     NeedOffer,
     Proposal,
     Region,
+    Report,
+    ReportSettings,
+    ReportVersion,
     SentDigest,
     Stage,
     StallReason,
@@ -1037,6 +1040,46 @@ class FinancingAdmin(SafeKeysMixin, SimpleHistoryAdmin):
     list_select_related = ["agreement", "region"]
     autocomplete_fields = ["agreement", "region"]
     readonly_fields = ["updated_by", "updated_at"]
+    show_full_result_count = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Periodic reports: the due date is the administrators' to set; the reports are written, submitted and returned on
+# their pages (``agreements.reports``), read here.
+
+
+@admin.register(ReportSettings)
+class ReportSettingsAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """A single editable row, as the stall thresholds: the list view goes straight to it."""
+
+    fields = ["due_days", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        obj = ReportSettings.current()
+        return HttpResponseRedirect(reverse("admin:agreements_reportsettings_change", args=[obj.pk]))
+
+
+class ReportVersionInline(ReadOnlyInline):
+    model = ReportVersion
+    fields = ["number", "submitted_by", "submitted_at", "returned_by", "returned_at", "return_comment"]
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdminMixin, SafeKeysMixin, admin.ModelAdmin):
+    list_display = ["region", "period", "status", "submitted_by", "submitted_at", "returned_at"]
+    list_filter = ["status", "period"]
+    search_fields = ["region__name", "region__code", "period"]
+    list_select_related = ["region", "submitted_by"]
+    fields = ["region", "period", "status", "submitted_by", "submitted_at", "returned_by", "returned_at",
+              "return_comment", "narrative"]
+    inlines = [ReportVersionInline]
     show_full_result_count = False
 
 

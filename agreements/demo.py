@@ -26,6 +26,7 @@ from . import (
     demo_guidance,
     demo_obstacles,
     demo_parties,
+    demo_reports,
     demo_results,
     demo_terms,
     stalls,
@@ -705,6 +706,7 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         counts["terms"] = demo_terms.seed_terms(as_of=as_of)  # ending soon, no end date, termination reasons
         counts.update(demo_evaluations.seed_evaluations(seed=seed, as_of=as_of, users=users))  # monev, some due
         counts.update(demo_amendments.seed_amendments(as_of=as_of, users=users))  # amendments, a renewed KB
+        counts.update(demo_reports.seed_reports(as_of=as_of, users=users))  # reports in every state
         from . import demo_publication  # open data: a few published agreements, one public document
         counts.update(demo_publication.seed_publication(users=users))
     counts["users"] = [u.username for u in users]
