@@ -28,7 +28,10 @@ from .models import (
     Evaluation,
     EvaluationAnswer,
     EvaluationQuestion,
+    Financing,
     GovernmentAffair,
+    Indicator,
+    IndicatorActual,
     Milestone,
     MilestoneUpdate,
     Obstacle,
@@ -58,12 +61,27 @@ TABLES = [
     Evaluation._meta.db_table,
     Evaluation.history.model._meta.db_table,
     EvaluationAnswer._meta.db_table,
+    Indicator._meta.db_table,
+    Indicator.history.model._meta.db_table,
+    IndicatorActual._meta.db_table,
+    IndicatorActual.history.model._meta.db_table,
+    Financing._meta.db_table,
+    Financing.history.model._meta.db_table,
 ]
 # The history tables, named once (``Model.history`` builds a manager at each access: too slow in the row loops).
 AGREEMENT_H, PARTY_H, THIRD_PARTY_H, MILESTONE_H = TABLES[6:10]
 STEP, STEP_H = TABLES[10:12]
 OBSTACLE, OBSTACLE_H = TABLES[12:14]
 EVALUATION, EVALUATION_H, EVALUATION_ANSWER = TABLES[14:17]
+INDICATOR, INDICATOR_H, ACTUAL, ACTUAL_H, FINANCING, FINANCING_H = TABLES[17:23]
+# The results' rows: (indicator, unit, baseline, target), drawn in turn; the note of every actual value.
+RESULT_INDICATORS = [
+    ("Rumah tangga terlayani air perpipaan", "rumah tangga", 1200, 2000),
+    ("Sampah terangkut ke TPA regional", "ton per hari", 120, 200),
+    ("Kunjungan wisatawan", "orang per tahun", 150000, 240000),
+    ("Pasien rujukan tertangani dalam 24 jam", "%", 62, 90),
+]
+RESULT_NOTE = "Laporan semester perangkat daerah."
 # Emptied as well, since they point at agreements or milestones (no rows are seeded there).
 # Emptied too (they point at the agreements), never seeded.
 EXTRA_TABLES = ["agreements_document", "agreements_amendment", "agreements_expiryreminder",
@@ -246,6 +264,7 @@ class _Plan:
         self._steps()
         self._obstacles()
         self._evaluations()
+        self._results()
 
         return Result(
             agreements=n, milestones=len(self.rows[Milestone._meta.db_table]),
@@ -525,6 +544,61 @@ class _Plan:
                                      mid, None))
             before = after
 
+    def _results(self) -> None:
+        """Outcome indicators with semester values on the PKSs under way (implementing, their first milestone started),
+        and financing lines (each regional party's APBD, the third parties') on every signed PKS for the last two
+        fiscal years: read from the plan's own rows, written like the demo's (``demo_results``)."""
+        cols = {name: i for i, name in enumerate(COLUMNS[TABLES[0]])}
+        parties: dict[int, list[int]] = {}
+        party_cols = COLUMNS[TABLES[1]]
+        for row in self.rows[TABLES[1]]:
+            parties.setdefault(row[party_cols.index("agreement_id")], []).append(row[party_cols.index("region_id")])
+        third = {row[COLUMNS[TABLES[3]].index("agreement_id")] for row in self.rows[TABLES[3]]}
+        day = datetime.timedelta
+        for index, row in enumerate(self.rows[TABLES[0]]):
+            aid, signed = row[cols["id"]], row[cols["signed_on"]]
+            if row[cols["document_type"]] != "PKS" or signed is None or row[cols["terminated_on"]] is not None:
+                continue
+            at = self.at(signed)
+            if self.first_started.get(aid) is not None and (row[cols["ends_on"]] or self.as_of) > self.as_of:
+                target_on = row[cols["ends_on"]] or signed + day(3 * 365)
+                for order in range(1 + (index % 3 == 0)):
+                    name, unit, baseline, target = RESULT_INDICATORS[(index + order) % len(RESULT_INDICATORS)]
+                    values = (name, unit, baseline, signed, target, target_on, order, at)
+                    iid = self.next_id(INDICATOR)
+                    self.rows[INDICATOR].append((iid, *values, aid, None, None))
+                    self.rows[INDICATOR_H].append((iid, *values, self.next_id(INDICATOR_H), at, None, "+", aid, None,
+                                                   None, None))
+                    span = max((target_on - signed).days, 1)
+                    for start, end in _semesters_after(signed, self.as_of)[-4:]:
+                        reached = (end - signed).days / span * self.rng.uniform(0.5, 1.2)
+                        value = round(baseline + (target - baseline) * min(reached, 1.1), 1)
+                        actual = (start, end, value, RESULT_NOTE, self.at(min(end + day(20), self.as_of)))
+                        xid = self.next_id(ACTUAL)
+                        self.rows[ACTUAL].append((xid, *actual, iid, None, None))
+                        self.rows[ACTUAL_H].append((xid, *actual, self.next_id(ACTUAL_H), actual[-1], None, "+", iid,
+                                                    None, None, None))
+            payers = [(region_id, "apbd") for region_id in parties.get(aid, [])]
+            if aid in third:
+                payers.append((None, "third_party"))
+            for year in range(max(signed.year, self.as_of.year - 1), self.as_of.year + 1):
+                for region_id, source in payers:
+                    planned = self.rng.randint(1, 200) * 5_000_000
+                    realised = (planned * self.rng.randint(50, 100) // 100 if year < self.as_of.year else
+                                planned * self.rng.randint(0, 40) // 100 or None)
+                    line = (year, source, planned, realised, "")
+                    fid = self.next_id(FINANCING)
+                    self.rows[FINANCING].append((fid, *line, at, aid, region_id, None))
+                    self.rows[FINANCING_H].append((fid, *line, self.next_id(FINANCING_H), at, None, "+", aid, region_id,
+                                                   None, None))
+
+
+def _semesters_after(start: datetime.date, as_of: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
+    """The semesters ending after ``start`` and by ``as_of`` (the periods of the actual values)."""
+    from .demo_results import _semesters
+
+    return _semesters(start, as_of, limit=1000)
+
 
 _HISTORY = ["history_id", "history_date", "history_change_reason", "history_type"]
 _AGREEMENT = ["id", "number", "document_type", "title", "scope", "cooperation_kind", "signed_on", "dprd_approved_on",
@@ -533,6 +607,9 @@ _AGREEMENT = ["id", "number", "document_type", "title", "scope", "cooperation_ki
 _PARTY = ["id", "document_number", "signatory_name", "signatory_position", "agency", "contact_person", "signed_on",
           "dprd_required", "dprd_approved_on", "dprd_decision_number"]
 _MILESTONE = ["id", "title", "description", "due_on", "started_on", "completed_on", "status", "progress", "created_at"]
+_INDICATOR = ["name", "unit", "baseline_value", "baseline_on", "target_value", "target_on", "order", "created_at"]
+_ACTUAL = ["period_start", "period_end", "value", "note", "recorded_at"]
+_FINANCING = ["fiscal_year", "source", "planned_idr", "realised_idr", "note"]
 # The seed rows' column order, table by table (checked against the database before writing).
 COLUMNS = {
     TABLES[0]: _AGREEMENT + ["updated_at", "version", "created_by_id", "parent_id", "updated_by_id", "renews_id",
@@ -560,6 +637,12 @@ COLUMNS = {
     EVALUATION_H: ["id", "year", "semester", "recommendation", "note", "submitted_at", "agreement_id", "region_id",
                    "evidence_id", "submitted_by_id", *_HISTORY, "history_user_id"],
     EVALUATION_ANSWER: ["id", "evaluation_id", "question_id", "question_code", "question_text", "score", "note"],
+    INDICATOR: ["id", *_INDICATOR, "agreement_id", "need_id", "created_by_id"],
+    INDICATOR_H: ["id", *_INDICATOR, *_HISTORY, "agreement_id", "need_id", "created_by_id", "history_user_id"],
+    ACTUAL: ["id", *_ACTUAL, "indicator_id", "evidence_id", "recorded_by_id"],
+    ACTUAL_H: ["id", *_ACTUAL, *_HISTORY, "indicator_id", "evidence_id", "recorded_by_id", "history_user_id"],
+    FINANCING: ["id", *_FINANCING, "updated_at", "agreement_id", "region_id", "updated_by_id"],
+    FINANCING_H: ["id", *_FINANCING, *_HISTORY, "agreement_id", "region_id", "updated_by_id", "history_user_id"],
 }
 
 

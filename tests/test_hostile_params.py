@@ -57,6 +57,9 @@ HOSTILE_QUERIES = [
     {"expand": NUL},
     {"next": NUL},
     {NUL: "key"},
+    {"financed": "maybe", "has_indicators": LONG, "sort": "-realised"},
+    {"financed": NUL},
+    {"has_indicators": NUL},
 ]
 # The admin's own parameters: search, page, ordering, filters and add-form initial values, popups.
 ADMIN_QUERIES = [
@@ -177,8 +180,24 @@ def objects(db, media_root):
         ("proposal-detail", "pk"): proposal.pk, ("proposal-accept", "pk"): proposal.pk,
         ("proposal-decline", "pk"): proposal.pk,
         "officer": officer,
+        **_results(pks, officer),
     }
 
+
+def _results(pks, officer) -> dict:
+    """An indicator with a value and a financing line on the PKS, for the results' pages (their keys)."""
+    from agreements import results
+
+    indicator = results.indicator_save(
+        user=officer, agreement=pks, name="Rumah tangga terlayani", unit="rumah tangga", baseline_value=1,
+        baseline_on=datetime.date(2024, 1, 1), target_value=2, target_on=datetime.date(2026, 12, 31))
+    results.actual_record(user=officer, indicator=indicator, period_start=datetime.date(2024, 1, 1),
+                          period_end=datetime.date(2024, 12, 31), value=1)
+    line = results.financing_save(user=officer, agreement=pks, region=region("32.73"), fiscal_year=2025,
+                                  source="apbd", planned_idr=1, realised_idr=None)
+    return {("indicator-edit", "pk"): indicator.pk, ("actual-create", "pk"): indicator.pk,
+            ("financing-edit", "pk"): line.pk, ("financing-delete", "pk"): line.pk,
+            ("indicator-create", "pk"): pks.pk, ("financing-create", "pk"): pks.pk}
 
 def _status(client, method: str, url: str, data=None) -> int | str:
     """The status code, after reading a streamed body (an export fails while streaming, not before)."""

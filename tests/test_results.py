@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.urls import reverse
 
 from agreements import results, stalls
@@ -629,3 +630,25 @@ def test_seed_demo_gives_the_demo_officers_indicators_with_actuals_and_financing
             assert item.agreement.parties.filter(region_id=item.region_id).exists()
         else:
             assert item.agreement.third_parties.exists()
+
+
+@pytest.mark.django_db
+def test_the_benchmark_data_holds_indicators_with_actuals_and_financing_in_proportion():
+    from agreements import benchdata
+
+    as_of = datetime.date(2026, 6, 30)
+    benchdata.seed(n=200, seed=7, as_of=as_of)
+    indicators = Indicator.objects.select_related("agreement")
+    assert 10 <= indicators.count() <= 200
+    assert not indicators.exclude(agreement__document_type="PKS").exists()
+    assert Indicator.history.count() == indicators.count()
+    actuals = IndicatorActual.objects.select_related("indicator")
+    assert actuals.count() >= indicators.count()
+    for actual in actuals[:100]:
+        actual.full_clean()
+        assert actual.period_end <= as_of and actual.period_end >= actual.indicator.baseline_on
+    lines = Financing.objects.all()
+    assert lines.count() >= 100 and lines.values("fiscal_year").distinct().count() == 2
+    assert Financing.history.count() == lines.count()
+    assert not lines.filter(region__isnull=False).exclude(agreement__parties__region=F("region")).exists()
+    assert not lines.filter(region__isnull=True, agreement__third_parties__isnull=True).exists()
