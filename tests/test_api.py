@@ -343,6 +343,7 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "https://" not in html
+    assert '<html lang="en">' in html
     assert "<script>" not in html  # the start script is a file of its own: the CSP forbids inline scripts
     script = client.get("/api/v1/docs/", {"script": ""})
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()

@@ -276,3 +276,24 @@ def test_the_demo_publishes_signed_agreements_and_one_public_document(personas, 
     assert not published.filter(signed_on__isnull=True).exists()
     assert published.filter(parties__region__code="32.73").exists()
     assert Document.objects.get(is_public=True).agreement.published_at is not None
+
+
+def test_the_public_pages_queries_do_not_grow_with_the_data(client, personas, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    publication.publish([AgreementFactory(), PksFactory()], user=personas["ministry"])
+    urls = [reverse("public-home"), reverse("public-json")]
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts[url] = len(queries)
+    more = []
+    for n in range(6):
+        more += [AgreementFactory(regions=["35.07", "35.73", "35"], affairs=["1.01", "3.26"], third_parties=[f"PT {n}"]),
+                 PksFactory(regions=["51.71", "51.03"])]
+    publication.publish(more, user=personas["ministry"])
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            client.get(url)

@@ -156,14 +156,14 @@ class NeedOfferViewSet(viewsets.ReadOnlyModelViewSet):
                                                                               "pk")
 
 
+@extend_schema_view(get=extend_schema(summary="Stalled agreements", parameters=[AS_OF_PARAMETER], description=(
+    "The agreements the caller sees that are stalled as of `as_of`, with the keys and order of `manage.py "
+    "stalled --format json` (longest stalled first). `obstacles` (the categories of the obstacles open as of "
+    "`as_of`) is empty for anonymous callers.")))
 class StalledView(ListAPIView):
     serializer_class = serializers.StalledRowSerializer
     filter_backends = []
 
-    @extend_schema(summary="Stalled agreements", parameters=[AS_OF_PARAMETER], description=(
-        "The agreements the caller sees that are stalled as of `as_of`, with the keys and order of `manage.py "
-        "stalled --format json` (longest stalled first). `obstacles` (the categories of the obstacles open as of "
-        "`as_of`) is empty for anonymous callers."))
     def list(self, request, *args, **kwargs):
         as_of = as_of_param(request)
         rows = selectors.stalled_report_json(
