@@ -326,8 +326,8 @@ def conclusion_save(*, user: User, agreement: Agreement, semester: Semester, tex
 def panel(agreement: Agreement, parties: list[AgreementParty], user, today: datetime.date) -> dict:
     """The agreement page's "Semester evaluation" section: one block per semester, newest first (those with an
     evaluation or a conclusion, and the last completed one when the PKS was implementing by its end), each party's
-    answers where the user may read them, the conclusion, and what the user may do. Four queries for a PKS, none
-    for a KB."""
+    answers where the user may read them, the conclusion, and what the user may do. Three queries for a PKS (four
+    for a provincial officer reading its kabupaten/kota's), none for a KB."""
     if agreement.document_type != Agreement.DocumentType.PKS:
         return {"evaluation_panel": None}
     evaluations = list(
@@ -337,16 +337,20 @@ def panel(agreement: Agreement, parties: list[AgreementParty], user, today: date
     )
     conclusions = {(c.year, c.semester): c for c in
                    EvaluationConclusion.objects.filter(agreement=agreement).select_related("written_by")}
-    # Which parties answered, even where the user may not read the answer (a count, for "missing").
-    answered = set(
-        Evaluation.objects.filter(agreement=agreement).values_list("region_id", "year", "semester")
-    )
+    # Which parties answered, even where the user may not read the answer (for "missing"): national users and the
+    # parties' officers read every answer already; a provincial officer reading its kabupaten/kota's agreement asks.
+    party_ids = [p.region_id for p in parties]
+    if access.is_national(user) or getattr(user, "region_id", None) in party_ids:
+        answered = {(e.region_id, e.year, e.semester) for e in evaluations}
+    else:
+        answered = set(
+            Evaluation.objects.filter(agreement=agreement).values_list("region_id", "year", "semester")
+        )
     semesters = {Semester(e.year, e.semester) for e in evaluations}
     semesters |= {Semester(year, half) for year, half in conclusions}
     last = last_completed_semester(today)
     if allowed_semester(agreement, last, today):
         semesters.add(last)
-    party_ids = [p.region_id for p in parties]
     can_conclude = may_conclude(user)
     by_key = defaultdict(dict)
     for e in evaluations:

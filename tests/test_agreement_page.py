@@ -23,7 +23,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 30
+MAX_QUERIES = 33  # 30, and the semester evaluations of a PKS: evaluations, answers, conclusions
 
 
 def url(agreement):

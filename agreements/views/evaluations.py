@@ -7,13 +7,14 @@ form and the service in ``agreements.evaluations``.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import access, evaluations, idempotency, stalls, uploads
+from .. import forms as app_forms
 from ..evaluation_forms import ConclusionForm, EvaluationForm, SemesterParamsForm
 from ..models import AgreementParty, Evaluation, EvaluationConclusion
 from .common import FORM_MARGIN, body_limit, create_once
@@ -88,10 +89,6 @@ def conclusion_edit(request, pk):
     if request.method == "POST":
         form = ConclusionForm(request.POST)
         if form.is_valid():
-            from django.core.exceptions import ValidationError
-
-            from .. import forms as app_forms
-
             try:
                 evaluations.conclusion_save(user=request.user, agreement=agreement, semester=semester,
                                             text=form.cleaned_data["text"])
