@@ -103,11 +103,12 @@ def _problem_dicts(problems) -> list[dict]:
 def _summary(plan) -> dict:
     changed = [r for r in plan.agreements if r.action != "unchanged"]
     changed_milestones = [r for r in plan.milestones if r.action != "unchanged"]
-    a, m, p = plan.agreement_counts, plan.milestone_counts, plan.party_counts
+    a, m, p, c = plan.agreement_counts, plan.milestone_counts, plan.party_counts, plan.amendment_counts
     return {
         "agreements": {"created": a.created, "updated": a.updated, "unchanged": a.unchanged},
         "milestones": {"created": m.created, "updated": m.updated, "unchanged": m.unchanged},
         "parties": {"created": p.created, "updated": p.updated, "unchanged": p.unchanged},
+        "amendments": {"created": c.created, "updated": c.updated, "unchanged": c.unchanged},
         "agreement_rows": [{"row": r.row, "number": r.number, "title": r.final.get("title", ""), "action": r.action,
                             "changed": list(r.changed)} for r in changed[:PREVIEW_ROWS]],
         "milestone_rows": [{"row": r.row, "agreement_number": r.agreement_number, "title": r.title,

@@ -245,6 +245,24 @@ def test_a_parties_csv_alone_updates_stored_parties_and_its_problems_name_the_pa
     assert AgreementParty.objects.get(agreement=agreement, region__code="32.73").signatory_name == "Muhammad Farhan"
 
 
+def test_an_amendments_csv_alone_records_the_amendments_of_stored_agreements(client):
+    from agreements.models import Amendment
+    from agreements.spreadsheet import AMENDMENT_COLUMNS
+    from tests.test_import_amendments import amendment_row
+
+    login(client, "admin")
+    agreement = AgreementFactory(number="KB/001/2024")
+    data = csv_bytes([AMENDMENT_COLUMNS, amendment_row()], delimiter=";")
+    response = client.post(UPLOAD, {"amendments_file": SimpleUploadedFile("adendum.csv", data)})
+    assert response.context["amendment_counts"].created == 1
+    assert "adendum.csv" in response.content.decode()
+    client.post(UPLOAD, {"action": "confirm", "token": response.context["token"]})
+    amendment = Amendment.objects.get(agreement=agreement)
+    assert (amendment.number, amendment.ends_on.isoformat()) == ("1/ADD/2025", "2031-01-31")
+    job = ImportJob.objects.get()
+    assert job.summary["amendments"]["created"] == 1 and job.amendments_data is None
+
+
 def test_an_upload_without_any_file_is_refused_on_the_form(client):
     login(client, "admin")
     response = client.post(UPLOAD, {})

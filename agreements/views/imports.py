@@ -94,6 +94,7 @@ def _job_context(job: ImportJob) -> dict:
         "agreement_counts": importers.Counts(**summary.get("agreements", {})),
         "milestone_counts": importers.Counts(**summary.get("milestones", {})),
         "party_counts": importers.Counts(**summary.get("parties", {})) if "parties" in summary else None,
+        "amendment_counts": importers.Counts(**summary["amendments"]) if "amendments" in summary else None,
         "agreement_rows": summary.get("agreement_rows", []),
         "milestone_rows": summary.get("milestone_rows", []),
         "more_agreements": summary.get("more_agreements", 0),

@@ -71,6 +71,7 @@ def test_a_kb_and_its_pks_with_three_milestones_in_under_25_interactions(live, d
     act.click(f"a[href='/agreements/{kb.pk}/sign/']")
     page.wait_for_load_state("load")
     act.fill("input[name=signed_on]", "2026-01-15")
+    act.fill("input[name=ends_on]", "2031-01-14")  # a signed agreement in force has an end date
     act.files("input[name=document]", [{"name": "kb.png", "mimeType": "image/png", "buffer": _scan()}])
     act.submit()
     kb.refresh_from_db()
