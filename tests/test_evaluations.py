@@ -528,3 +528,18 @@ def test_the_reminder_email_names_the_evaluation_due(personas, monev, mailoutbox
     mine = [m for m in mailoutbox if m.to == ["bandung@example.go.id"]]
     assert mine and "Semester evaluations due" in mine[0].body
     assert monev["due_jabar"].number in mine[0].body
+
+
+def test_the_admin_edits_questions_and_only_reads_evaluations(client, personas, pks_now):
+    evaluation = submit(personas["local_in"], pks_now)
+    client.force_login(personas["admin"])
+    changelist = client.get(reverse("admin:agreements_evaluationquestion_changelist"))
+    assert changelist.status_code == 200 and "form-0-order" in changelist.content.decode()  # list_editable
+    page = client.get(reverse("admin:agreements_evaluation_change", args=[evaluation.pk]))
+    assert page.status_code == 200
+    assert EvaluationQuestion.objects.get(code="partner").text in page.content.decode()  # the answers, inline
+    assert client.get(reverse("admin:agreements_evaluation_add")).status_code == 403
+    question = EvaluationQuestion.objects.get(code="partner")
+    assert client.post(reverse("admin:agreements_evaluationquestion_delete", args=[question.pk]),
+                       {"post": "yes"}).status_code == 403  # answered: switched off, never deleted
+    assert EvaluationQuestion.objects.filter(pk=question.pk).exists()
