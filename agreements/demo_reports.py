@@ -20,6 +20,7 @@ def seed_reports(*, as_of: datetime.date, users: list) -> dict:
     by_name = {u.username: u for u in users}
     bandung, bogor, jabar = (Region.objects.get(code=code) for code in ("32.73", "32.01", "32"))
     officer, bogor_officer, province_officer = by_name["kota-bandung"], by_name["kab-bogor"], by_name["jabar"]
+    Report.objects.filter(region__in=[bandung, bogor, jabar]).delete()  # seeded again: written anew
     past = reports.reporting_period(as_of)
     due = past.due_on()
 

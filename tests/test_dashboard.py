@@ -145,8 +145,9 @@ def test_dashboard_query_count_does_not_grow_with_the_data(client):
     assert len(large.captured_queries) == len(small.captured_queries)
     # With the stalled agreements by step (the counts; the steps' names when some have steps) and by open obstacle,
     # and the agreements ended without follow-up by year of their end date; the semester evaluations' figures (counts,
-    # average scores by affair and by province, the agreements recommended to stop).
-    assert len(small.captured_queries) <= 23
+    # average scores by affair and by province, the agreements recommended to stop); the reports' completeness (the
+    # due days, the regions, their reports).
+    assert len(small.captured_queries) <= 26
 
 
 def build_suffix(i: int):
