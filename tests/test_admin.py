@@ -32,8 +32,9 @@ from agreements.models import (
 from tests.factories import AgreementFactory, MilestoneFactory, MilestoneUpdateFactory, PksFactory, UserFactory
 
 CHANGELIST = reverse("admin:agreements_agreement_changelist")
-# The changelist numbers its columns from 0: it has no action checkbox (no bulk delete of agreements).
-DAYS_COLUMN = AgreementAdmin.list_display.index("days_stalled")
+# The changelist numbers its columns from 0, the action checkbox first (publishing is an action; deleting is not).
+COLUMNS = ["action_checkbox", *AgreementAdmin.list_display]
+DAYS_COLUMN = COLUMNS.index("days_stalled")
 
 
 def ago(days: int) -> datetime.date:
@@ -143,7 +144,7 @@ def test_days_stalled_sorts_like_days(client_admin, world):
 
 
 def test_stage_column_sorts_in_lifecycle_order(client_admin, world):
-    column = AgreementAdmin.list_display.index("stage_label")
+    column = COLUMNS.index("stage_label")
     rows = numbers(client_admin.get(CHANGELIST, {"o": str(column)}))
     orders = [stalls.with_status(Agreement.objects.filter(number=n)).get().stage_order for n in rows]
     assert orders == sorted(orders)

@@ -13,6 +13,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl.utils import get_column_letter
 
 from agreements import importers
 from agreements.importers import reading
@@ -22,6 +23,10 @@ from tests.factories import UserFactory
 from tests.test_hostile_imports import HEADER, SHEET, inline_row, page_text, replace_parts, sheet_xml
 from tests.test_import import agreement_row, csv_bytes, milestone_row, workbook, xlsx
 from tests.test_import_command import command
+
+# The letters a spreadsheet shows for the scope column and for the column after the agreement's and nine empty ones.
+SCOPE = get_column_letter(AGREEMENT_COLUMNS.index("scope") + 1)
+PAST = get_column_letter(len(AGREEMENT_COLUMNS) + 10)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +138,7 @@ CASES = {
                                  "most a cell may hold; the file is refused."),
     "cell-chars-inline": ({"IMPORT_MAX_CELL_CHARS": 50}, lambda: (inline_sheet(agreement_row(scope="y" * 60)),
                                                                   "data.xlsx"),
-                          "Sheet “agreements”, row 2, column O: the cell is longer than 50 characters"),
+                          f"Sheet “agreements”, row 2, column {SCOPE}: the cell is longer than 50 characters"),
     "cell-chars-csv": ({"IMPORT_MAX_CELL_CHARS": 50},
                        lambda: (csv_bytes([AGREEMENT_COLUMNS, agreement_row(title="x" * 51)]), "data.csv"),
                        "File “data.csv”, row 2, column D: the cell is longer than 50 characters"),
@@ -158,11 +163,11 @@ CASES = {
                "remove the sheets that are not imported."),
     "columns": ({"IMPORT_MAX_COLUMNS": 20}, lambda: (workbook([agreement_row() + [""] * 9 + ["catatan"]]),
                                                      "data.xlsx"),
-                "Sheet “agreements”, row 2: column Y holds a value, but no more than 20 columns are read; the file "
+                f"Sheet “agreements”, row 2: column {PAST} holds a value, but no more than 20 columns are read; the file "
                 "is refused."),
     "columns-csv": ({"IMPORT_MAX_COLUMNS": 20},
                     lambda: (csv_bytes([AGREEMENT_COLUMNS, agreement_row() + [""] * 9 + ["catatan"]]), "data.csv"),
-                    "File “data.csv”, row 2: column Y holds a value, but no more than 20 columns are read"),
+                    f"File “data.csv”, row 2: column {PAST} holds a value, but no more than 20 columns are read"),
 }
 
 
@@ -270,7 +275,7 @@ def test_openpyxl_fallback_enforces_the_cell_and_column_limits(settings, monkeyp
     settings.IMPORT_MAX_CELL_CHARS = 50
     assert "row 2, column D: the cell is longer than 50 characters" in read(workbook([agreement_row(title="x" * 51)]))
     settings.IMPORT_MAX_COLUMNS = 20
-    assert "row 2: column Y holds a value" in read(workbook([agreement_row() + [""] * 9 + ["catatan"]]))
+    assert f"row 2: column {PAST} holds a value" in read(workbook([agreement_row() + [""] * 9 + ["catatan"]]))
     settings.IMPORT_MAX_AGREEMENT_ROWS = 3
     assert "has more than 3 rows" in read(workbook(agreements(4)))
 
