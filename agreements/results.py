@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -316,10 +316,12 @@ def progress_chart(indicator: Indicator, actuals: list[IndicatorActual]):
     )
 
 
-def financing_of(agreement: Agreement, user) -> dict:
+def financing_of(agreement: Agreement, user, *, writes: bool | None = None) -> dict:
     """The agreement's financing: its lines by fiscal year (each with whether ``user`` may change it), the totals per
-    year and for the whole agreement, beside its stated value. One query for the lines, one for the access check."""
-    writes = access.can_write_agreement(user, agreement)
+    year and for the whole agreement, beside its stated value. One query for the lines, and one for the access check
+    unless ``writes`` (``access.can_write_agreement``) is given."""
+    if writes is None:
+        writes = access.can_write_agreement(user, agreement)
     lines = list(agreement.financing.select_related("region").order_by("fiscal_year", "region__code", "source"))
     years: dict[int, dict] = {}
     for line in lines:
@@ -389,16 +391,17 @@ def financing_totals(agreements: QuerySet) -> dict:
 
 def indicators_for(agreements: QuerySet, limit: int = PAGE_INDICATORS) -> dict:
     """The indicators of ``agreements`` (the latest created first, up to ``limit``), each with its latest actual value
-    against its target, and how many there are. Three queries whatever the number."""
-    base = Indicator.objects.filter(agreement__in=agreements.values("pk"))
-    count = base.count()
+    against its target, and how many there are (counted over the rows before the limit: a window). One query
+    whatever the number."""
     latest = IndicatorActual.objects.filter(indicator=OuterRef("pk")).order_by("-period_end", "-pk")
     rows = list(
-        base.select_related("agreement").annotate(
+        Indicator.objects.filter(agreement__in=agreements.values("pk")).select_related("agreement").annotate(
             latest_value=Subquery(latest.values("value")[:1]),
             latest_end=Subquery(latest.values("period_end")[:1]),
+            total=Window(Count("pk")),
         ).order_by("-created_at", "-pk")[:limit]
     )
+    count = rows[0].total if rows else 0
     for indicator in rows:
         indicator.baseline_text = number_text(indicator.baseline_value)
         indicator.target_text = number_text(indicator.target_value)

@@ -652,3 +652,11 @@ def test_the_benchmark_data_holds_indicators_with_actuals_and_financing_in_propo
     assert Financing.history.count() == lines.count()
     assert not lines.filter(region__isnull=False).exclude(agreement__parties__region=F("region")).exists()
     assert not lines.filter(region__isnull=True, agreement__third_parties__isnull=True).exists()
+
+
+def test_the_indicator_count_counts_beyond_the_rows_shown(pks, staff):
+    for i in range(3):
+        make_indicator(pks, staff, name=f"Indikator {i}")
+    shown = results.indicators_for(results.Agreement.objects.all(), limit=2)
+    assert (len(shown["indicators"]), shown["indicator_count"]) == (2, 3)
+    assert results.indicators_for(results.Agreement.objects.none())["indicator_count"] == 0
