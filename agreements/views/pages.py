@@ -105,10 +105,6 @@ def agreement_detail(request, pk):
         "indicators": results.indicators_of(agreement),
         "can_write_results": can_write and agreement.document_type == Agreement.DocumentType.PKS,
         **results.financing_of(agreement, request.user, writes=can_write),
-        # Results: the PKS's outcome indicators and the agreement's financing lines (``agreements.results``).
-        "indicators": results.indicators_of(agreement),
-        "can_write_results": can_write and agreement.document_type == Agreement.DocumentType.PKS,
-        **results.financing_of(agreement, request.user),
         **evaluations.panel(agreement, parties, request.user, today),  # the semester evaluations (monev)
     }
     return render(request, "agreements/agreement_detail.html", context)
