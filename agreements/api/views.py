@@ -113,7 +113,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.RegionSerializer
     filter_backends = []
     lookup_field = "code"
-    lookup_value_regex = r"[0-9]{2}(\.[0-9]{2})?"
+    lookup_value_regex = r"[0-9]{2}(?:\.[0-9]{2})?"
 
     def get_queryset(self):
         as_of = as_of_param(self.request)
