@@ -106,6 +106,8 @@ def test_the_scope_is_the_pages_scope_plus_the_published(personas, world):
 
 
 def test_an_unknown_region_or_affair_is_404(client, world):
+    root = client.get("/api/v1/").json()
+    assert {"agreements", "regions", "affairs", "needs-offers"} <= set(root)
     assert client.get("/api/v1/regions/99.99/").status_code == 404
     assert client.get("/api/v1/affairs/9.99/").status_code == 404
     assert client.get("/api/v1/agreements/999999/").status_code == 404
