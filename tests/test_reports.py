@@ -589,3 +589,9 @@ def test_administrators_set_the_due_days_and_read_the_reports(officers, admin_cl
     assert admin_client.get(reverse("admin:agreements_report_changelist")).status_code == 200
     page = admin_client.get(reverse("admin:agreements_report_change", args=[report.pk]))
     assert page.status_code == 200 and "Kota Bandung" in page.content.decode()
+
+
+def test_the_officers_index_takes_a_fixed_number_of_queries(officers, client, django_assert_max_num_queries):
+    client.force_login(officers["jabar"])
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("report-index")).status_code == 200

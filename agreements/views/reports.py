@@ -40,7 +40,8 @@ def report_index(request):
         period = reports.parse_period(request.GET.get("period") or reports.reporting_period().code)
     except ValueError:
         period = reports.reporting_period()
-    due_on = period.due_on()
+    due_days = reports.ReportSettings.current().due_days
+    due_on = period.due_on(due_days)
     today = reports.stalls.today()
     context = {"period": period, "periods": _period_choices(period), "due_on": due_on,
                "state_labels": [(s, reports.STATE_LABELS[s]) for s in reports.STATE_ORDER]}
@@ -53,9 +54,10 @@ def report_index(request):
         own = []
         for p in own_periods:
             report = existing.get(p.code)
-            state = reports.state_of(report, p.due_on(), today)
+            state = reports.state_of(report, p.due_on(due_days), today)
             own.append({"period": p, "report": report, "state": state, "state_label": reports.STATE_LABELS[state],
-                        "due_on": p.due_on(), "status_label": report.get_status_display() if report else _("Not started")})
+                        "due_on": p.due_on(due_days),
+                        "status_label": report.get_status_display() if report else _("Not started")})
     context["own"] = own
 
     regions = None
