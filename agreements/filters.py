@@ -368,7 +368,7 @@ class AgreementFilter(django_filters.FilterSet):
     def filter_age(self, queryset, name, value):
         return queryset.filter(stalls.age_bucket_q(value, self.as_of, self.thresholds))
 
-    def filter_stuck_at(self, queryset, name, value):
+    def filter_stuck_at(self, queryset, name, value: str):
         return stalls.with_stuck_at(queryset, self.as_of).filter(stuck_at=value)
 
     def filter_obstacle(self, queryset, name, value):
