@@ -619,12 +619,12 @@ def return_report(*, user, region: Region, period: Period, comment: str, expecte
 
 def reminders_for(region: Region, today: datetime.date) -> list[dict]:
     """The region's reports due within ``REMINDER_DAYS`` days or late, as of ``today``: the semesters and years
-    ended in the last two years whose report is not submitted (a returned one included). One query for the reports,
+    ended in the last 365 days whose report is not submitted (a returned one included). One query for the reports,
     one for the due days."""
     due_days = ReportSettings.current().due_days
     periods = [p for p in recent_periods(today, years=3) if p.has_ended(today)
                and p.due_on(due_days) - datetime.timedelta(days=REMINDER_DAYS) <= today
-               and p.end >= today - datetime.timedelta(days=730)]
+               and p.end >= today - datetime.timedelta(days=365)]
     if not periods:
         return []
     done = set(Report.objects.filter(region=region, period__in=[p.code for p in periods],
@@ -642,3 +642,61 @@ def reminders_for(region: Region, today: datetime.date) -> list[dict]:
 def children_states(province: Region, period: Period, today: datetime.date) -> dict:
     """For a province's reminder: how many of its kabupaten/kota have submitted ``period``'s report."""
     return count_states(region_states(period, reporting_regions().filter(province=province), today=today))
+
+
+# --- the dashboard ----------------------------------------------------------------------------------------------------
+
+
+def dashboard_figure(user, *, province: Region | None = None, today: datetime.date | None = None) -> dict | None:
+    """The completeness of the semester being reported now, over the regions whose reports ``user`` reads: ministry
+    staff every region (or the dashboard's province and its kabupaten/kota), a province officer the province and its
+    kabupaten/kota, a kabupaten/kota officer its own region. None for a user without reports. Three queries."""
+    from .regions import regions_in_province_q
+
+    today = today or stalls.today()
+    period = reporting_period(today)
+    regions = reporting_regions()
+    if access.is_national(user):
+        if province is not None:
+            regions = regions.filter(regions_in_province_q(province))
+            scope = province.name
+        else:
+            scope = None
+    elif access.is_officer(user):
+        if user.role == user.Role.PROVINCE:
+            regions = regions.filter(regions_in_province_q(user.region_id))
+        else:
+            regions = regions.filter(pk=user.region_id)
+        scope = access.scope_name(user)
+    else:
+        return None
+    due_on = period.due_on()
+    counts = count_states(region_states(period, regions, today=today, due_on=due_on))
+    if not counts["total"]:
+        return None
+    query = f"?period={period.code}" + (f"&province={province.code}" if province is not None else "")
+    return {"period": period, "due_on": due_on, "counts": counts, "scope": scope, "query": query}
+
+
+def officer_reminders(user, as_of: datetime.date) -> tuple[list[dict], dict | None]:
+    """What the weekly e-mail says of reports: the officer's region's reports due within ``REMINDER_DAYS`` days or
+    late (``reminders_for``) and, for a province officer once the semester's report is due within that many days,
+    how many of its kabupaten/kota have submitted it (None when all have). Each with its page's ``path``."""
+    from django.urls import reverse
+
+    region = user.region if user.region_id else None
+    if region is None or not region.is_autonomous:
+        return [], None
+    due = reminders_for(region, as_of)
+    for row in due:
+        row["path"] = reverse("report-detail", args=[region.code, row["period"].code])
+    children = None
+    if user.role == user.Role.PROVINCE:
+        period = reporting_period(as_of)
+        due_on = period.due_on()
+        if due_on - datetime.timedelta(days=REMINDER_DAYS) <= as_of:
+            counts = children_states(region, period, as_of)
+            if counts["total"] and counts["submitted"] < counts["total"]:
+                children = {"period": period, "label": period.label, "due_on": due_on, "counts": counts,
+                            "path": reverse("report-index") + f"?period={period.code}"}
+    return due, children
