@@ -8,6 +8,8 @@ variable through the small helpers below, so the same code runs everywhere:
 - DEBUG, ALLOWED_HOSTS, SITE_URL, EMAIL_*: see docs and README.
 """
 
+import copy
+import importlib.util
 import os
 import warnings
 from datetime import timedelta
@@ -120,6 +122,8 @@ MIDDLEWARE = [
     "agreements.middleware.PrivateCacheMiddleware",
     # Turns "database unreachable" errors raised by a view into the friendly 503 page.
     "agreements.middleware.DatabaseUnavailableMiddleware",
+    # Reports, exports and the API's lists read from the replica (DATABASE_REPLICA_URL) unless the request wrote.
+    "kerjasama.db_routers.ReplicaReadsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,6 +160,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The stage/stall annotation is one large expression; PostgreSQL's JIT spends ~11 s compiling it
     # for 20,000 agreements while the query itself runs in 0.6 s. Short OLTP queries gain nothing from JIT.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+
+# A read replica for the heavy reads (kerjasama/db_routers.py): reports, exports and the API's lists read from
+# DATABASE_REPLICA_URL when it is set, never once the request has written. The "replica" alias always exists (a copy
+# of "default" when the variable is unset, and a test mirror of it) so that the tests exercise the routing;
+# READ_REPLICA says whether anything is sent to it.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL").strip()
+READ_REPLICA = bool(DATABASE_REPLICA_URL)
+DATABASES["replica"] = (
+    dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)
+    if READ_REPLICA else copy.deepcopy(DATABASES["default"])
+)
+if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["kerjasama.db_routers.ReplicaRouter"]
+# How many seconds after a request that wrote its user's heavy reads stay on the primary (the replica may lag).
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 30)
+
+
+def cache_from_url(url: str) -> dict:
+    """The cache named by CACHE_URL: ``redis://[:password@]host:6379/N`` (or ``rediss://``, ``unix://``) for Redis,
+    ``db://TABLE`` for a table in the database (``manage.py createcachetable``), ``locmem://`` or empty for this
+    process's own memory (one server: ``make run``, the tests). Anything else stops start-up."""
+    url = url.strip()
+    if not url or url.startswith("locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kerjasama"}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        if importlib.util.find_spec("redis") is None:
+            raise ImproperlyConfigured("CACHE_URL names a Redis server, but the redis package is not installed.")
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "kerjasama"}
+    if url.startswith("db://") and url.removeprefix("db://").strip("/"):
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": url.removeprefix("db://").strip("/")}
+    raise ImproperlyConfigured(f"CACHE_URL must start with redis://, rediss://, unix://, db:// or locmem://, not {url!r}.")
+
+
+# The cache (region pickers, guidance links, ...): in production one Redis for every server and worker, so that an
+# invalidation on one server is seen by all (docs/deploy.md "Beyond one machine"); unset, each process's own memory.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {"default": cache_from_url(CACHE_URL)}
 
 AUTH_USER_MODEL = "agreements.User"
 LOGIN_URL = "login"
@@ -194,6 +237,29 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploaded files go through Django's storage API ("default"): MEDIA_ROOT on this machine (a mount every server shares
+# when there are several), or S3-compatible object storage through django-storages when AWS_STORAGE_BUCKET_NAME is set
+# (docs/deploy.md "Beyond one machine"). Files never get a public URL: they are read back through the storage.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME").strip()
+if AWS_STORAGE_BUCKET_NAME:
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured("AWS_STORAGE_BUCKET_NAME is set, but the django-storages package is not installed.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Another S3-compatible service (MinIO, Ceph, a cloud provider's): its address; unset, Amazon S3.
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL").strip() or None,
+            "region_name": env_str("AWS_S3_REGION_NAME").strip() or None,
+            # Unset, boto3 finds the credentials itself (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an instance role).
+            "access_key": env_str("AWS_ACCESS_KEY_ID").strip() or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY").strip() or None,
+            "location": env_str("AWS_LOCATION", "media").strip("/"),
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 # Uploaded scans and evidence live outside static/ and are served only through an access-checked view.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
