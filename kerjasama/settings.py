@@ -189,7 +189,9 @@ def cache_from_url(url: str) -> dict:
     if url.startswith(("redis://", "rediss://", "unix://")):
         if importlib.util.find_spec("redis") is None:
             raise ImproperlyConfigured("CACHE_URL names a Redis server, but the redis package is not installed.")
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "kerjasama"}
+        # CACHE_KEY_PREFIX: when several installations (or test runs) share one Redis database.
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kerjasama")}
     if url.startswith("db://") and url.removeprefix("db://").strip("/"):
         return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": url.removeprefix("db://").strip("/")}
     raise ImproperlyConfigured(f"CACHE_URL must start with redis://, rediss://, unix://, db:// or locmem://, not {url!r}.")
