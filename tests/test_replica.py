@@ -25,7 +25,9 @@ def replica_on(settings):
 
 
 def reads_of_agreements(queries) -> list:
-    return [q["sql"] for q in queries if AGREEMENT_TABLE in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")]
+    """SELECTs of the agreement table, also through a server-side cursor (PostgreSQL: DECLARE ... FOR SELECT)."""
+    return [q["sql"] for q in queries
+            if AGREEMENT_TABLE in q["sql"] and q["sql"].lstrip().upper().startswith(("SELECT", "DECLARE"))]
 
 
 def get(client, url, **extra):
