@@ -566,7 +566,7 @@ class _Plan:
                     name, unit, baseline, target = RESULT_INDICATORS[(index + order) % len(RESULT_INDICATORS)]
                     values = (name, unit, baseline, signed, target, target_on, order, at)
                     iid = self.next_id(INDICATOR)
-                    self.rows[INDICATOR].append((iid, *values, aid, None, None))
+                    self.rows[INDICATOR].append((iid, *values, 1, aid, None, None))
                     self.rows[INDICATOR_H].append((iid, *values, self.next_id(INDICATOR_H), at, None, "+", aid, None,
                                                    None, None))
                     span = max((target_on - signed).days, 1)
@@ -588,7 +588,7 @@ class _Plan:
                                 planned * self.rng.randint(0, 40) // 100 or None)
                     line = (year, source, planned, realised, "")
                     fid = self.next_id(FINANCING)
-                    self.rows[FINANCING].append((fid, *line, at, aid, region_id, None))
+                    self.rows[FINANCING].append((fid, *line, 1, at, aid, region_id, None))
                     self.rows[FINANCING_H].append((fid, *line, self.next_id(FINANCING_H), at, None, "+", aid, region_id,
                                                    None, None))
 
@@ -637,11 +637,11 @@ COLUMNS = {
     EVALUATION_H: ["id", "year", "semester", "recommendation", "note", "submitted_at", "agreement_id", "region_id",
                    "evidence_id", "submitted_by_id", *_HISTORY, "history_user_id"],
     EVALUATION_ANSWER: ["id", "evaluation_id", "question_id", "question_code", "question_text", "score", "note"],
-    INDICATOR: ["id", *_INDICATOR, "agreement_id", "need_id", "created_by_id"],
+    INDICATOR: ["id", *_INDICATOR, "version", "agreement_id", "need_id", "created_by_id"],
     INDICATOR_H: ["id", *_INDICATOR, *_HISTORY, "agreement_id", "need_id", "created_by_id", "history_user_id"],
     ACTUAL: ["id", *_ACTUAL, "indicator_id", "evidence_id", "recorded_by_id"],
     ACTUAL_H: ["id", *_ACTUAL, *_HISTORY, "indicator_id", "evidence_id", "recorded_by_id", "history_user_id"],
-    FINANCING: ["id", *_FINANCING, "updated_at", "agreement_id", "region_id", "updated_by_id"],
+    FINANCING: ["id", *_FINANCING, "version", "updated_at", "agreement_id", "region_id", "updated_by_id"],
     FINANCING_H: ["id", *_FINANCING, *_HISTORY, "agreement_id", "region_id", "updated_by_id", "history_user_id"],
 }
 

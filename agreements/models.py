@@ -1459,12 +1459,13 @@ class Indicator(models.Model):
     target_value = models.DecimalField(_("target value"), **INDICATOR_VALUE)
     target_on = models.DateField(_("target date"))
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         verbose_name = _("indicator")
@@ -1539,12 +1540,13 @@ class Financing(models.Model):
     planned_idr = models.PositiveBigIntegerField(_("planned (Rp)"), null=True, blank=True)
     realised_idr = models.PositiveBigIntegerField(_("realised (Rp)"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=250, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "version"])
 
     class Meta:
         verbose_name = _("financing")

@@ -92,10 +92,12 @@ def _indicator_errors(agreement: Agreement, fields: dict) -> dict:
     return errors
 
 
-def indicator_save(*, user: User, agreement: Agreement, indicator: Indicator | None = None, **fields) -> Indicator:
+def indicator_save(*, user: User, agreement: Agreement, indicator: Indicator | None = None,
+                   expected_version: int | None = None, **fields) -> Indicator:
     """Add an outcome indicator to a PKS, or change one (``indicator``): a name, a unit, the baseline and the target
     (each a value and a date, the target not before the baseline), optionally the need it answers (a need declared by
-    one of the parties). Whoever may write the agreement (``access.may_write_results``)."""
+    one of the parties). Whoever may write the agreement (``access.may_write_results``). A change names the version
+    it started from (``expected_version``): a save made meanwhile refuses it (``services.StaleVersionError``)."""
     access.check_can_write_results(user, agreement)
     unknown = set(fields) - set(INDICATOR_FIELDS)
     if unknown:
@@ -111,8 +113,12 @@ def indicator_save(*, user: User, agreement: Agreement, indicator: Indicator | N
         setattr(indicator, name, value.strip() if isinstance(value, str) else value)
     if indicator.order is None:
         indicator.order = 0
-    indicator.full_clean()
-    services._save(indicator, user)
+    indicator.full_clean(exclude=["version"])
+    with transaction.atomic():
+        if indicator.pk is not None:
+            services._claim_version(Indicator, indicator.pk, expected_version if expected_version is not None else -1)
+            indicator.version = expected_version + 1
+        services._save(indicator, user)
     return indicator
 
 
@@ -214,11 +220,13 @@ def financing_save(
     planned_idr: int | None,
     realised_idr: int | None,
     note: str = "",
+    expected_version: int | None = None,
 ) -> Financing:
     """Add a financing line to an agreement, or change one (``line``): one per fiscal year, party and source, the
     planned and the realised amounts (either may be unknown, not both). ``region`` None is the third parties' line.
     Ministry staff any line; an officer of a party its own region's lines and the third parties'
-    (``access.may_write_financing_line``), on the line as it is and as it will be."""
+    (``access.may_write_financing_line``), on the line as it is and as it will be. A change names the version it
+    started from (``expected_version``): a save made meanwhile refuses it (``services.StaleVersionError``)."""
     writes = access.can_write_agreement(user, agreement)
     if not writes or (line is not None and not access.may_write_financing_line(user, line.region_id,
                                                                                  writes_agreement=writes)):
@@ -235,12 +243,16 @@ def financing_save(
     line.region, line.fiscal_year, line.source = region, fiscal_year, source
     line.planned_idr, line.realised_idr, line.note = planned_idr, realised_idr, (note or "").strip()
     line.updated_by = user
-    line.full_clean()  # the year's range, the note's length, one line per year, party and source
+    line.full_clean(exclude=["version"])  # the year's range, the note's length, one line per year, party and source
     line._history_user = user
     message = (_("This party already has a line for this year and source.") if region is not None
                else _("The third parties already have a line for this year and source."))
-    # ``region`` None filters on IS NULL: a concurrent save of the same line is an error on the source, not a 500.
-    services._save_unique(line, ("agreement", "fiscal_year", "region", "source"), message)
+    with transaction.atomic():
+        if line.pk is not None:
+            services._claim_version(Financing, line.pk, expected_version if expected_version is not None else -1)
+            line.version = expected_version + 1
+        # ``region`` None filters on IS NULL: a concurrent save of the same line is an error on the source, not a 500.
+        services._save_unique(line, ("agreement", "fiscal_year", "region", "source"), message)
     return line
 
 

@@ -25,6 +25,8 @@ def _value_field(label, **kwargs) -> forms.DecimalField:
 
 
 class IndicatorForm(forms.Form):
+    # The version the user started from, when editing (optimistic locking: a save made meanwhile is not overwritten).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
     name = forms.CharField(label=_("Indicator"), max_length=250,
                            help_text=_("What the cooperation should change, for example: households served by "
                                        "piped water."))
@@ -53,11 +55,13 @@ class IndicatorForm(forms.Form):
 
     @staticmethod
     def initial_for(indicator: Indicator) -> dict:
-        return {name: getattr(indicator, name) for name in (
-            "name", "unit", "baseline_value", "baseline_on", "target_value", "target_on", "need", "order")}
+        return {**{name: getattr(indicator, name) for name in (
+            "name", "unit", "baseline_value", "baseline_on", "target_value", "target_on", "need", "order")},
+            "version": indicator.version}
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("version", None)  # the service takes it as ``expected_version``
         data["order"] = data.get("order") or 0
         return data
 
@@ -88,6 +92,7 @@ class FinancingForm(forms.Form):
     """A financing line. The payer choices are the parties whose lines the user may record, and "Third parties"
     when the agreement has some."""
 
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)  # as on IndicatorForm
     payer = forms.ChoiceField(label=_("Paid by"))
     fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=1990, max_value=2100,
                                      widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
@@ -113,10 +118,11 @@ class FinancingForm(forms.Form):
     def initial_for(line) -> dict:
         return {"payer": str(line.region_id) if line.region_id else THIRD_PARTIES, "fiscal_year": line.fiscal_year,
                 "source": line.source, "planned_idr": line.planned_idr, "realised_idr": line.realised_idr,
-                "note": line.note}
+                "note": line.note, "version": line.version}
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("version", None)  # the service takes it as ``expected_version``
         payer = data.pop("payer")
         data["region"] = None if payer == THIRD_PARTIES else self.regions[payer]
         return data

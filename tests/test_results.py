@@ -118,12 +118,38 @@ def test_the_need_answered_is_a_need_of_a_party(pks, officer):
 
 def test_an_indicator_is_edited_by_a_party_and_its_history_kept(pks, officer, partner):
     indicator = make_indicator(pks, officer)
-    results.indicator_save(user=partner, agreement=pks, indicator=indicator, name=indicator.name, unit="KK",
-                           baseline_value=Decimal("1200"), baseline_on=BASE, target_value=Decimal("2500"),
-                           target_on=TARGET)
+    results.indicator_save(user=partner, agreement=pks, indicator=indicator, expected_version=1, name=indicator.name,
+                           unit="KK", baseline_value=Decimal("1200"), baseline_on=BASE,
+                           target_value=Decimal("2500"), target_on=TARGET)
     indicator.refresh_from_db()
-    assert (indicator.unit, indicator.target_value) == ("KK", Decimal("2500"))
+    assert (indicator.unit, indicator.target_value, indicator.version) == ("KK", Decimal("2500"), 2)
     assert indicator.history.count() == 2 and indicator.history.first().history_user == partner
+
+
+def test_two_officers_editing_one_indicator_the_second_save_is_refused_and_shows_the_first(client, pks, officer,
+                                                                                          partner):
+    from agreements.services import StaleVersionError
+
+    indicator = make_indicator(pks, officer)
+    url = reverse("indicator-edit", args=[indicator.pk])
+    client.force_login(partner)
+    form = client.get(url).context["form"]
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "need": ""}
+    assert data["version"] == 1
+    # Kota Bandung's officer saves first.
+    results.indicator_save(user=officer, agreement=pks, indicator=indicator, expected_version=1, name="Sambungan",
+                           unit="titik", baseline_value=Decimal("10"), baseline_on=BASE, target_value=Decimal("90"),
+                           target_on=TARGET)
+    response = client.post(url, {**data, "unit": "KK", "target_value": "2500"})
+    assert response.status_code == 200
+    assert "Someone else saved this record" in response.content.decode()
+    assert response.context["form"].data["version"] == 2  # a deliberate resubmit may then replace it
+    indicator.refresh_from_db()
+    assert (indicator.unit, indicator.version) == ("titik", 2)
+    with pytest.raises(StaleVersionError):
+        results.indicator_save(user=partner, agreement=pks, indicator=indicator, name="x", unit="x",
+                               baseline_value=Decimal("1"), baseline_on=BASE, target_value=Decimal("2"),
+                               target_on=TARGET)  # an edit without the version it started from is refused too
 
 
 # --- actual values --------------------------------------------------------------------------------------------
@@ -322,6 +348,24 @@ def test_an_officer_records_its_own_regions_lines_not_the_partners(pks, officer)
         line(pks, officer, region_code="32.04")
     assert "region" in exc.value.message_dict
     assert Financing.objects.count() == 1
+
+
+def test_a_financing_line_changed_meanwhile_is_not_overwritten(client, pks, officer, staff):
+    own = line(pks, officer)
+    url = reverse("financing-edit", args=[own.pk])
+    client.force_login(officer)
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    results.financing_save(user=staff, agreement=pks, line=own, expected_version=1, region=region("32.73"),
+                           fiscal_year=2025, source="apbd", planned_idr=100, realised_idr=95)
+    response = client.post(url, {**data, "realised_idr": "70"})
+    assert "Someone else saved this record" in response.content.decode()
+    own.refresh_from_db()
+    assert (own.realised_idr, own.version, own.updated_by) == (95, 2, staff)
+    response = client.post(url, {**data, "realised_idr": "70", "version": "2"})
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert (own.realised_idr, own.version) == (70, 3)
 
 
 def test_an_officer_may_not_change_or_delete_the_partners_line(pks, officer, partner):

@@ -7,16 +7,17 @@ then a service of ``agreements.results``.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import access, forms, idempotency, results, stalls, uploads
+from .. import access, idempotency, results, stalls, uploads
 from ..models import Agreement, Financing, Indicator
 from ..results_forms import ActualForm, FinancingForm, IndicatorForm
 from .common import FORM_MARGIN, body_limit, create_once
+from .officer import _save_versioned
 
 
 def _indicators_anchor(agreement) -> str:
@@ -93,14 +94,14 @@ def indicator_edit(request, pk):
     if request.method == "POST":
         form = IndicatorForm(request.POST, agreement=agreement)
         if form.is_valid():
-            try:
-                results.indicator_save(user=request.user, agreement=agreement, indicator=indicator,
-                                       **form.service_kwargs())
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The indicator was saved."))
-                return redirect(_indicators_anchor(agreement))
+            response, _current = _save_versioned(
+                request, form,
+                lambda: results.indicator_save(user=request.user, agreement=agreement, indicator=indicator,
+                                               expected_version=form.cleaned_data["version"], **form.service_kwargs()),
+                success=_("The indicator was saved."), done=_indicators_anchor(agreement),
+            )
+            if response:
+                return response
     else:
         form = IndicatorForm(agreement=agreement, initial=IndicatorForm.initial_for(indicator))
     return render(request, "agreements/results/indicator_form.html", {
@@ -178,13 +179,14 @@ def financing_edit(request, pk):
     if request.method == "POST":
         form = FinancingForm(request.POST, agreement=agreement, user=request.user)
         if form.is_valid():
-            try:
-                results.financing_save(user=request.user, agreement=agreement, line=line, **form.service_kwargs())
-            except ValidationError as exc:
-                forms.add_service_errors(form, exc)
-            else:
-                messages.success(request, _("The financing line was saved."))
-                return redirect(_financing_anchor(agreement))
+            response, _current = _save_versioned(
+                request, form,
+                lambda: results.financing_save(user=request.user, agreement=agreement, line=line,
+                                               expected_version=form.cleaned_data["version"], **form.service_kwargs()),
+                success=_("The financing line was saved."), done=_financing_anchor(agreement),
+            )
+            if response:
+                return response
     else:
         form = FinancingForm(agreement=agreement, user=request.user, initial=FinancingForm.initial_for(line))
     return render(request, "agreements/results/financing_form.html", {
