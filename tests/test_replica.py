@@ -2,6 +2,8 @@
 that must see the request's own write. "replica" is a test mirror of "default" (settings), so the same rows are
 there and the routing itself is what these tests watch, query by query."""
 
+import datetime
+
 import pytest
 from django.db import connections
 from django.http import HttpResponse
@@ -101,7 +103,7 @@ def test_bookkeeping_writes_keep_the_reads_on_the_replica():
     AgreementFactory()
     state = db_routers.begin(replica=True)
     try:
-        throttle.allow("test", "127.0.0.1", limit=5, window=__import__("datetime").timedelta(hours=1))
+        throttle.allow("test", "127.0.0.1", limit=5, window=datetime.timedelta(hours=1))
         assert not state.wrote
         with CaptureQueriesContext(connections["replica"]) as replica:
             list(Agreement.objects.all())
