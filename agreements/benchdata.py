@@ -350,8 +350,8 @@ class _Plan:
         through = Agreement.affairs.through._meta.db_table
         for code in affair_codes:
             self.rows[through].append((self.next_id(through), aid, self.affairs[code]))
-        if scen in OBSTACLE_SCENARIOS and signed:
-            self.obstacle_on.append((aid, signed))
+        if scen in OBSTACLE_SCENARIOS and signed and (ends is None or ends >= self.as_of):
+            self.obstacle_on.append((aid, signed))  # on the stalled agreements still in force, the ones to save
         info = {"primary": primary, "kind": kind, "regions": regions, "third": third, "theme": (theme, affair_codes),
                 "signed": signed, "ends": ends}
         self.step_facts[aid] = {

@@ -328,7 +328,7 @@ def _admin_post(agreement, parties: dict, **fields) -> dict:
                      f"parties-{i}-document_number": p.document_number})
         for name, value in parties.get(p.region.code, {}).items():
             data[f"parties-{i}-{name}"] = value
-    for prefix in ("third_parties", "milestones", "documents", "steps"):
+    for prefix in ("third_parties", "milestones", "documents", "steps", "amendments"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0,
                      f"{prefix}-MAX_NUM_FORMS": 1000})
     return data

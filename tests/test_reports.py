@@ -537,9 +537,10 @@ def test_the_weekly_email_carries_the_reports(officers, settings):
     call_command("send_reminders", as_of=as_of.isoformat(), stdout=io.StringIO())
     by_user = {m.to[0]: m.body for m in mail.outbox}
     bogor = by_user[officers["bogor"].email]
-    assert "Reports due" in bogor and "Semester I 2025" in bogor and "/reports/32.01/2025-S1/" in bogor
+    # In Indonesian, each officer's language.
+    assert "Laporan yang jatuh tempo" in bogor and "Semester I 2025" in bogor and "/reports/32.01/2025-S1/" in bogor
     province = by_user[officers["jabar"].email]
-    assert "Reports of your kabupaten/kota for Semester I 2025: 1 of" in province
+    assert "Laporan kabupaten/kota Anda untuk Semester I 2025: 1 dari" in province
     assert "/reports/?period=2025-S1" in province
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from agreements import importers, uploads
 from agreements.middleware import MB, request_limit
 from agreements.models import Agreement, ImportJob
+from agreements.views.imports import ImportUploadForm
 from tests.factories import AgreementFactory, MilestoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +31,16 @@ def test_each_upload_page_accepts_what_its_files_need(client, rf, personas, sett
     agreement = AgreementFactory()
     milestone = MilestoneFactory()
     limits = {
-        reverse("import-upload"): 2 * importers.MAX_FILE_SIZE,
+        reverse("import-upload"): len(ImportUploadForm.FILE_FIELDS) * importers.MAX_FILE_SIZE,
         reverse("agreement-sign", args=[agreement.pk]): uploads.SCAN_MAX_BYTES,
         reverse("document-upload", args=[agreement.pk]): uploads.SCAN_MAX_BYTES,
         reverse("milestone-update", args=[milestone.pk]): uploads.EVIDENCE_MAX_BYTES,
         reverse("followup-create-agreement", args=[agreement.pk]): uploads.EVIDENCE_MAX_BYTES,
         reverse("followup-create-region", args=["32.73"]): uploads.EVIDENCE_MAX_BYTES,
+        reverse("amendment-create", args=[agreement.pk]): uploads.SCAN_MAX_BYTES,
+        reverse("evaluation-create", args=[milestone.agreement_id]): uploads.EVIDENCE_MAX_BYTES,
+        reverse("actual-create", args=[1]): uploads.EVIDENCE_MAX_BYTES,
+        reverse("guidance-event-create"): uploads.SCAN_MAX_BYTES,
     }
     for url, files in limits.items():
         assert _post(client, url, files + 2 * MB).status_code == 413, url

@@ -476,7 +476,7 @@ def test_an_agreement_added_in_admin_gets_its_checklist(client, personas):
             "cooperation_kind": "KSDPK", "affairs": [GovernmentAffair.objects.get(code="2.11").pk],
             "signed_on": "2024-03-01"}
     for prefix, rows in [("parties", [Region.objects.get(code="32.73").pk]), ("third_parties", ["PT Sampah"]),
-                         ("milestones", []), ("documents", [])]:
+                         ("milestones", []), ("documents", []), ("amendments", [])]:
         data.update({f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": 0,
                      f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
         for i, value in enumerate(rows):

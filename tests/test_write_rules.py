@@ -201,7 +201,7 @@ def _admin_agreement_data(agreement, **changes):
     for i, party in enumerate(parties):
         data.update({f"parties-{i}-id": party.pk, f"parties-{i}-agreement": agreement.pk,
                      f"parties-{i}-region": party.region_id})
-    for prefix in ("third_parties", "milestones", "documents"):
+    for prefix in ("third_parties", "milestones", "documents", "amendments"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0,
                      f"{prefix}-MAX_NUM_FORMS": 1000})
     data.update(changes)
