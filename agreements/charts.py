@@ -147,6 +147,7 @@ def share_legend() -> list[tuple[str, str]]:
         legend.append((PALETTE[i], format_html("{}–{}%", low, high)))
     return legend
 
+
 PLAN_COLOUR = "#8a94a3"
 
 
