@@ -115,8 +115,10 @@ def test_the_walk_finds_every_kind_of_route():
     assert len(ROUTES) > 80
 
 
-# Candidate values of regex groups (the export's format, the admin's app labels).
-REGEX_VALUES = {"fmt": ["csv", "xlsx"], "app_label": ["agreements", "auth", "axes"]}
+# Candidate values of regex groups (the export's format, the admin's app labels, the API router's keys and format
+# suffix: a region's or an affair's code, a primary key).
+REGEX_VALUES = {"fmt": ["csv", "xlsx"], "app_label": ["agreements", "auth", "axes"], "code": ["32.73", "2.11"],
+                "format": ["json"], "pk": ["1", "999999"]}
 
 
 def _urls(name: str, params: dict[str, str], objects: dict) -> list[tuple[str, bool]]:
