@@ -202,10 +202,10 @@ class UserAdmin(SafeKeysMixin, NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin)
 
 
 @admin.register(StallSettings)
-class StallSettingsAdmin(SafeKeysMixin, SimpleHistoryAdmin):
-    """A single editable row: the list view goes straight to it; it can be neither added nor deleted."""
+class SingleRowAdmin(SafeKeysMixin, SimpleHistoryAdmin):
+    """A single editable row (``models.SingleRow``): the list view goes straight to it; it can be neither added nor
+    deleted."""
 
-    fields = ["kb_follow_up_days", "implementation_start_days", "overdue_grace_days", "updated_at"]
     readonly_fields = ["updated_at"]
 
     def has_add_permission(self, request):
@@ -215,8 +215,13 @@ class StallSettingsAdmin(SafeKeysMixin, SimpleHistoryAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        obj = StallSettings.current()
-        return HttpResponseRedirect(reverse("admin:agreements_stallsettings_change", args=[obj.pk]))
+        obj = self.model.current()
+        opts = self.model._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+
+
+class StallSettingsAdmin(SingleRowAdmin):
+    fields = ["kb_follow_up_days", "implementation_start_days", "overdue_grace_days", "updated_at"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1049,21 +1054,8 @@ class FinancingAdmin(SafeKeysMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ReportSettings)
-class ReportSettingsAdmin(SafeKeysMixin, SimpleHistoryAdmin):
-    """A single editable row, as the stall thresholds: the list view goes straight to it."""
-
+class ReportSettingsAdmin(SingleRowAdmin):
     fields = ["due_days", "updated_at"]
-    readonly_fields = ["updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        obj = ReportSettings.current()
-        return HttpResponseRedirect(reverse("admin:agreements_reportsettings_change", args=[obj.pk]))
 
 
 class ReportVersionInline(ReadOnlyInline):

@@ -192,7 +192,24 @@ class StallReason(models.TextChoices):
 MAX_THRESHOLD_DAYS = 36500
 
 
-class StallSettings(models.Model):
+class SingleRow(models.Model):
+    """Settings kept in one row (pk 1), edited by administrators without a redeploy: ``current()`` reads it,
+    creating it with the defaults the first time."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a single row
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls):
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class StallSettings(SingleRow):
     """The stall thresholds, editable by administrators without a redeploy (one row)."""
 
     kb_follow_up_days = models.PositiveIntegerField(
@@ -220,15 +237,6 @@ class StallSettings(models.Model):
 
     def __str__(self):
         return str(_("Stall thresholds"))
-
-    def save(self, *args, **kwargs):
-        self.pk = 1  # a single row
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def current(cls) -> "StallSettings":
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class Recorded(models.Model):
@@ -1696,7 +1704,7 @@ class EvaluationConclusion(models.Model):
 # --- periodic reports along the reporting line ----------------------------------------------------------------------
 
 
-class ReportSettings(models.Model):
+class ReportSettings(SingleRow):
     """When reports are due, editable by administrators (one row)."""
 
     due_days = models.PositiveSmallIntegerField(
@@ -1712,15 +1720,6 @@ class ReportSettings(models.Model):
 
     def __str__(self):
         return str(_("Report settings"))
-
-    def save(self, *args, **kwargs):
-        self.pk = 1  # a single row
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def current(cls) -> "ReportSettings":
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class Report(models.Model):
