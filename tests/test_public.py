@@ -297,3 +297,26 @@ def test_the_public_pages_queries_do_not_grow_with_the_data(client, personas, dj
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             client.get(url)
+
+
+def test_the_public_page_shows_the_values_in_force_as_amended(client, world, settings):
+    from agreements.models import Amendment
+
+    settings.LANGUAGE_CODE = "id"
+    kb = world["kb"]
+    Amendment.objects.create(agreement=kb, number="1/ADD/2025", signed_on=datetime.date(2025, 1, 10),
+                             ends_on=datetime.date(2031, 6, 30), scope="Ruang lingkup setelah adendum",
+                             value_idr=4_550_000_000, summary="Diperpanjang dan diperluas.")
+    Amendment.objects.create(agreement=kb, number="2/ADD/2099", signed_on=stalls_today() + datetime.timedelta(days=30),
+                             ends_on=datetime.date(2040, 1, 1), summary="Belum berlaku.")
+    page = client.get(reverse("public-agreement", args=[kb.pk])).content.decode()
+    assert "Ruang lingkup setelah adendum" in page and "Ruang lingkup publik" not in page
+    assert "30 Juni 2031" in page and "2040" not in page.split("Adendum")[0]
+    assert "Rp4.550.000.000" in page
+    assert "(32.73)" not in page  # region names, not codes, where a person reads
+
+
+def stalls_today():
+    from agreements import stalls
+
+    return stalls.today()

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .. import access, charts, dashboard, exports, publication, selectors, stalls
+from .. import access, amendments, charts, dashboard, exports, publication, selectors, stalls
 from ..filters import AgreementFilter
 from ..models import Agreement, AgreementParty, Document, Milestone, Stage
 from .common import attachment_response
@@ -123,7 +123,9 @@ def public_agreement(request, pk):
         "affairs": list(agreement.affairs.all()),
         "milestones": list(agreement.milestones.select_related("responsible_region")
                            .exclude(status=Milestone.Status.CANCELLED).order_by("due_on", "title")),
-        "amendments": list(agreement.amendments.order_by("signed_on", "pk")),
+        "amendments": (amendment_rows := list(agreement.amendments.order_by("signed_on", "pk"))),
+        # The end date, scope and value in force today, as amended (the register's page shows the same).
+        "in_force": amendments.in_force(agreement, amendment_rows, today),
         "documents": list(publication.public_documents(agreement).order_by("dated_on", "pk")),
         # Related agreements are linked only when published themselves.
         "parent": published.filter(pk=agreement.parent_id).first() if agreement.parent_id else None,
