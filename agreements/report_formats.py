@@ -249,19 +249,24 @@ def _register_fonts() -> set[int]:
     return _font_chars
 
 
-def _pdf_text(value) -> str:
-    """A value as PDF paragraph text: dates as people write them, numbers with separators, XML escaped,
-    characters the font lacks replaced by "?" (never an empty box), line breaks kept."""
-    from xml.sax.saxutils import escape
-
+def cell_text(value, date_format: str = "SHORT_DATE_FORMAT") -> str:
+    """A table cell as a person reads it, on the page and in the PDF: dates as people write them, numbers with the
+    active language's separators; None is empty."""
     if value is None:
         return ""
     if isinstance(value, datetime.date):
-        text = formats.date_format(value, "SHORT_DATE_FORMAT")
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = formats.number_format(value, decimal_pos=None, use_l10n=True, force_grouping=True)
-    else:
-        text = str(value)
+        return formats.date_format(value, date_format)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return formats.number_format(value, decimal_pos=None, use_l10n=True, force_grouping=True)
+    return str(value)
+
+
+def _pdf_text(value) -> str:
+    """A value as PDF paragraph text (``cell_text``), XML escaped, characters the font lacks replaced by "?" (never
+    an empty box), line breaks kept."""
+    from xml.sax.saxutils import escape
+
+    text = cell_text(value)
     chars = _register_fonts()
     text = "".join(ch if ord(ch) in chars or ch == "\n" else "?" for ch in text)
     return escape(text).replace("\n", "<br/>")

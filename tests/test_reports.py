@@ -310,6 +310,15 @@ def test_administrative_areas_owe_no_report(db):
 # --- formats -------------------------------------------------------------------------------------------------------
 
 
+def test_the_page_writes_numbers_and_dates_as_people_read_them(seeded, officers, client, settings):
+    settings.LANGUAGE_CODE = "id"
+    submit(officers["bandung"])
+    client.force_login(officers["bandung"])
+    page = client.get(reverse("report-detail", args=["32.73", PERIOD.code])).content.decode()
+    assert "150.000.000" in page and "150000000" not in page  # the planned financing, grouped
+    assert "2025-05-02" not in page and "2 Mei 2025" in page  # the milestone met, in words
+
+
 def test_the_xlsx_and_the_pdf_hold_the_same_totals(seeded, officers, client):
     from openpyxl import load_workbook
     from pypdf import PdfReader

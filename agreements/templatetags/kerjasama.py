@@ -33,6 +33,14 @@ def rupiah(value) -> str:
 
 
 @register.filter
+def report_cell(value) -> str:
+    """A report table's cell as a person reads it (``report_formats.cell_text``): dates in words, grouped numbers."""
+    from ..report_formats import cell_text
+
+    return cell_text(value, "DATE_FORMAT")
+
+
+@register.filter
 def stage_label(value) -> str:
     """A stage code ("implementing") as its translated label ("Dilaksanakan")."""
     try:
