@@ -15,7 +15,7 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -497,9 +497,20 @@ def milestone_create(
     milestone = Milestone(
         agreement=agreement, title=title, description=description, responsible_region=responsible_region, due_on=due_on
     )
-    milestone.full_clean()
+    taken = _("This agreement already has a milestone with this title.")
+    try:
+        milestone.full_clean()
+    except ValidationError as exc:
+        # A title taken since the form was read (by a concurrent save, even) is said on the title, as the save says
+        # it, not as the constraint's error on the whole row.
+        errors = exc.message_dict
+        if str(taken) in errors.get(NON_FIELD_ERRORS, []):
+            errors[NON_FIELD_ERRORS].remove(str(taken))
+            errors.setdefault("title", []).append(str(taken))
+            raise ValidationError({k: v for k, v in errors.items() if v}) from exc
+        raise
     milestone._history_user = user
-    _save_unique(milestone, ("agreement", "title"), _("This agreement already has a milestone with this title."))
+    _save_unique(milestone, ("agreement", "title"), taken)
     return milestone
 
 

@@ -338,6 +338,17 @@ def test_concurrent_re_signings_never_leave_a_pks_signed_before_its_kb(personas)
     assert pks.signed_on >= kb.signed_on
 
 
+def test_a_milestone_title_taken_before_the_check_is_said_on_the_title(personas):
+    """The path the second of two concurrent creates takes when the first committed before its check: the model's
+    constraint finds the title taken, and the error is on the title, as when the save itself finds it."""
+    pks = PksFactory()
+    services.milestone_create(agreement=pks, user=personas["ministry"], title="Tahap kembar")
+    with pytest.raises(ValidationError) as exc:
+        services.milestone_create(agreement=pks, user=personas["ministry"], title="Tahap kembar")
+    assert exc.value.message_dict == {"title": ["This agreement already has a milestone with this title."]}
+    assert pks.milestones.count() == 1
+
+
 @POSTGRESQL_ONLY
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_creates_with_one_number_username_or_title_at_once(personas):
