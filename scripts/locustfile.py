@@ -6,8 +6,10 @@ Each simulated user is already signed in: ``BENCH_SESSIONID`` is a session cooki
 obtained through the login form (50 users signing in at once would measure the password hasher,
 not the pages). Without it, each user signs in with ``BENCH_USERNAME``/``BENCH_PASSWORD`` first.
 ``BENCH_AGREEMENT_IDS`` (comma-separated) are the agreement pages to open, ``BENCH_PROVINCE`` the
-province used for filters and the region page. The mix is weighted towards the list and the
-agreement pages, as staff open the dashboard, drill into a list, then open agreements.
+province used for filters and the region page, ``BENCH_REPORT_PATH`` one region's report
+(``/reports/<code>/<period>/``). The mix is weighted towards the list and the agreement pages, as
+staff open the dashboard, drill into a list, then open agreements; the reports and the API's
+list (with the same session) are a small share.
 """
 
 import os
@@ -18,6 +20,7 @@ from locust import HttpUser, between, task
 
 AGREEMENT_IDS = [int(i) for i in os.environ.get("BENCH_AGREEMENT_IDS", "1").split(",") if i.strip()]
 PROVINCE = os.environ.get("BENCH_PROVINCE", "35")
+REPORT_PATH = os.environ.get("BENCH_REPORT_PATH", "")
 SEARCHES = ["sampah", "wisata", "air minum", "banjir", "pendidikan", "pangan"]
 STAGES = ["signed", "implementing", "expired"]
 
@@ -73,3 +76,18 @@ class MinistryStaff(HttpUser):
     @task(1)
     def affairs_map(self):
         self.client.get("/affairs/", name="affairs map")
+
+    @task(1)
+    def report_index(self):
+        self.client.get("/reports/", name="report index")
+
+    @task(1)
+    def report_page(self):
+        if REPORT_PATH:
+            self.client.get(REPORT_PATH, name="report page")
+        else:
+            self.client.get("/reports/", name="report index")
+
+    @task(1)
+    def api_list(self):
+        self.client.get("/api/v1/agreements/", params={"page": random.randint(1, 5)}, name="api list")
