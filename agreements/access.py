@@ -78,6 +78,14 @@ def agreements_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     return _agreements_for(user, queryset, lambda: readable_regions_q(user, "region"))
 
 
+def visibility_key(user) -> str:
+    """Who ``user`` is for the figures computed on what they may read (``agreements_visible_to``, the proposals,
+    evaluations and reports they see): users with one key see the same figures (the figures cache keys on it)."""
+    if not user.is_authenticated or not user.is_active:
+        return "anonymous"
+    return f"{user.role}:{user.region_id}:{int(is_national(user))}:{int(user.is_superuser)}"
+
+
 def agreements_writable_by(user, queryset: QuerySet | None = None) -> QuerySet:
     """The agreements ``user`` may change (officers: where their own region is a party)."""
     return _agreements_for(user, queryset, lambda: Q(region_id=user.region_id))

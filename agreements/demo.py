@@ -709,6 +709,8 @@ def seed(*, n: int = 400, seed: int = 2024, as_of: datetime.date, password: str 
         counts.update(demo_reports.seed_reports(as_of=as_of, users=users))  # reports in every state
         from . import demo_publication  # open data: a few published agreements, one public document
         counts.update(demo_publication.seed_publication(users=users))
+        # The seeding above writes end dates, terminations and amendments in bulk too: today's stored status last.
+        stalls.refresh_status()
     counts["users"] = [u.username for u in users]
     return counts
 

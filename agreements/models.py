@@ -229,7 +229,11 @@ class StallSettings(SingleRow):
         help_text=_("Days after a milestone's due date: a milestone not met by then is overdue."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The day and thresholds the agreements' stored ``status_*`` columns hold for (``stalls.refresh_status``);
+    # written by that refresh only, never by the form.
+    status_date = models.DateField(null=True, blank=True, editable=False)
+    status_thresholds = models.CharField(max_length=40, blank=True, default="", editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at", "status_date", "status_thresholds"])
 
     class Meta:
         verbose_name = _("stall thresholds")
@@ -341,9 +345,29 @@ class Agreement(Recorded):
     )
     last_met_on = models.DateField(_("last milestone met on"), null=True, blank=True, editable=False)
     first_open_due_on = models.DateField(_("earliest due date not met"), null=True, blank=True, editable=False)
+    # Today's stage and stall flags, as ``stalls.with_status`` computes them for the day the thresholds row says
+    # (``StallSettings.status_date``) with the thresholds in force: kept by ``stalls.refresh_facts`` after every write
+    # that feeds them and refreshed for every agreement when the date changes in Jakarta or the thresholds change.
+    # ``with_status`` reads them only when they hold for the date asked, else computes the same rules in SQL.
+    status_stage = models.CharField(max_length=20, default="draft", db_default="draft",
+                                    editable=False)
+    status_stage_order = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    status_has_signed_pks = models.BooleanField(default=False, db_default=False, editable=False)
+    status_has_started_milestone = models.BooleanField(default=False, db_default=False, editable=False)
+    status_overdue_since = models.DateField(null=True, blank=True, editable=False)
+    status_ends_on_in_force = models.DateField(null=True, blank=True, editable=False)
+    status_stall_kb_without_pks = models.BooleanField(default=False, db_default=False, editable=False)
+    status_stall_pks_not_started = models.BooleanField(default=False, db_default=False, editable=False)
+    status_stall_milestone_overdue = models.BooleanField(default=False, db_default=False, editable=False)
+    status_is_stalled = models.BooleanField(default=False, db_default=False, editable=False)
+    status_stalled_since = models.DateField(null=True, blank=True, editable=False)
+    status_is_lapsed = models.BooleanField(default=False, db_default=False, editable=False)
     history = HistoricalRecords(excluded_fields=[
         "updated_at", "version", "first_pks_signed_on", "first_started_on", "live_milestones", "open_milestones",
-        "last_met_on", "first_open_due_on",
+        "last_met_on", "first_open_due_on", "status_stage", "status_stage_order", "status_has_signed_pks",
+        "status_has_started_milestone", "status_overdue_since", "status_ends_on_in_force",
+        "status_stall_kb_without_pks", "status_stall_pks_not_started", "status_stall_milestone_overdue",
+        "status_is_stalled", "status_stalled_since", "status_is_lapsed",
     ])
 
     class Meta:

@@ -47,6 +47,8 @@ def minute(now: datetime.datetime) -> str:
 
 
 JOBS = [
+    # Today's stored stage and stall flags (``stalls.refresh_status``): the pages compute them until it has run.
+    Job("refresh_status", daily, "refresh_status"),
     Job("send_reminders", weekly_on_monday_morning, "send_reminders"),
     Job("clean_up_imports", daily, "clean_up_imports"),
 ]
@@ -62,6 +64,19 @@ def claim(job: str, slot: str, enqueue) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+_claimed_here: set[tuple[str, str]] = set()
+
+
+def claim_once(job_name: str, slot: str) -> bool:
+    """``claim`` a job of ``JOBS`` for ``slot`` outside the tick (a page that finds its work not done yet): at most
+    one attempt per process and slot, so a page does not insert again while a worker is on it."""
+    if (job_name, slot) in _claimed_here:
+        return False
+    _claimed_here.add((job_name, slot))
+    job = next(j for j in JOBS if j.name == job_name)
+    return claim(job.name, slot, _task(job.task_path).enqueue)
 
 
 def _task(name: str):

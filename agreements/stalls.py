@@ -36,7 +36,7 @@ import dataclasses
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -59,6 +59,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import datacache
 from .models import (
     STAGE_ORDER,
     Agreement,
@@ -92,11 +93,24 @@ class Thresholds:
     kb_follow_up_days: int = 365
     implementation_start_days: int = 180
     overdue_grace_days: int = 30
+    # The day the agreements' stored status holds for with these thresholds (``refresh_status``); None when it
+    # holds for none (never refreshed, or refreshed with other thresholds). Not part of the thresholds' value.
+    status_date: datetime.date | None = dataclasses.field(default=None, compare=False)
+    # Read from the thresholds row, whose stored status is not today's (never stamped, stamped before today or with
+    # other thresholds): ``with_status`` has it refreshed (``refresh_status_soon``).
+    status_outdated: bool = dataclasses.field(default=False, compare=False)
 
     @classmethod
     def current(cls) -> "Thresholds":
         s = StallSettings.current()
-        return cls(s.kb_follow_up_days, s.implementation_start_days, s.overdue_grace_days)
+        t = cls(s.kb_follow_up_days, s.implementation_start_days, s.overdue_grace_days)
+        holds = s.status_date is not None and s.status_thresholds == t.key()
+        return dataclasses.replace(t, status_date=s.status_date if holds else None,
+                                   status_outdated=not holds or s.status_date < today())
+
+    def key(self) -> str:
+        """The thresholds as the stored status records them ("365/180/30")."""
+        return f"{self.kb_follow_up_days}/{self.implementation_start_days}/{self.overdue_grace_days}"
 
     def for_reason(self, reason: str) -> int:
         return {
@@ -137,15 +151,36 @@ def _days(n: int) -> datetime.timedelta:
     return datetime.timedelta(days=n)
 
 
+# The annotations ``with_status`` adds, each stored for today in the ``status_<name>`` column of ``Agreement``.
+STATUS_FIELDS = (
+    "stage", "stage_order", "has_signed_pks", "has_started_milestone", "overdue_since", "ends_on_in_force",
+    "stall_kb_without_pks", "stall_pks_not_started", "stall_milestone_overdue", "is_stalled", "stalled_since",
+    "is_lapsed",
+)
+
+
 def with_status(
     queryset: QuerySet | None = None,
     as_of: datetime.date | None = None,
     thresholds: Thresholds | None = None,
 ) -> QuerySet:
-    """Annotate agreements with their stage and stall facts as of ``as_of`` (default today)."""
+    """Annotate agreements with their stage and stall facts as of ``as_of`` (default today).
+
+    Today, with the thresholds in force, the annotations read the stored ``status_*`` columns (kept true by
+    ``refresh_facts`` and ``refresh_status``) when the thresholds row says they hold for today; any other date or
+    thresholds, or a stored status not refreshed yet today, computes the same rules in SQL (``computed_status``)."""
     as_of = as_of or today()
     t = thresholds or Thresholds.current()
     qs = Agreement.objects.all() if queryset is None else queryset
+    if t.status_date is not None and t.status_date == as_of == today():
+        return qs.annotate(**{name: F(f"status_{name}") for name in STATUS_FIELDS})
+    if t.status_outdated:
+        refresh_status_soon()
+    return computed_status(qs, as_of, t)
+
+
+def computed_status(qs: QuerySet, as_of: datetime.date, t: Thresholds) -> QuerySet:
+    """``with_status`` computed in SQL from the stored facts, the amendments and the renewals, for any date."""
     cutoff = as_of - _days(t.overdue_grace_days)
     # Overdue: not cancelled, not met as of D, due before D − grace. The stored facts give the earliest
     # due date among milestones not met at all; a milestone met *after* D was still open at D, which
@@ -478,10 +513,11 @@ FACT_FIELDS = (
 
 
 def refresh_facts(agreement_ids=None) -> None:
-    """Recompute the stored facts of these agreements (all when None), in one UPDATE.
+    """Recompute the stored facts of these agreements (all when None), in one UPDATE, then their stored status
+    for today (``write_status``; all of them and the thresholds row's stamp when None: ``refresh_status``).
 
-    Called by the signals in ``agreements.signals`` after every save or delete of a milestone or an
-    agreement with a parent, and by the bulk paths (import, demo data, benchmark seeding).
+    Called by the signals in ``agreements.signals`` after every save or delete of a milestone, an amendment or an
+    agreement, and by the bulk paths (import, demo data, benchmark seeding).
     """
     qs = Agreement.objects.all()
     if agreement_ids is not None:
@@ -495,6 +531,105 @@ def refresh_facts(agreement_ids=None) -> None:
         # otherwise each compute the facts without the other's change, and the last one would win.
         list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
         qs.update(**fact_expressions())
+        datacache.bump_on_commit()  # the bulk paths send no signal: the cached figures follow here
+        if agreement_ids is None:
+            refresh_status()
+        else:
+            write_status_of(ids, today(), Thresholds.current())
+
+
+# --- today's status, stored -------------------------------------------------------------------------------
+#
+# ``with_status`` as of today is what nearly every page asks; computed, it evaluates the rules over every row of every
+# aggregate. So it is stored beside the facts (``Agreement.status_*``) and read as plain columns when the thresholds
+# row's stamp (``StallSettings.status_date`` and ``status_thresholds``) says it holds for today with the thresholds in
+# force. Every write that feeds it refreshes the agreements it touches (``refresh_facts``, from the signals and the
+# bulk paths); the whole register is refreshed, and stamped, when the date changes in Jakarta (the daily job, or the
+# first page that finds yesterday's stamp) and when the thresholds change. Until then pages compute: never wrong.
+
+
+# Compiling ``computed_status`` to SQL costs tens of milliseconds (its expressions nest); a save refreshes one to three
+# agreements, so the UPDATE for one agreement is compiled once per (database, day, thresholds) and reused with that
+# agreement's id in place of a sentinel parameter.
+_SENTINEL_PK = -9_876_543_210
+_one_row_sql: dict[tuple, tuple[str, list, int]] = {}
+
+
+def _status_update_sql(qs: QuerySet, as_of: datetime.date, t: Thresholds) -> tuple[str, list]:
+    computed = computed_status(qs.order_by(), as_of, t).annotate(status_of=F("pk")).values("status_of", *STATUS_FIELDS)
+    sql, params = computed.query.sql_with_params()
+    qn = connection.ops.quote_name
+    table = qn(Agreement._meta.db_table)
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    sets = ", ".join(f"{qn('status_' + name)} = s.{qn(name)}" for name in STATUS_FIELDS)
+    changed = " OR ".join(f"{table}.{qn('status_' + name)} {distinct} s.{qn(name)}" for name in STATUS_FIELDS)
+    return (f"UPDATE {table} SET {sets} FROM ({sql}) AS s WHERE {table}.{qn('id')} = s.{qn('status_of')} "
+            f"AND ({changed})", list(params))
+
+
+def write_status_of(ids, as_of: datetime.date, t: Thresholds) -> int:
+    """``write_status`` for the agreements with these ids, one compiled UPDATE reused per id (few ids: a save)."""
+    ids = sorted({pk for pk in ids if pk is not None})
+    if len(ids) > 20:
+        return write_status(Agreement.objects.filter(pk__in=ids), as_of, t)
+    key = (connection.alias, connection.vendor, as_of, t.key())
+    if key not in _one_row_sql:
+        if len(_one_row_sql) > 16:
+            _one_row_sql.clear()
+        sql, params = _status_update_sql(Agreement.objects.filter(pk=_SENTINEL_PK), as_of, t)
+        _one_row_sql[key] = (sql, params, params.index(_SENTINEL_PK))
+    sql, params, at = _one_row_sql[key]
+    written = 0
+    with connection.cursor() as cursor:
+        for pk in ids:
+            cursor.execute(sql, [*params[:at], pk, *params[at + 1:]])
+            written += cursor.rowcount
+    return written
+
+
+def write_status(qs: QuerySet, as_of: datetime.date, t: Thresholds) -> int:
+    """Store ``computed_status`` as of ``as_of`` in the ``status_*`` columns of the agreements of ``qs``, in one
+    UPDATE that writes only the rows whose status changed; the number of rows written."""
+    sql, params = _status_update_sql(qs, as_of, t)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def refresh_status(as_of: datetime.date | None = None) -> int:
+    """Store every agreement's status for today with the thresholds in force, and stamp the thresholds row with
+    that day and those thresholds (in one transaction, the thresholds row locked); the rows that changed."""
+    as_of = as_of or today()
+    with transaction.atomic():
+        StallSettings.current()
+        settings = StallSettings.objects.select_for_update().get(pk=1)
+        t = Thresholds(settings.kb_follow_up_days, settings.implementation_start_days, settings.overdue_grace_days)
+        written = write_status(Agreement.objects.all(), as_of, t)
+        StallSettings.objects.filter(pk=1).update(status_date=as_of, status_thresholds=t.key())
+    return written
+
+
+def refresh_status_soon() -> None:
+    """Yesterday's stamp seen by a page: enqueue ``tasks.refresh_status`` once for today (the periodic job's slot,
+    so the daily job and the pages never refresh twice); the worker runs it, or this request where tasks run at
+    once (the embedded default)."""
+    from . import periodic
+
+    periodic.claim_once("refresh_status", today().isoformat())
+
+
+def stale_status(as_of: datetime.date | None = None) -> list[int]:
+    """Agreements whose stored status differs from the computed one as of today with the thresholds in force
+    (should be none; for the tests and ``refresh_stall_facts --check``). None while the stamp says the stored status
+    does not hold for today: the pages then compute it and do not read it."""
+    as_of = as_of or today()
+    t = Thresholds.current()
+    if t.status_date != as_of:
+        return []
+    computed = computed_status(Agreement.objects.all(), as_of, t)
+    rows = computed.values_list("pk", *STATUS_FIELDS, *(f"status_{name}" for name in STATUS_FIELDS)).order_by("pk")
+    n = len(STATUS_FIELDS)
+    return [row[0] for row in rows if row[1 : 1 + n] != row[1 + n :]]
 
 
 def stale_facts() -> list[int]:

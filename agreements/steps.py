@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import guidance, step_defaults
+from . import datacache, guidance, step_defaults
 from .models import (
     Agreement,
     AgreementParty,
@@ -326,6 +326,8 @@ def derive_many(agreement_ids, *, user=None, history: bool = True, reason=None) 
             else:
                 AgreementStep.objects.bulk_update(changed, fields, batch_size=CHUNK)
             changed_count += len(changed)
+    if changed_count:
+        datacache.bump_on_commit()  # bulk updates send no signal: the cached figures (where agreements stopped)
     return changed_count
 
 

@@ -50,6 +50,15 @@ def clean_up_imports() -> int:
 
 
 @task()
+def refresh_status() -> int:
+    """Store every agreement's stage and stall flags for today (``stalls.refresh_status``): daily, at the first tick
+    after midnight in Jakarta, after a change of the thresholds, or when a page finds yesterday's."""
+    from . import stalls
+
+    return stalls.refresh_status()
+
+
+@task()
 def tick() -> list[str]:
     """The periodic scheduler's beat (``agreements.periodic``)."""
     from . import periodic

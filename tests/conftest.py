@@ -76,3 +76,25 @@ def personas(db, settings):
         "local_in": UserFactory(username="p-kota-bandung", role="local", region=region("32.73")),
         "local_out": UserFactory(username="p-kab-bogor", role="local", region=region("32.01")),
     }
+
+
+@pytest.fixture(autouse=True)
+def _stored_status_holds_today(request):
+    """Every test with a database starts with the thresholds row stamped for today (as the daily refresh leaves it
+    in production), so that pages read the stored stage and stall flags and a write path that forgets to refresh
+    them fails the test that reads them. tests/test_stored_status.py covers the computed fallback."""
+    marker = request.node.get_closest_marker("django_db")
+    if request.node.get_closest_marker("browser") is not None or not (
+            {"db", "transactional_db"} & set(request.fixturenames) or marker):
+        yield  # the browser tests' server refreshes the stored status itself after each flush
+        return
+    transactional = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from agreements import datacache, stalls
+    from agreements.models import StallSettings
+
+    datacache.bump()  # no figure cached by an earlier test (its data rolled back) is read by this one
+    settings_row = StallSettings.current()
+    StallSettings.objects.filter(pk=settings_row.pk).update(
+        status_date=stalls.today(), status_thresholds=stalls.Thresholds.current().key())
+    yield

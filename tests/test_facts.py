@@ -80,6 +80,7 @@ def test_demo_data_facts_are_fresh(settings):
     settings.DEBUG = True
     call_command("seed_demo", agreements=60, seed=3, as_of="2026-06-30", stdout=io.StringIO())
     assert stalls.stale_facts() == []
+    assert stalls.stale_status() == [] and stalls.Thresholds.current().status_date == stalls.today()
 
 
 @pytest.mark.django_db

@@ -114,6 +114,11 @@ def test_creates_agreements_parties_affairs_and_milestones():
     assert (milestone.status, milestone.progress, milestone.responsible_region.code) == ("in_progress", 40, "32.73")
     update = MilestoneUpdate.objects.get()
     assert (update.status_before, update.status_after, update.user) == ("", "in_progress", user)
+    # The import writes in bulk: today's stored stage and flags are refreshed with the facts.
+    from agreements import stalls
+
+    assert stalls.stale_status() == [] and stalls.with_status(Agreement.objects.filter(pk=pks.pk)).get().stage == (
+        "implementing")
 
 
 def test_reimporting_the_same_file_changes_nothing():

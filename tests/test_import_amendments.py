@@ -56,6 +56,8 @@ def test_amendments_sheet_creates_amendments_of_agreements_in_the_file_and_the_r
     # The end date in force follows the amendment; the agreement keeps its own.
     agreement = stalls.with_status(Agreement.objects.filter(number="KB/001/2024"), as_of=D(2026, 6, 1)).get()
     assert (agreement.ends_on, agreement.ends_on_in_force) == (D(2029, 1, 31), D(2031, 1, 31))
+    today = stalls.with_status(Agreement.objects.filter(number="KB/001/2024")).get()  # the stored status, refreshed
+    assert today.ends_on_in_force == D(2031, 1, 31) and stalls.stale_status() == []
 
 
 def test_the_same_file_twice_changes_nothing_and_a_changed_row_updates_by_its_key():

@@ -172,12 +172,13 @@ def test_the_worker_refuses_to_start_when_tasks_run_immediately(settings):
 @pytest.mark.django_db
 def test_each_periodic_job_fires_once_per_slot(queued):
     monday_9 = datetime.datetime(2026, 11, 30, 2, 0, tzinfo=datetime.UTC)  # 09:00 in Jakarta
-    assert periodic.run_due_jobs(monday_9) == ["send_reminders", "clean_up_imports"]
+    assert periodic.run_due_jobs(monday_9) == ["refresh_status", "send_reminders", "clean_up_imports"]
     assert periodic.run_due_jobs(monday_9 + datetime.timedelta(hours=3)) == []  # the same week, the same day
-    assert periodic.run_due_jobs(monday_9 + datetime.timedelta(days=1)) == ["clean_up_imports"]
+    daily = ["refresh_status", "clean_up_imports"]
+    assert periodic.run_due_jobs(monday_9 + datetime.timedelta(days=1)) == daily
     monday_6 = datetime.datetime(2026, 12, 6, 23, 0, tzinfo=datetime.UTC)  # Monday 06:00 in Jakarta: not yet
-    assert periodic.run_due_jobs(monday_6) == ["clean_up_imports"]
-    assert DBTaskResult.objects.count() == 4
+    assert periodic.run_due_jobs(monday_6) == daily
+    assert DBTaskResult.objects.count() == 7
 
 
 @WORKER_DB

@@ -1,0 +1,63 @@
+"""Figures kept in Django's cache, keyed by a data version that every write changes.
+
+The dashboard's figures cost a few hundred milliseconds of aggregates at national scale and are asked far more often
+than the register changes. ``cached(name, parts, build)`` keeps what ``build()`` returns under a key made of the data
+version and ``parts`` (who is asking, the filters, the as-of date, the thresholds, the language: everything the
+figures depend on besides the data). Every write to a model of this app changes the version once its transaction
+commits (``bump_on_commit``, connected in ``agreements.signals``), as do the bulk paths through
+``stalls.refresh_facts``; a new day is a new as-of date, so a new key. Entries also expire after ``TIMEOUT`` seconds,
+which bounds what an unforeseen raw write could leave stale.
+
+The cache is Django's (``CACHE_URL``): this process's memory on the embedded default, Redis shared by every
+server in production, so that a write on one server is seen by the others.
+"""
+
+import hashlib
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "data-version"
+TIMEOUT = 600
+
+
+def version() -> str:
+    """The current data version (created on first use)."""
+    value = cache.get(VERSION_KEY)
+    if value is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        value = cache.get(VERSION_KEY)
+    return value
+
+
+def bump() -> None:
+    """A new data version: every cached figure is recomputed on its next read."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _pending(connection) -> bool:
+    return any(func is bump for _sids, func, _robust in connection.run_on_commit)
+
+
+def bump_on_commit() -> None:
+    """``bump`` when the current transaction commits (at once outside one), once per transaction: a page that reads
+    between the write and the commit caches the old data under the old version, never under the new one."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and _pending(connection):
+        return
+    transaction.on_commit(bump)
+
+
+def key(name: str, parts) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"figures:{name}:{version()}:{digest}"
+
+
+def cached(name: str, parts, build):
+    """What ``build()`` returns, from the cache when this version and ``parts`` were computed before. Inside a
+    transaction that has written (its version change still pending), ``build()`` itself: that transaction sees its
+    own writes, which nobody else does yet."""
+    if _pending(transaction.get_connection()):
+        return build()
+    return cache.get_or_set(key(name, parts), build, TIMEOUT)

@@ -1,0 +1,101 @@
+"""Today's stage and stall flags stored beside the facts (``stalls.refresh_status`` fills them and stamps the
+thresholds row; until the first refresh the pages compute them, as before), and, on PostgreSQL only, an index on the
+agreement number in the "C" collation, the order the list, the exports and ``manage.py stalled`` sort numbers in
+(``selectors.codepoint_order``). SQLite sorts in code-point order by default and needs none; the index is not in
+``Agreement.Meta`` (SQLite has no "C" collation), so ``makemigrations --check`` stays clean."""
+
+from django.db import migrations, models
+
+NUMBER_INDEX = "agreement_number_c_idx"
+
+
+def create_number_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f'CREATE INDEX IF NOT EXISTS {NUMBER_INDEX} ON agreements_agreement ((number COLLATE "C"))')
+
+
+def drop_number_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {NUMBER_INDEX}")
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('agreements', '0020_indicator_financing_versions'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='agreement',
+            name='status_ends_on_in_force',
+            field=models.DateField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_has_signed_pks',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_has_started_milestone',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_is_lapsed',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_is_stalled',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_overdue_since',
+            field=models.DateField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_stage',
+            field=models.CharField(db_default='draft', default='draft', editable=False, max_length=20),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_stage_order',
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_stall_kb_without_pks',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_stall_milestone_overdue',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_stall_pks_not_started',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.AddField(
+            model_name='agreement',
+            name='status_stalled_since',
+            field=models.DateField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='stallsettings',
+            name='status_date',
+            field=models.DateField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='stallsettings',
+            name='status_thresholds',
+            field=models.CharField(blank=True, default='', editable=False, max_length=40),
+        ),
+        migrations.RunPython(create_number_index, drop_number_index),
+    ]
