@@ -8,9 +8,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .. import access, affairs, forms, idempotency, regions, results, services, stalls
+from .. import access, affairs, datacache, forms, idempotency, regions, results, services, stalls
 from ..models import GovernmentAffair, NeedOffer, Region
 from .common import create_once
 
@@ -30,9 +31,14 @@ def affair_map(request):
     form, data = _filters(forms.MapFilterForm, request)
     expand = [code for code in request.GET.getlist("expand") if code.isdigit()]
     thresholds = stalls.Thresholds.current()
-    matrix = affairs.affair_matrix(
-        request.user, as_of=data.get("as_of"), kinds=data.get("kind") or [], expand=expand, thresholds=thresholds,
-        tkksd=data.get("tkksd") or "",
+    as_of, kinds, tkksd = data.get("as_of") or stalls.today(), data.get("kind") or [], data.get("tkksd") or ""
+    # The matrix is the same for everyone who sees the same agreements: computed once per data version (``datacache``).
+    matrix = datacache.cached(
+        "affair-map",
+        (access.visibility_key(request.user), as_of, sorted(kinds), sorted(set(expand)), thresholds.key(), tkksd,
+         get_language(), stalls.today()),
+        lambda: affairs.affair_matrix(request.user, as_of=as_of, kinds=kinds, expand=expand, thresholds=thresholds,
+                                      tkksd=tkksd),
     )
     # The toggle links keep the filters and flip one province in or out of ``expand``.
     base = request.GET.copy()

@@ -9,8 +9,9 @@ Every query here is a fixed number whatever the number of parties, milestones, u
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 
-from .. import access, amendments, evaluations, obstacles, results, selectors, stalls
+from .. import access, amendments, datacache, evaluations, obstacles, results, selectors, stalls
 from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 from .parties import party_grid
@@ -94,8 +95,12 @@ def agreement_detail(request, pk):
         "milestones": milestones,
         "can_write": can_write,
         "can_follow_up": access.can_record_followups(request.user),
-        "timeline": agreement_timeline(agreement, today=today, amendments=agreement_amendments,
+        # The history read from every table: computed once per data version (``datacache``).
+        "timeline": datacache.cached(
+            "timeline", (agreement.pk, access.visibility_key(request.user), today, get_language()),
+            lambda: agreement_timeline(agreement, today=today, amendments=agreement_amendments,
                                        renewals=(node.renews, node.renewed_by)),
+        ),
         **party_grid(agreement, parties, request.user),  # each party's signing and DPRD approval
         # The regulated steps and the next one.
         **step_panel(agreement, parties, documents, can_write=can_write, third_parties=third_parties),
@@ -113,6 +118,12 @@ def agreement_detail(request, pk):
 @login_required
 def region_detail(request, code):
     region = get_object_or_404(Region.objects.select_related("province"), code=code)
-    context = selectors.region_summary(request.user, region)
-    context.update(results.region_results(request.user, region))  # its agreements' indicators and financing
+    def figures():
+        context = selectors.region_summary(request.user, region)
+        context.update(results.region_results(request.user, region))  # its agreements' indicators and financing
+        return context
+
+    # The same for everyone who sees the same agreements: computed once per data version (``datacache``).
+    context = datacache.cached(
+        "region", (access.visibility_key(request.user), region.pk, get_language(), stalls.today()), figures)
     return render(request, "agreements/region_detail.html", context)
