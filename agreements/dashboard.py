@@ -11,9 +11,8 @@ import datetime
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.functions import Collate, ExtractYear
+from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +31,7 @@ from .models import (
 )
 from .reference import DATA_DIR
 from .regions import in_province_q, province_of
-from .selectors import query_string, register_url
+from .selectors import codepoint_order, query_string, register_url
 from .stalls import AGE_BUCKETS, Thresholds, age_bucket_q, reason_q
 
 # The pipeline as the ministry reads it: the "signed" stage split into KB signed and PKS signed.
@@ -56,11 +55,6 @@ class Figure:
 
     value: int
     params: list[tuple[str, str]] = field(default_factory=list)
-
-
-def codepoint_order(field: str):
-    """Order by ``field`` in plain code-point order on every database (PostgreSQL's collation is not)."""
-    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
 
 
 def list_href(base_params: list[tuple[str, str]], figure: Figure) -> str:

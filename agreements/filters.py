@@ -36,7 +36,7 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from . import evaluations, followups, guidance, regions, results, stalls
+from . import evaluations, followups, guidance, regions, results, selectors, stalls
 from .models import (
     Agreement,
     AgreementParty,
@@ -65,22 +65,25 @@ AGE_LABELS = {
 }
 AGE_CHOICES = [(label, AGE_LABELS[label]) for label, _low, _high in stalls.AGE_BUCKETS]
 
+# The agreement number in plain code-point order (the "C" collation on PostgreSQL): the order contract of the list, the
+# exports and ``manage.py stalled``, the same on every database.
+NUMBER = selectors.codepoint_order("number")
 # sort value -> order_by() terms; ``number`` (unique) last, so that pagination is stable.
 SORTS = {
-    "number": [F("number").asc()],
-    "-number": [F("number").desc()],
-    "title": [F("title").asc(), F("number").asc()],
-    "stage": [F("stage_order").asc(), F("number").asc()],
-    "-stage": [F("stage_order").desc(), F("number").asc()],
-    "signed_on": [F("signed_on").asc(nulls_last=True), F("number").asc()],
-    "-signed_on": [F("signed_on").desc(nulls_last=True), F("number").asc()],
+    "number": [NUMBER.asc()],
+    "-number": [NUMBER.desc()],
+    "title": [F("title").asc(), NUMBER.asc()],
+    "stage": [F("stage_order").asc(), NUMBER.asc()],
+    "-stage": [F("stage_order").desc(), NUMBER.asc()],
+    "signed_on": [F("signed_on").asc(nulls_last=True), NUMBER.asc()],
+    "-signed_on": [F("signed_on").desc(nulls_last=True), NUMBER.asc()],
     # Longest stalled = earliest ``stalled_since``; agreements not stalled come last either way.
-    "days_stalled": [F("stalled_since").desc(nulls_last=True), F("number").asc()],
-    "-days_stalled": [F("stalled_since").asc(nulls_last=True), F("number").asc()],
+    "days_stalled": [F("stalled_since").desc(nulls_last=True), NUMBER.asc()],
+    "-days_stalled": [F("stalled_since").asc(nulls_last=True), NUMBER.asc()],
     # The realised amount summed over the agreement's financing lines (``results.realised_sum``; ``filter_queryset``
     # orders the filtered list by its annotation); agreements without a financing line come last either way.
-    "realised": [results.realised_sum().asc(nulls_last=True), F("number").asc()],
-    "-realised": [results.realised_sum().desc(nulls_last=True), F("number").asc()],
+    "realised": [results.realised_sum().asc(nulls_last=True), NUMBER.asc()],
+    "-realised": [results.realised_sum().desc(nulls_last=True), NUMBER.asc()],
 }
 # The default first, so that the form shows the order the list is in.
 SORT_CHOICES = [
@@ -306,7 +309,7 @@ class AgreementFilter(django_filters.FilterSet):
             queryset = queryset.annotate(realised_total=results.realised_sum())
             realised = F("realised_total")
             return queryset.order_by(realised.desc(nulls_last=True) if self.sort_key == "-realised"
-                                     else realised.asc(nulls_last=True), F("number").asc())
+                                     else realised.asc(nulls_last=True), NUMBER.asc())
         return queryset.order_by(*SORTS[self.sort_key])
 
     @property

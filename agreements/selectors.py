@@ -7,7 +7,8 @@ import datetime
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Collate
 from django.urls import reverse
 
 from . import access, stalls
@@ -49,27 +50,49 @@ STALLED_REPORT_FIELDS = (
 )
 
 
-def stalled_report(
+class CodepointOrder(Collate):
+    """A text column in plain code-point order on every database (PostgreSQL's collation is not): the "C" collation
+    on PostgreSQL (migration 0021 indexes the agreement number so), SQLite's default (BINARY) elsewhere. Decided when
+    the query is compiled, so it can be built at import time (``filters.SORTS``)."""
+
+    def __init__(self, field: str):
+        super().__init__(F(field), "C")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return compiler.compile(self.get_source_expressions()[0])
+
+
+def codepoint_order(field: str) -> CodepointOrder:
+    """Order by ``field`` in plain code-point order on every database (``CodepointOrder``)."""
+    return CodepointOrder(field)
+
+
+# Rows read from the database at a time by ``iter_stalled_report`` (its prefetches run once per chunk).
+STALLED_CHUNK_SIZE = 1000
+
+
+def iter_stalled_report(
     *,
     as_of: datetime.date,
     queryset: QuerySet | None = None,
     thresholds: stalls.Thresholds | None = None,
-) -> list[dict]:
-    """The agreements stalled as of ``as_of``, one dict per agreement, in report order.
+):
+    """The agreements stalled as of ``as_of``, one dict per agreement, in report order, a chunk at a time (memory
+    that does not grow with the register: ``manage.py stalled`` streams them).
 
     Each row has exactly the keys of ``STALLED_REPORT_FIELDS``: ``reasons``, ``region_codes`` and
     ``affair_codes`` are sorted lists of codes, ``days_stalled`` an int and ``signed_on`` a
     ``datetime.date``; ``stuck_at`` is the code of the first step not done as of ``as_of``
     (``stalls.with_stuck_at``; None without steps) and ``obstacles`` the sorted categories of the
-    obstacles open as of ``as_of``. Rows are sorted by ``days_stalled`` descending, then ``number`` in plain
-    code-point order; the sort is done here in Python so that PostgreSQL (whose collation may
-    ignore case) and SQLite give the same order.
+    obstacles open as of ``as_of``. Rows are sorted by ``days_stalled`` descending (``stalled_since`` ascending:
+    every stalled agreement has one), then ``number`` in plain code-point order (``codepoint_order``), in SQL, so
+    that PostgreSQL (whose collation may ignore case) and SQLite give the same order.
 
     ``queryset`` restricts the agreements (for example ``access.agreements_visible_to(user)``);
     ``thresholds`` defaults to the ones in force (one more query to read them).
 
-    Queries: 4 (the annotated agreements, their regions, their affairs, their open obstacles), plus 1 when
-    ``thresholds`` is not given.
+    Queries: 4 per ``STALLED_CHUNK_SIZE`` rows (the annotated agreements, their regions, their affairs, their open
+    obstacles), plus 1 when ``thresholds`` is not given.
     """
     thresholds = thresholds or stalls.Thresholds.current()
     qs = (
@@ -77,7 +100,7 @@ def stalled_report(
             stalls.with_status(queryset, as_of=as_of, thresholds=thresholds).filter(is_stalled=True), as_of
         )
         .only("pk", "number", "document_type", "title", "signed_on")
-        .order_by()
+        .order_by(F("stalled_since").asc(), codepoint_order("number"))
         .prefetch_related(
             Prefetch("regions", queryset=Region.objects.only("pk", "code")),
             Prefetch("affairs", queryset=GovernmentAffair.objects.only("pk", "code")),
@@ -87,8 +110,8 @@ def stalled_report(
             ),
         )
     )
-    rows = [
-        {
+    for agreement in qs.iterator(chunk_size=STALLED_CHUNK_SIZE):
+        yield {
             "number": agreement.number,
             "document_type": agreement.document_type,
             "title": agreement.title,
@@ -100,10 +123,16 @@ def stalled_report(
             "stuck_at": agreement.stuck_at,
             "obstacles": sorted({obstacle.category for obstacle in agreement.open_obstacles}),
         }
-        for agreement in qs
-    ]
-    rows.sort(key=lambda row: (-row["days_stalled"], row["number"]))
-    return rows
+
+
+def stalled_report(
+    *,
+    as_of: datetime.date,
+    queryset: QuerySet | None = None,
+    thresholds: stalls.Thresholds | None = None,
+) -> list[dict]:
+    """``iter_stalled_report`` as a list."""
+    return list(iter_stalled_report(as_of=as_of, queryset=queryset, thresholds=thresholds))
 
 
 def stalled_report_json(rows: list[dict]) -> list[dict]:

@@ -5,7 +5,7 @@ Prints the agreements stalled as of a date, from the same rules as the dashboard
 spreadsheet formulas as the export's are (``exports.csv_cells``).
 
 JSON and CSV are streamed, in memory that does not grow with the register (200,000 agreements): the rows come in
-report order from SQL (``iter_stalled_report``), a chunk at a time from the open cursor (a server-side cursor on
+report order from SQL (``selectors.iter_stalled_report``), a chunk at a time from the open cursor (a server-side cursor on
 PostgreSQL) with their regions, affairs and open obstacles prefetched per chunk, and each row is written as it
 comes; the output is byte for byte what ``json.dumps`` of the whole list (``indent=2``) and one ``csv.writer``
 gave. The table needs every row for its column widths and its count, so it still reads the whole report.
@@ -16,55 +16,12 @@ import datetime
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import F, Prefetch
 from django.utils.translation import gettext as _
 
 from agreements import exports, selectors, stalls
-from agreements.dashboard import codepoint_order
 from agreements.management import add_as_of_argument, parse_as_of
-from agreements.models import GovernmentAffair, Obstacle, Region
 
 FORMATS = ("table", "csv", "json")
-CHUNK_SIZE = 1000
-
-
-def iter_stalled_report(*, as_of: datetime.date, thresholds: stalls.Thresholds, chunk_size: int | None = None):
-    """``selectors.stalled_report``'s rows, in its order, without holding them all.
-
-    The same agreements, annotations and row dicts; the order is given in SQL instead of by a sort in Python:
-    ``days_stalled`` descending is ``stalled_since`` ascending (days = as_of − stalled_since, and every stalled
-    agreement has one), then ``number`` in plain code-point order (``dashboard.codepoint_order``: the "C" collation
-    on PostgreSQL, SQLite's default elsewhere). ``iterator(chunk_size=...)`` runs the prefetches once per chunk.
-    tests/test_streaming.py checks the rows and order against ``stalled_report``.
-    """
-    qs = (
-        stalls.with_stuck_at(
-            stalls.with_status(None, as_of=as_of, thresholds=thresholds).filter(is_stalled=True), as_of
-        )
-        .only("pk", "number", "document_type", "title", "signed_on")
-        .order_by(F("stalled_since").asc(), codepoint_order("number"))
-        .prefetch_related(
-            Prefetch("regions", queryset=Region.objects.only("pk", "code")),
-            Prefetch("affairs", queryset=GovernmentAffair.objects.only("pk", "code")),
-            Prefetch(
-                "obstacles", to_attr="open_obstacles",
-                queryset=Obstacle.objects.filter(stalls.obstacle_open_q(as_of)).only("pk", "agreement_id", "category"),
-            ),
-        )
-    )
-    for agreement in qs.iterator(chunk_size=chunk_size or CHUNK_SIZE):
-        yield {
-            "number": agreement.number,
-            "document_type": agreement.document_type,
-            "title": agreement.title,
-            "reasons": stalls.reasons_of(agreement),
-            "days_stalled": stalls.days_stalled(agreement, as_of),
-            "signed_on": agreement.signed_on,
-            "region_codes": sorted(region.code for region in agreement.regions.all()),
-            "affair_codes": sorted(affair.code for affair in agreement.affairs.all()),
-            "stuck_at": agreement.stuck_at,
-            "obstacles": sorted({obstacle.category for obstacle in agreement.open_obstacles}),
-        }
 
 
 def _flat(row: dict) -> list[str]:
@@ -101,11 +58,11 @@ class Command(BaseCommand):
             raise CommandError(_("--format must be one of: %(formats)s.") % {"formats": ", ".join(FORMATS)})
         thresholds = stalls.Thresholds.current()
         if fmt == "json":
-            self._write_json(iter_stalled_report(as_of=as_of, thresholds=thresholds))
+            self._write_json(selectors.iter_stalled_report(as_of=as_of, thresholds=thresholds))
         elif fmt == "csv":
             writer = csv.writer(exports._Echo(), lineterminator="\n")  # each line returned, written as it comes
             self.stdout.write(writer.writerow(selectors.STALLED_REPORT_FIELDS), ending="")
-            for row in iter_stalled_report(as_of=as_of, thresholds=thresholds):
+            for row in selectors.iter_stalled_report(as_of=as_of, thresholds=thresholds):
                 self.stdout.write(writer.writerow(exports.csv_cells(_flat(row))), ending="")
         else:
             self._write_table(selectors.stalled_report(as_of=as_of, thresholds=thresholds), as_of, thresholds)
