@@ -174,7 +174,21 @@ def server_env(url: str, static_root: str) -> dict[str, str]:
         # from 127.0.0.1: raised, the throttle's own queries are still made and timed.
         "API_RATE_PER_ADDRESS": "100000000",
     })
+    # The figures cache as in production: one Redis for every worker and this process (so a change of the data
+    # version made here reaches the servers); each process's own memory when no Redis answers on 127.0.0.1:6379.
+    if "CACHE_URL" not in os.environ and redis_answers():
+        env["CACHE_URL"] = "redis://127.0.0.1:6379/0"
+        env["CACHE_KEY_PREFIX"] = "bench-" + secrets.token_hex(4)
     return env
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection((HOST, 6379), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -312,9 +326,17 @@ def time_page(browser: Browser, path: str, warmup: int, requests: int, max_secon
               log_path: str | None = None) -> dict:
     """``warmup`` untimed requests, then ``requests`` timed ones, or fewer when they take more than
     ``max_seconds`` in all (a page far over budget would otherwise hold the run for an hour; the
-    result then says how many requests were timed and ``capped`` is true)."""
-    for _ in range(warmup):
+    result then says how many requests were timed and ``capped`` is true). ``cold_ms`` is the first request after a
+    new data version (every cached figure recomputed, as after a write; meaningful with a shared cache)."""
+    from agreements import datacache
+
+    datacache.bump()
+    cold_ms = None
+    for _ in range(max(warmup, 1)):
+        start = time.perf_counter()
         status, _body = browser.get(path)
+        if cold_ms is None:
+            cold_ms = round((time.perf_counter() - start) * 1000, 1)
         if status != 200:
             fail(path, status, log_path)
     times = []
@@ -331,6 +353,7 @@ def time_page(browser: Browser, path: str, warmup: int, requests: int, max_secon
         "path": path, "requests": len(times), "capped": len(times) < requests,
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 95), 1), "max_ms": round(max(times), 1), "bytes": len(body),
+        "cold_ms": cold_ms,
     }
 
 
@@ -342,6 +365,9 @@ def django_setup(env: dict) -> None:
                 "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "STATIC_ROOT", "LOG_LEVEL", "DJANGO_SETTINGS_MODULE",
                 "API_RATE_PER_ADDRESS"):
         os.environ[key] = env[key]
+    for key in ("CACHE_URL", "CACHE_KEY_PREFIX"):  # the servers' cache, when shared (``server_env``)
+        if key in env:
+            os.environ[key] = env[key]
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -517,7 +543,8 @@ def run_size(n: int, args, env: dict, procs: Processes, workdir: str, load: bool
             result["pages"][name]["queries"] = result["queries"][name]
             p = result["pages"][name]
             print(f"   {name:<20} median {p['median_ms']:>7.1f} ms  p95 {p['p95_ms']:>7.1f} ms  "
-                  f"{p['queries']:>3} queries  ({p['requests']} requests{', capped' if p['capped'] else ''})",
+                  f"{p['queries']:>3} queries  ({p['requests']} requests{', capped' if p['capped'] else ''}; "
+                  f"first after a write {p['cold_ms']} ms)",
                   flush=True)
         if load:
             result["load"] = run_locust(args, base, ministry, seeded, workdir, paths.get("report")
@@ -739,6 +766,7 @@ def main(argv=None) -> int:
         finally:
             procs.stop_all()
         report = {"machine": {**machine(), "load_average_at_start": load_before}, "database": name,
+                  "cache": "redis" if env.get("CACHE_URL") else "per-process memory",
                   "requests_per_page": args.requests, "warmup": args.warmup, "results": results,
                   "pages_timed": args.pages or list(PAGES), "budgets_ms": PAGES}
         small, large = results[str(sizes[0])], results[str(sizes[-1])]
