@@ -16,7 +16,11 @@ import hashlib
 import uuid
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 VERSION_KEY = "data-version"
 TIMEOUT = 600
@@ -61,3 +65,20 @@ def cached(name: str, parts, build):
     if _pending(transaction.get_connection()):
         return build()
     return cache.get_or_set(key(name, parts), build, TIMEOUT)
+
+
+class CountCachedPaginator(Paginator):
+    """Django's paginator whose total (a ``COUNT(*)`` over every agreement the filters match, the costliest query of a
+    list page at national scale) is cached per data version and query: the SQL names the filters and the reader's
+    scope, so two users share a count only when they count the same rows."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return len(queryset)
+        try:
+            sql, params = queryset.query.sql_with_params()
+        except EmptyResultSet:  # ``none()``: nothing to count, no query
+            return 0
+        return cached("count", (sql, params, queryset.db), queryset.count)

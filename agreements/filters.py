@@ -125,22 +125,28 @@ def text_search_q(value: str) -> Q:
     """Number, title, scope and party names (regions and third parties).
 
     PostgreSQL: full-text search with the ``indonesian`` configuration (stemmed, web-search syntax),
-    plus ``icontains`` on the number so that a number, with its slashes, is always found. SQLite (no
+    plus, for a value with a digit, a slash, a dot or a hyphen (a number or part of one), ``icontains`` on the
+    number so that a number, with its slashes, is always found (the full-text search finds its words). SQLite (no
     full-text search): every word must appear somewhere (``icontains``).
     """
     value = value.strip()
     parties = AgreementParty.objects.filter(agreement=OuterRef("pk"))
     third = ThirdParty.objects.filter(agreement=OuterRef("pk"))
     if _is_postgres():
+        # One set of ids, each part answered on its own terms: the agreement's own text through its GIN index
+        # (migration 0007), the regions' names over the 552 regions then the parties' region index, the third
+        # parties' names, the number's substring. An OR of correlated EXISTS would test every agreement instead.
         query = SearchQuery(value, config=SEARCH_CONFIG, search_type="websearch")
-        own = Exists(
-            Agreement.objects.filter(pk=OuterRef("pk"))
-            .annotate(_v=SearchVector("number", "title", "scope", config=SEARCH_CONFIG))
-            .filter(_v=query)
-        )
-        party = Exists(parties.annotate(_v=SearchVector("region__name", config=SEARCH_CONFIG)).filter(_v=query))
-        other = Exists(third.annotate(_v=SearchVector("name", config=SEARCH_CONFIG)).filter(_v=query))
-        return Q(number__icontains=value) | own | party | other
+        own = (Agreement.objects.annotate(_v=SearchVector("number", "title", "scope", config=SEARCH_CONFIG))
+               .filter(_v=query).values("pk"))
+        regions_named = Region.objects.annotate(_v=SearchVector("name", config=SEARCH_CONFIG)).filter(_v=query)
+        party = AgreementParty.objects.filter(region__in=regions_named.values("pk")).values("agreement_id")
+        other = (ThirdParty.objects.annotate(_v=SearchVector("name", config=SEARCH_CONFIG)).filter(_v=query)
+                 .values("agreement_id"))
+        q = Q(pk__in=own) | Q(pk__in=party) | Q(pk__in=other)
+        if any(ch.isdigit() or ch in "/.-" for ch in value):  # a number or part of one: its substring too
+            q |= Q(pk__in=Agreement.objects.filter(number__icontains=value).values("pk"))
+        return q
     q = Q()
     for word in value.split():
         q &= (

@@ -67,8 +67,9 @@ def _thresholds_saved(sender, instance, **kwargs):
         transaction.on_commit(tasks.refresh_status.enqueue)
 
 
-# Writes the cached figures depend on: any model of this app but the scheduler's and the import jobs' bookkeeping.
-NOT_DATA = {"periodicrun", "importjob"}
+# Writes the cached figures depend on: any model of this app but bookkeeping (the scheduler, import jobs, throttle
+# counters, digests and reminders sent, API tokens).
+NOT_DATA = {"periodicrun", "importjob", "throttlehit", "sentdigest", "expiryreminder", "apitoken"}
 
 
 @receiver([post_save, post_delete, m2m_changed])

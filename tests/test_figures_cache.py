@@ -71,3 +71,33 @@ def test_a_transaction_that_wrote_reads_its_own_figures():
         assert datacache.cached("t", ("x",), build) == 3
     assert datacache.cached("t", ("x",), build) == 4  # committed: a new version
     assert datacache.cached("t", ("x",), build) == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_lists_total_is_counted_once_per_data_version(client):
+    AgreementFactory(signed_on=days_ago(400))
+    client.force_login(UserFactory(role="ministry"))
+    assert client.get("/agreements/").context["page"].paginator.count == 1
+    with CaptureQueriesContext(connection) as hit:
+        assert client.get("/agreements/").context["page"].paginator.count == 1
+    assert not any("COUNT(" in q["sql"] for q in hit.captured_queries)
+    AgreementFactory(signed_on=days_ago(10))  # a committed write: counted again
+    assert client.get("/agreements/").context["page"].paginator.count == 2
+    # Another filter is another query, another count.
+    assert client.get("/agreements/", {"stalled": "yes"}).context["page"].paginator.count == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_api_page_is_serialized_once_per_data_version(client):
+    kb = AgreementFactory(signed_on=days_ago(400), title="Air minum")
+    client.force_login(UserFactory(role="ministry"))
+    assert client.get("/api/v1/agreements/").json()["results"][0]["title"] == "Air minum"
+    with CaptureQueriesContext(connection) as hit:
+        assert client.get("/api/v1/agreements/").json()["count"] == 1
+    assert not any('FROM "agreements_agreement"' in q["sql"] for q in hit.captured_queries)
+    kb.title = "Air bersih"
+    kb.save()
+    assert client.get("/api/v1/agreements/").json()["results"][0]["title"] == "Air bersih"
+    # Anonymous callers see the published agreements only: not the ministry's cached page.
+    client.logout()
+    assert client.get("/api/v1/agreements/").json()["count"] == 0

@@ -244,6 +244,11 @@ def test_a_session_an_upload_a_cache_invalidation_and_an_import_cross_servers(cl
     on_b = browser.get(f"{b}{agreement_url}", timeout=30).text
     assert "/guidance/dua-server-dua/" in on_b and "/guidance/dua-server-satu/" not in on_b
 
+    # B serves the register's first page of the API from the shared figures cache (``datacache``) ...
+    api = f"{b}/api/v1/agreements/"
+    before = browser.get(api, timeout=30).json()["count"]
+    assert browser.get(api, timeout=30).json()["count"] == before
+
     # An import uploaded and confirmed on A, run by a worker process, is done on B.
     upload_url = f"{a}{reverse('import-upload')}"
     browser.get(upload_url, timeout=30)
@@ -261,4 +266,6 @@ def test_a_session_an_upload_a_cache_invalidation_and_an_import_cross_servers(cl
     job_page = browser.get(f"{b}{reverse('import-job', args=[job.pk])}", timeout=30)
     assert job_page.status_code == 200 and "The import is done" in job_page.text
     assert Agreement.objects.filter(number="KB/777/2024").exists()
+    # ... and the worker's import changed the data version for every server: B counts the new agreement.
+    assert browser.get(api, timeout=30).json()["count"] == before + 1
 

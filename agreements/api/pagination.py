@@ -4,8 +4,11 @@
 from django.conf import settings
 from rest_framework.pagination import PageNumberPagination
 
+from ..datacache import CountCachedPaginator
+
 
 class Pagination(PageNumberPagination):
+    django_paginator_class = CountCachedPaginator  # the total counted once per data version and query
     page_size_query_param = "page_size"
     max_page_size = 200
 

@@ -3,6 +3,8 @@ pages, plus the published agreements), the agreements' filters and order from th
 (through django-filter's DRF backend), the stalled list from ``selectors.stalled_report`` (the rows of ``manage.py
 stalled --format json``). Every list is paginated by page number, in a stable order."""
 
+import json
+
 from django.db.models import Count, Prefetch, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -10,8 +12,10 @@ from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
-from .. import access, selectors, stalls
+from .. import access, datacache, selectors, stalls
 from ..filters import AgreementFilter
 from ..models import Agreement, AgreementParty, GovernmentAffair, Milestone, NeedOffer, Region
 from . import serializers
@@ -89,6 +93,15 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         context = super().get_serializer_context()
         context["as_of"] = self.filterset.as_of if self.filterset is not None else stalls.today()
         return context
+
+    def list(self, request, *args, **kwargs):
+        """A page of agreements, serialized once per data version for every caller who sees the same agreements and
+        asks the same address (``datacache``; the throttles have already counted the call)."""
+        def page():
+            return json.loads(JSONRenderer().render(super(AgreementViewSet, self).list(request, *args, **kwargs).data))
+
+        return Response(datacache.cached(
+            "api-agreements", (access.visibility_key(request.user), request.build_absolute_uri(), stalls.today()), page))
 
 
 def _counts(regions_field: str, user, as_of):

@@ -1,23 +1,38 @@
 """Today's stage and stall flags stored beside the facts (``stalls.refresh_status`` fills them and stamps the
 thresholds row; until the first refresh the pages compute them, as before), and, on PostgreSQL only, an index on the
 agreement number in the "C" collation, the order the list, the exports and ``manage.py stalled`` sort numbers in
-(``selectors.codepoint_order``). SQLite sorts in code-point order by default and needs none; the index is not in
+(``selectors.codepoint_order``), alone and after the signing date (the register's default order), and the
+third parties' names as the search reads them. SQLite sorts in code-point order by default and needs none; the index is not in
 ``Agreement.Meta`` (SQLite has no "C" collation), so ``makemigrations --check`` stays clean."""
 
 from django.db import migrations, models
 
-NUMBER_INDEX = "agreement_number_c_idx"
+# The two orders of the register that read a page without sorting every row: by number, and the default (newest
+# signing first, then number), as ``filters.SORTS`` writes them.
+INDEXES = {
+    "agreement_number_c_idx": '(number COLLATE "C")',
+    "agreement_signed_number_c_idx": '(signed_on DESC NULLS LAST, number COLLATE "C")',
+}
+
+
+# The search's third-party names (``filters.text_search_q``): the expression it generates, indexed.
+THIRD_PARTY_SEARCH = (
+    "thirdparty_search_idx",
+    "agreements_thirdparty USING gin (to_tsvector('indonesian'::regconfig, COALESCE(name, '')))",
+)
 
 
 def create_number_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS {NUMBER_INDEX} ON agreements_agreement ((number COLLATE "C"))')
+        for name, columns in INDEXES.items():
+            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON agreements_agreement {columns}")
+        schema_editor.execute("CREATE INDEX IF NOT EXISTS %s ON %s" % THIRD_PARTY_SEARCH)
 
 
 def drop_number_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {NUMBER_INDEX}")
+        for name in [*INDEXES, THIRD_PARTY_SEARCH[0]]:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):

@@ -6,13 +6,14 @@ Both start from what the user may see (``access.agreements_visible_to``) and app
 
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .. import access, exports, stalls
+from .. import access, datacache, exports, stalls
 from ..filters import SORTS, AgreementFilter
 from ..models import Agreement, AgreementParty, Stage
 
@@ -98,7 +99,7 @@ def _annotated_page(filterset: AgreementFilter, page) -> list:
 @login_required
 def agreement_list(request):
     filterset = _filterset(request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = datacache.CountCachedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _annotated_page(filterset, page)
     as_of = filterset.as_of
     rows = [
@@ -113,6 +114,13 @@ def agreement_list(request):
     context = {
         "filter": filterset,
         "form": filterset.form,
+        # The filter fields (a dozen selects, one of 552 regions) rendered once per data version, query and reader.
+        "form_fields": datacache.cached(
+            "list-form",
+            (access.visibility_key(request.user), sorted((k, v) for k, v in request.GET.lists() if k != "page"),
+             get_language(), stalls.today()),
+            lambda: render_to_string("agreements/includes/list_form_fields.html", {"form": filterset.form}),
+        ),
         "applied_filters": filterset.applied(),
         "page": page,
         "rows": rows,

@@ -10,12 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import access, report_formats, reports
+from .. import access, datacache, report_formats, reports
 from ..models import Region, Report
 from ..regions import regions_in_province_q
 
@@ -72,16 +74,27 @@ def report_index(request):
     elif access.is_officer(user) and user.role == user.Role.PROVINCE:
         regions = reports.reporting_regions().filter(province=user.region)
         province = user.region
+    national = access.is_national(user)
     if regions is not None:
-        rows = reports.region_states(period, regions, today=today, due_on=due_on)
-        context["counts"] = reports.count_states(rows)
         state = request.GET.get("state", "")
-        if state in reports.STATE_LABELS:
-            rows = [row for row in rows if row["state"] == state]
-        else:
-            state = ""
-        context["rows"] = rows
-    context.update(province=province, state=state, national=access.is_national(user))
+        state = state if state in reports.STATE_LABELS else ""
+
+        def states():
+            rows = reports.region_states(period, regions, today=today, due_on=due_on)
+            shown = [row for row in rows if row["state"] == state] if state else rows
+            html = render_to_string("agreements/reports/states_table.html",
+                                    {"rows": shown, "period": period, "national": national})
+            return {"counts": reports.count_states(rows), "rows": shown, "states_table": html}
+
+        # Every region's state and their table, once per data version for everyone who sees the same regions
+        # (``datacache``): the national list has 552 rows.
+        context.update(datacache.cached(
+            "report-states",
+            (access.visibility_key(user), period.code, province.pk if province else None, state, today,
+             get_language()),
+            states,
+        ))
+    context.update(province=province, state=state, national=national)
     return render(request, "agreements/reports/index.html", context)
 
 
@@ -160,7 +173,9 @@ def report_detail(request, code, period):
             "submitted_by", "returned_by").first()
 
     frozen = report is not None and report.status == Report.Status.SUBMITTED and report.snapshot
-    data = report.snapshot if frozen else reports.figures(region, period)
+    # A draft's figures are computed from the register as of the period's end: once per data version (``datacache``).
+    data = report.snapshot if frozen else datacache.cached(
+        "report-figures", (region.pk, period.code, get_language()), lambda: reports.figures(region, period))
     narrative = (report.narrative if report else {}) or {}
     sections = report_formats.layout(data, narrative)
     meta = _meta(region, period, report, data, due_on)
