@@ -125,8 +125,8 @@ def text_search_q(value: str) -> Q:
     """Number, title, scope and party names (regions and third parties).
 
     PostgreSQL: full-text search with the ``indonesian`` configuration (stemmed, web-search syntax),
-    plus, for a value with a digit, a slash, a dot or a hyphen (a number or part of one), ``icontains`` on the
-    number so that a number, with its slashes, is always found (the full-text search finds its words). SQLite (no
+    plus ``icontains`` on the number so that a number, with its slashes, is always found (through the trigram
+    index of migration 0021 when the ``pg_trgm`` extension could be installed). SQLite (no
     full-text search): every word must appear somewhere (``icontains``).
     """
     value = value.strip()
@@ -143,10 +143,8 @@ def text_search_q(value: str) -> Q:
         party = AgreementParty.objects.filter(region__in=regions_named.values("pk")).values("agreement_id")
         other = (ThirdParty.objects.annotate(_v=SearchVector("name", config=SEARCH_CONFIG)).filter(_v=query)
                  .values("agreement_id"))
-        q = Q(pk__in=own) | Q(pk__in=party) | Q(pk__in=other)
-        if any(ch.isdigit() or ch in "/.-" for ch in value):  # a number or part of one: its substring too
-            q |= Q(pk__in=Agreement.objects.filter(number__icontains=value).values("pk"))
-        return q
+        numbered = Agreement.objects.filter(number__icontains=value).values("pk")  # a trigram index where it can
+        return Q(pk__in=own) | Q(pk__in=party) | Q(pk__in=other) | Q(pk__in=numbered)
     q = Q()
     for word in value.split():
         q &= (

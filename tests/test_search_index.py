@@ -42,3 +42,36 @@ def test_search_uses_the_index_on_postgresql_and_finds_the_agreement():
             cursor.execute("SET LOCAL enable_seqscan = off")
             plan = Agreement.objects.filter(text_search_q("sampah")).explain()
         assert INDEX in plan
+
+
+@pytest.mark.django_db
+def test_the_new_indexes_exist_only_on_postgresql():
+    """Migration 0021: the number in code-point order, alone and after the signing date (the register's two orders
+    read a page from the index), and the third parties' names as the search reads them."""
+    from agreements.models import ThirdParty
+
+    names = _index_names()
+    with connection.cursor() as cursor:
+        third = set(connection.introspection.get_constraints(cursor, ThirdParty._meta.db_table))
+    expected = {"agreement_number_c_idx", "agreement_signed_number_c_idx"}
+    if connection.vendor == "postgresql":
+        assert expected <= names and "thirdparty_search_idx" in third
+    else:
+        assert not expected & names and "thirdparty_search_idx" not in third
+
+
+@pytest.mark.django_db
+def test_search_finds_words_party_names_and_number_fragments():
+    title = AgreementFactory(number="KB/001/2024", title="Pengelolaan Sampah Regional")
+    party = AgreementFactory(number="KB/002/2024", title="Air minum", regions=["33.74", "33.22"])  # Kota Semarang
+    other = AgreementFactory(number="PKS/003/2024", title="Jalan", third_parties=["PT Angkasa Pura"])
+    AgreementFactory(number="KB/004/2025", title="Wisata")
+
+    def found(value):
+        return sorted(Agreement.objects.filter(text_search_q(value)).values_list("pk", flat=True))
+
+    assert found("sampah") == [title.pk]
+    assert found("semarang") == [party.pk]
+    assert found("angkasa") == [other.pk]
+    assert found("003/20") == [other.pk]  # a fragment of a number, slashes and all
+    assert found("/2024") == sorted([title.pk, party.pk, other.pk])
