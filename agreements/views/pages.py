@@ -9,6 +9,7 @@ Every query here is a fixed number whatever the number of parties, milestones, u
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from .. import access, amendments, datacache, evaluations, obstacles, results, selectors, stalls
@@ -16,6 +17,12 @@ from ..models import Agreement, Document, Region, Stage
 from ..timeline import agreement_timeline
 from .parties import party_grid
 from .steps import step_panel
+
+
+def _timeline(agreement, today, agreement_amendments, renewals) -> dict:
+    events = agreement_timeline(agreement, today=today, amendments=agreement_amendments, renewals=renewals)
+    return {"timeline": events,
+            "timeline_html": render_to_string("agreements/includes/timeline_items.html", {"timeline": events})}
 
 
 @login_required
@@ -95,11 +102,10 @@ def agreement_detail(request, pk):
         "milestones": milestones,
         "can_write": can_write,
         "can_follow_up": access.can_record_followups(request.user),
-        # The history read from every table: computed once per data version (``datacache``).
-        "timeline": datacache.cached(
+        # The history read from every table, and its HTML: computed once per data version (``datacache``).
+        **datacache.cached(
             "timeline", (agreement.pk, access.visibility_key(request.user), today, get_language()),
-            lambda: agreement_timeline(agreement, today=today, amendments=agreement_amendments,
-                                       renewals=(node.renews, node.renewed_by)),
+            lambda: _timeline(agreement, today, agreement_amendments, (node.renews, node.renewed_by)),
         ),
         **party_grid(agreement, parties, request.user),  # each party's signing and DPRD approval
         # The regulated steps and the next one.
