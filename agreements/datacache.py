@@ -67,6 +67,17 @@ def cached(name: str, parts, build):
     return cache.get_or_set(key(name, parts), build, TIMEOUT)
 
 
+def ids(queryset: QuerySet) -> list:
+    """The primary keys ``queryset`` gives, in its order, cached per data version and query (a list page's slice:
+    finding which 50 agreements a search or a filter puts on the page reads far more rows than showing them)."""
+    values = queryset.values_list("pk", flat=True)
+    try:
+        sql, params = values.query.sql_with_params()
+    except EmptyResultSet:  # ``none()``
+        return []
+    return cached("ids", (sql, params, queryset.db), lambda: list(values))
+
+
 class CountCachedPaginator(Paginator):
     """Django's paginator whose total (a ``COUNT(*)`` over every agreement the filters match, the costliest query of a
     list page at national scale) is cached per data version and query: the SQL names the filters and the reader's

@@ -12,14 +12,14 @@ import io
 import json
 from pathlib import PurePath
 
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .. import access, amendments, charts, dashboard, exports, publication, selectors, stalls
+from .. import access, amendments, charts, dashboard, datacache, exports, publication, selectors, stalls
 from ..filters import AgreementFilter
 from ..models import Agreement, AgreementParty, Document, Milestone, Stage
 from .common import attachment_response
@@ -59,27 +59,35 @@ def _public_url(**params) -> str:
 
 def public_home(request):
     filterset = _filterset(request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = datacache.CountCachedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(_prefetched(page.object_list))
     for agreement in page.object_list:
         agreement.stage_label = Stage(agreement.stage).label
-    # The figures count every published agreement as of the page's date, whatever the filters.
-    everything = stalls.with_status(access.agreements_published(), as_of=filterset.as_of,
-                                    thresholds=filterset.thresholds)
-    stages = dashboard.pipeline(everything)
-    provinces = dashboard.by_province(everything)
-    affairs = [row for row in dashboard.by_affair(everything) if row["total"].value]
-    tile_map = charts.tile_map(
-        [charts.Tile(code=row["province"].code, label=row["province"].name, col=row["tile"][0], row=row["tile"][1],
-                     value=row["total"].value, share=row["share"], href=_public_url(province=row["province"].code))
-         for row in provinces if row["tile"]],
-        title=str(_("Published agreements by province (colour: share stalled)")), legend=charts.share_legend(),
-    )
-    stage_chart = charts.bar_chart(
-        [charts.Bar(label=str(row["label"]), value=row["total"].value, stalled=row["stalled"].value,
-                    href=_public_url(**dict(row["total"].params))) for row in stages],
-        title=str(_("Published agreements by stage (stalled in brackets)")),
-    )
+    as_of, thresholds = filterset.as_of, filterset.thresholds
+
+    def figures():
+        # The figures count every published agreement as of the page's date, whatever the filters.
+        everything = stalls.with_status(access.agreements_published(), as_of=as_of, thresholds=thresholds)
+        stages = dashboard.pipeline(everything)
+        provinces = dashboard.by_province(everything)
+        return {
+            "stages": stages,
+            "affairs": [row for row in dashboard.by_affair(everything) if row["total"].value],
+            "tile_map": charts.tile_map(
+                [charts.Tile(code=row["province"].code, label=row["province"].name, col=row["tile"][0],
+                             row=row["tile"][1], value=row["total"].value, share=row["share"],
+                             href=_public_url(province=row["province"].code))
+                 for row in provinces if row["tile"]],
+                title=str(_("Published agreements by province (colour: share stalled)")),
+                legend=charts.share_legend(),
+            ),
+            "stage_chart": charts.bar_chart(
+                [charts.Bar(label=str(row["label"]), value=row["total"].value, stalled=row["stalled"].value,
+                            href=_public_url(**dict(row["total"].params))) for row in stages],
+                title=str(_("Published agreements by stage (stalled in brackets)")),
+            ),
+        }
+
     query = _public_data(request)
     context = {
         "filter": filterset,
@@ -87,11 +95,9 @@ def public_home(request):
         "public_fields": [filterset.form[name] for name in PUBLIC_FILTERS if name in filterset.form.fields],
         "page": page,
         "page_links": page_links(request, page),
-        "as_of": filterset.as_of,
-        "stages": stages,
-        "affairs": affairs,
-        "tile_map": tile_map,
-        "stage_chart": stage_chart,
+        "as_of": as_of,
+        # The same for every visitor: computed once per data version (``datacache``).
+        **datacache.cached("public", (as_of, thresholds.key(), get_language(), stalls.today()), figures),
         "download_query": query.urlencode(),
         "data_licence": publication.DATA_LICENCE,
         "regions_licence": publication.REGIONS_LICENCE,

@@ -81,11 +81,12 @@ def _annotated_page(filterset: AgreementFilter, page) -> list:
     subquery, and ``stalls.with_status`` annotates the outer query of those few rows. Asking
     PostgreSQL for the annotations of the sliced query itself makes it plan each stall subquery as a
     hashed subplan over the whole milestone table (about 40 of them), seconds at 20,000 agreements
-    whatever the page size; on the page's ids it probes the indexes instead (milliseconds).
+    whatever the page size; on the page's ids it probes the indexes instead (milliseconds). The ids themselves are
+    cached per data version and query (``datacache.ids``): a search reads thousands of rows to find them.
     """
     return list(
         stalls.with_status(
-            Agreement.objects.filter(pk__in=page.object_list.values("pk")),
+            Agreement.objects.filter(pk__in=datacache.ids(page.object_list)),
             as_of=filterset.as_of, thresholds=filterset.thresholds,
         )
         .order_by(*SORTS[filterset.sort_key])

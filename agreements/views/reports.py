@@ -205,4 +205,11 @@ def report_detail(request, code, period):
         "version": report.version if report else 1, "level": level,
         "narrative_max": reports.NARRATIVE_MAX_CHARS, "comment_max": reports.COMMENT_MAX_CHARS,
     }
+    # The sections (a region's every agreement at national scale), rendered once per data version for the same
+    # report, language and editability (``datacache``); a refused POST shows what was stored, as before.
+    context["sections_html"] = datacache.cached(
+        "report-sections",
+        (region.pk, period.code, bool(frozen), editable, report.version if report else 0, get_language()),
+        lambda: render_to_string("agreements/reports/sections.html", context),
+    )
     return render(request, "agreements/reports/detail.html", context, status=status)
