@@ -40,6 +40,10 @@ def _flat(row: dict) -> list[str]:
 
 
 class Command(BaseCommand):
+    # A read-only report run by operators and cron: the system checks (which import every URL module, a second of
+    # start-up) are for ``check``, ``migrate`` and the servers, not for each report.
+    requires_system_checks = []
+
     @property
     def help(self):  # translated when asked, not at import
         return _("Print the agreements stalled as of a date (default today), as a table, CSV or JSON.")
