@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
-from . import access
+from . import access, datacache
 from .models import Agreement, Document
 
 # The licence of the register's data, and the region reference data's own (agreements/data/LICENSE-ODbL.md).
@@ -63,6 +63,7 @@ def publish(agreements, *, user) -> int:
         if changed:
             bulk_update_with_history(changed, Agreement, ["published_at"], default_user=user,
                                      default_change_reason="published")
+            datacache.bump_on_commit()  # a bulk update sends no signal: the public page and the agreement's pages
     return len(changed)
 
 
@@ -78,6 +79,7 @@ def unpublish(agreements, *, user) -> int:
         if changed:
             bulk_update_with_history(changed, Agreement, ["published_at"], default_user=user,
                                      default_change_reason="unpublished")
+            datacache.bump_on_commit()
     return len(changed)
 
 

@@ -68,12 +68,17 @@ def _thresholds_saved(sender, instance, **kwargs):
 
 
 # Writes the cached figures depend on: any model of this app but bookkeeping (the scheduler, import jobs, throttle
-# counters, digests and reminders sent, API tokens).
+# counters, digests and reminders sent, API tokens), and a user's log-in time (each log-in saves it, and no page shows
+# it: it must not make every cached figure and page be computed again).
 NOT_DATA = {"periodicrun", "importjob", "throttlehit", "sentdigest", "expiryreminder", "apitoken"}
+NOT_DATA_FIELDS = {"last_login"}
 
 
 @receiver([post_save, post_delete, m2m_changed])
 def _data_changed(sender, **kwargs):
     meta = getattr(sender, "_meta", None)
-    if meta is not None and meta.app_label == "agreements" and meta.model_name not in NOT_DATA:
-        datacache.bump_on_commit()
+    if meta is None or meta.app_label != "agreements" or meta.model_name in NOT_DATA:
+        return
+    if kwargs.get("update_fields") and set(kwargs["update_fields"]) <= NOT_DATA_FIELDS:
+        return
+    datacache.bump_on_commit()
