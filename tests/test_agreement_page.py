@@ -23,7 +23,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 33  # 30, and the semester evaluations of a PKS: evaluations, answers, conclusions
+MAX_QUERIES = 34  # 30, the semester evaluations of a PKS (evaluations, answers, conclusions), and the access check
+# reading the agreement's number alone before the content is rendered (a cached page costs only that: test_figures_cache)
 
 
 def url(agreement):

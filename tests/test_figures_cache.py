@@ -101,3 +101,146 @@ def test_an_api_page_is_serialized_once_per_data_version(client):
     # Anonymous callers see the published agreements only: not the ministry's cached page.
     client.logout()
     assert client.get("/api/v1/agreements/").json()["count"] == 0
+
+
+def _article(response) -> str:
+    """The agreement page's content (the layout around it has a CSRF token of its own per response: log out)."""
+    html = response.content.decode()
+    return html[html.index('<article class="agreement-page">'):html.index("</article>")]
+
+
+def _csrf_in(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_agreement_page_is_rendered_once_for_everyone_with_the_same_rights(client):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import region
+
+    agreement = AgreementFactory(signed_on=days_ago(400), regions=["32.73", "32.04"], title="Pengelolaan sampah")
+    url = reverse("agreement-detail", args=[agreement.pk])
+    second = UserFactory(username="kedua", role="ministry")  # (a new user is a write too: before the pages)
+    client.force_login(UserFactory(role="ministry"))
+    first = client.get(url)
+    assert first.context["parties"]  # rendered by this request
+    with CaptureQueriesContext(connection) as hit:
+        again = client.get(url)
+    # From the cache: the session, the user and the access check, nothing of the agreement's content.
+    assert "parties" not in again.context and len(hit.captured_queries) <= 4
+    assert not any("agreements_milestone" in q["sql"] for q in hit.captured_queries)
+    assert _article(again) == _article(first).replace(_csrf_in(_article(first)), _csrf_in(_article(again)))
+
+    # Another ministry user gets the same content with a CSRF token of their own, which their form's POST passes.
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(second)
+    page = other.get(url)
+    assert "parties" not in page.context  # the cached content
+    token = _csrf_in(page.content.decode())
+    response = other.post(reverse("agreement-publish", args=[agreement.pk]), {"action": "publish",
+                                                                             "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.published_at is not None
+    # That write (committed) changed the data version: the next page shows it.
+    assert "Published on the public page since" in client.get(url).content.decode()
+    Agreement.objects.filter(pk=agreement.pk).update(title="Pengelolaan air bersih")
+    datacache.bump()  # what the signals do after a save; a bulk update has its own refresh (see above)
+    assert "Pengelolaan air bersih" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_agreement_page_shows_each_reader_their_own_rights(client):
+    from django.urls import reverse
+
+    from tests.factories import region
+
+    agreement = AgreementFactory(signed_on=days_ago(400), regions=["32.73", "32.04"])
+    url = reverse("agreement-detail", args=[agreement.pk])
+    edit = reverse("agreement-edit", args=[agreement.pk])
+    bandung, kabupaten, province, garut = (
+        UserFactory(username="bandung", role="local", region=region("32.73")),
+        UserFactory(username="kabbandung", role="local", region=region("32.04")),
+        UserFactory(username="jabar", role="province", region=region("32")),
+        UserFactory(username="garut", role="local", region=region("32.05")),
+    )
+    client.force_login(bandung)
+    assert edit in client.get(url).content.decode()  # a party's officer writes
+    assert "parties" not in client.get(url).context  # (cached)
+    client.force_login(province)
+    page = client.get(url)
+    assert page.context["parties"] and edit not in page.content.decode()  # the province reads it only
+    client.force_login(kabupaten)
+    assert edit in client.get(url).content.decode()
+    client.force_login(garut)
+    assert client.get(url).status_code == 404  # the access check runs before the cache
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_list_pages_rows_are_rendered_once_per_query_and_rights(client):
+    from tests.factories import region
+
+    AgreementFactory(signed_on=days_ago(400), regions=["32.73", "32.04"], title="Pengelolaan sampah Bandung")
+    AgreementFactory(signed_on=days_ago(400), regions=["61.71", "62.71"], title="Jalan perbatasan Kalimantan")
+    officer = UserFactory(username="bandung", role="local", region=region("32.73"))
+    client.force_login(UserFactory(role="ministry"))
+    first = client.get("/agreements/")
+    assert len(first.context["rows"]) == 2
+    with CaptureQueriesContext(connection) as hit:
+        again = client.get("/agreements/")
+    assert "rows" not in again.context  # the rows' HTML came from the cache: no query on the parties
+    assert not any("agreements_agreementparty" in q["sql"] for q in hit.captured_queries)
+    assert "Jalan perbatasan Kalimantan" in again.content.decode()
+    # Another query is another table; another reader's rights another table.
+    assert len(client.get("/agreements/", {"q": "sampah"}).context["rows"]) == 1
+    client.force_login(officer)
+    page = client.get("/agreements/").content.decode()
+    assert "Pengelolaan sampah Bandung" in page and "Jalan perbatasan Kalimantan" not in page
+    # A committed write shows on the next page.
+    AgreementFactory(signed_on=days_ago(5), regions=["32.73", "32.01"], title="Air bersih lintas kabupaten")
+    assert "Air bersih lintas kabupaten" in client.get("/agreements/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_affairs_map_table_is_rendered_once_per_filters(client):
+    AgreementFactory(signed_on=days_ago(400), regions=["32.73", "32.04"])
+    client.force_login(UserFactory(role="ministry"))
+    first = client.get("/affairs/", {"expand": "32"}).content.decode()
+    with CaptureQueriesContext(connection) as hit:
+        again = client.get("/affairs/", {"expand": "32"}).content.decode()
+    assert not any("agreements_agreement" in q["sql"] for q in hit.captured_queries)
+    table = slice(first.index('<table class="affair-map"'), first.index("</table>"))
+    assert again[table] == first[table]
+    assert 'href="/regions/32.73/"' in again  # the province opened (its kabupaten/kota's rows), from the cache
+    # The toggles keep the query string of the page they are on: another query string, another table.
+    kinds = client.get("/affairs/", {"expand": "32", "kind": "KSDD"}).content.decode()
+    assert "kind=KSDD" in kinds and "kind=KSDD" not in again
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_log_in_is_not_a_change_of_the_data(client):
+    user = UserFactory(role="ministry")
+    before = datacache.version()
+    client.force_login(user)  # saves last_login alone
+    assert datacache.version() == before
+    user.first_name = "Siti"  # a change of the account is (a page may show the name)
+    user.save()
+    assert datacache.version() != before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_publishing_changes_the_data_version(client):
+    from agreements import publication
+
+    agreement = AgreementFactory(signed_on=days_ago(40))
+    minister = UserFactory(role="ministry")
+    before = datacache.version()
+    assert publication.publish(Agreement.objects.filter(pk=agreement.pk), user=minister) == 1  # a bulk update
+    published = datacache.version()
+    assert published != before
+    assert publication.unpublish([agreement], user=minister) == 1
+    assert datacache.version() != published

@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -32,26 +34,32 @@ def affair_map(request):
     expand = [code for code in request.GET.getlist("expand") if code.isdigit()]
     thresholds = stalls.Thresholds.current()
     as_of, kinds, tkksd = data.get("as_of") or stalls.today(), data.get("kind") or [], data.get("tkksd") or ""
-    # The matrix is the same for everyone who sees the same agreements: computed once per data version (``datacache``).
-    matrix = datacache.cached(
-        "affair-map",
-        (access.visibility_key(request.user), as_of, sorted(kinds), sorted(set(expand)), thresholds.key(), tkksd,
-         get_language(), stalls.today()),
-        lambda: affairs.affair_matrix(request.user, as_of=as_of, kinds=kinds, expand=expand, thresholds=thresholds,
-                                      tkksd=tkksd),
-    )
-    # The toggle links keep the filters and flip one province in or out of ``expand``.
+    # The matrix and its table are the same for everyone who sees the same agreements: computed and rendered once per
+    # data version and filters (``datacache``; the table's links keep the query string, so it is part of the key).
+    parts = (access.visibility_key(request.user), as_of, sorted(kinds), sorted(set(expand)), thresholds.key(), tkksd,
+             get_language(), stalls.today())
     base = request.GET.copy()
     base.pop("expand", None)
-    for row in matrix.rows:
-        query = base.copy()
-        codes = [c for c in expand if c != row.region.code] if row.expanded else [*expand, row.region.code]
-        query.setlist("expand", codes)
-        row.toggle_url = f"?{query.urlencode()}#prov-{row.region.code}"
+
+    def table() -> str:
+        matrix = datacache.cached(
+            "affair-map", parts,
+            lambda: affairs.affair_matrix(request.user, as_of=as_of, kinds=kinds, expand=expand,
+                                          thresholds=thresholds, tkksd=tkksd),
+        )
+        # The toggle links keep the filters and flip one province in or out of ``expand``.
+        for row in matrix.rows:
+            query = base.copy()
+            codes = [c for c in expand if c != row.region.code] if row.expanded else [*expand, row.region.code]
+            query.setlist("expand", codes)
+            row.toggle_url = f"?{query.urlencode()}#prov-{row.region.code}"
+        return render_to_string("agreements/includes/affair_map_table.html", {"matrix": matrix})
+
+    html = datacache.cached("affair-map-table", (*parts, base.urlencode()), table)
     return render(
         request,
         "agreements/affair_map.html",
-        {"form": form, "matrix": matrix, "thresholds": thresholds},
+        {"form": form, "as_of": as_of, "table": mark_safe(html), "thresholds": thresholds},  # rendered by our template
     )
 
 

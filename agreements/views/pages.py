@@ -6,10 +6,14 @@ Every query here is a fixed number whatever the number of parties, milestones, u
 """
 
 
+import secrets
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.middleware.csrf import get_token
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from .. import access, amendments, datacache, evaluations, obstacles, results, selectors, stalls
@@ -27,13 +31,37 @@ def _timeline(agreement, today, agreement_amendments, renewals) -> dict:
 
 @login_required
 def agreement_detail(request, pk):
+    """The agreement page. Its content is the same for everyone with the same rights (``access.visibility_key``: the
+    rights on an agreement follow from the role and the region), so it is rendered once per data version, language
+    and day for each (``datacache``) with a placeholder for the CSRF token of its forms, which is each reader's own."""
+    agreement = access.get_agreement_for_user(request.user, pk, queryset=Agreement.objects.only("pk", "number"))
     today = stalls.today()
+    built = {}  # the context, when this request rendered the content (tests read it; a cached page has none)
+
+    def content() -> dict:
+        built.update(_agreement_context(request.user, agreement.pk, today))
+        placeholder = secrets.token_hex(16)  # unguessable: no text an agreement holds can contain it
+        html = render_to_string("agreements/includes/agreement_page.html",
+                                {**built, "user": request.user, "csrf_token": placeholder})
+        return {"html": html, "csrf": placeholder}
+
+    page = datacache.cached("agreement-page", (agreement.pk, access.visibility_key(request.user), today,
+                                               get_language()), content)
+    html = page["html"]
+    if page["csrf"] in html:  # a form is on the page: the reader's own token (and cookie), as {% csrf_token %} does
+        html = html.replace(page["csrf"], get_token(request))
+    return render(request, "agreements/agreement_detail.html",
+                  {"agreement": agreement, **built, "page_html": mark_safe(html)})  # rendered by our template
+
+
+def _agreement_context(user, pk: int, today) -> dict:
+    """What the agreement page's content shows to ``user`` (who may read agreement ``pk``), as of ``today``."""
     thresholds = stalls.Thresholds.current()
     queryset = stalls.with_stuck_at(
         stalls.with_status(Agreement.objects.select_related("parent"), as_of=today, thresholds=thresholds), today,
         title=True,
     )
-    agreement = access.get_agreement_for_user(request.user, pk, queryset=queryset)
+    agreement = get_object_or_404(queryset, pk=pk)
 
     parties = list(agreement.parties.select_related("region__province"))
     documents = list(agreement.documents.select_related("milestone", "uploaded_by"))
@@ -43,7 +71,7 @@ def agreement_detail(request, pk):
     children = []
     if agreement.document_type == Agreement.DocumentType.KB:
         children = list(
-            access.agreements_visible_to(request.user, stalls.with_status(
+            access.agreements_visible_to(user, stalls.with_status(
                 Agreement.objects.filter(parent=agreement), as_of=today, thresholds=thresholds
             )).order_by("signed_on", "number")
         )
@@ -53,18 +81,18 @@ def agreement_detail(request, pk):
     if agreement.parent_id:
         # The parent KB is shown with its stage, and linked only when the user may open it.
         parent = access.agreements_visible_to(
-            request.user, stalls.with_status(Agreement.objects.filter(pk=agreement.parent_id), as_of=today,
+            user, stalls.with_status(Agreement.objects.filter(pk=agreement.parent_id), as_of=today,
                                              thresholds=thresholds)
         ).first()
         if parent is not None:
             parent.stage_label = Stage(parent.stage).label
 
     third_parties = list(agreement.third_parties.all())
-    can_write = access.can_write_agreement(request.user, agreement)
+    can_write = access.can_write_agreement(user, agreement)
     # Amendments, the values in force today, and the tree of the chain KB → PKS → amendments and renewals.
     tree = amendments.chain_tree(
         agreement, kb=parent, children=children,
-        visible=lambda qs: access.agreements_visible_to(request.user, qs),
+        visible=lambda qs: access.agreements_visible_to(user, qs),
     )
     node = amendments.current_node(tree)
     agreement_amendments = node.amendments
@@ -101,35 +129,35 @@ def agreement_detail(request, pk):
         "parent_visible": parent,
         "milestones": milestones,
         "can_write": can_write,
-        "can_follow_up": access.can_record_followups(request.user),
-        # The history read from every table, and its HTML: computed once per data version (``datacache``).
-        **datacache.cached(
-            "timeline", (agreement.pk, access.visibility_key(request.user), today, get_language()),
-            lambda: _timeline(agreement, today, agreement_amendments, (node.renews, node.renewed_by)),
-        ),
-        **party_grid(agreement, parties, request.user),  # each party's signing and DPRD approval
+        "can_follow_up": access.can_record_followups(user),
+        # The history read from every table, and its HTML.
+        **_timeline(agreement, today, agreement_amendments, (node.renews, node.renewed_by)),
+        **party_grid(agreement, parties, user),  # each party's signing and DPRD approval
         # The regulated steps and the next one.
         **step_panel(agreement, parties, documents, can_write=can_write, third_parties=third_parties),
         "obstacles": obstacles.of_agreement(agreement, today),
-        "can_record_obstacle": access.can_record_obstacle(request.user, agreement),
+        "can_record_obstacle": access.can_record_obstacle(user, agreement),
         # Results: the PKS's outcome indicators and the agreement's financing lines (``agreements.results``).
         "indicators": results.indicators_of(agreement),
         "can_write_results": can_write and agreement.document_type == Agreement.DocumentType.PKS,
-        **results.financing_of(agreement, request.user, writes=can_write),
-        **evaluations.panel(agreement, parties, request.user, today),  # the semester evaluations (monev)
+        **results.financing_of(agreement, user, writes=can_write),
+        **evaluations.panel(agreement, parties, user, today),  # the semester evaluations (monev)
     }
-    return render(request, "agreements/agreement_detail.html", context)
+    return context
 
 
 @login_required
 def region_detail(request, code):
     region = get_object_or_404(Region.objects.select_related("province"), code=code)
-    def figures():
-        context = selectors.region_summary(request.user, region)
-        context.update(results.region_results(request.user, region))  # its agreements' indicators and financing
-        return context
+    built = {}  # the figures, when this request computed them (tests read them; a cached page has none)
 
-    # The same for everyone who sees the same agreements: computed once per data version (``datacache``).
-    context = datacache.cached(
-        "region", (access.visibility_key(request.user), region.pk, get_language(), stalls.today()), figures)
-    return render(request, "agreements/region_detail.html", context)
+    def content() -> str:
+        built.update(selectors.region_summary(request.user, region))
+        built.update(results.region_results(request.user, region))  # its agreements' indicators and financing
+        return render_to_string("agreements/includes/region_page.html", built)
+
+    # The same for everyone who sees the same agreements: computed and rendered once per data version (``datacache``).
+    html = datacache.cached(
+        "region-page", (access.visibility_key(request.user), region.pk, get_language(), stalls.today()), content)
+    return render(request, "agreements/region_detail.html",
+                  {"region": region, **built, "page_html": mark_safe(html)})  # rendered by our template

@@ -15,7 +15,9 @@ from pathlib import PurePath
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -58,6 +60,20 @@ def _public_url(**params) -> str:
 
 
 def public_home(request):
+    built = {}  # the context, when this request rendered the page (a cached page has none)
+
+    def content() -> str:
+        built.update(_public_context(request))
+        return render_to_string("agreements/public/home_content.html", built)
+
+    # The same for every visitor asking the same query: rendered once per data version (``datacache``).
+    html = datacache.cached(
+        "public-page", (sorted(request.GET.lists()), get_language(), stalls.today()), content)
+    return render(request, "agreements/public/home.html", {**built, "page_html": mark_safe(html)})  # our template
+
+
+def _public_context(request) -> dict:
+    """What the public page shows for the request's filters."""
     filterset = _filterset(request)
     page = datacache.CountCachedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(_prefetched(page.object_list))
@@ -102,7 +118,7 @@ def public_home(request):
         "data_licence": publication.DATA_LICENCE,
         "regions_licence": publication.REGIONS_LICENCE,
     }
-    return render(request, "agreements/public/home.html", context)
+    return context
 
 
 def _published_agreement(pk) -> Agreement:

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -101,36 +102,45 @@ def _annotated_page(filterset: AgreementFilter, page) -> list:
 def agreement_list(request):
     filterset = _filterset(request)
     page = datacache.CountCachedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = _annotated_page(filterset, page)
     as_of = filterset.as_of
-    rows = [
-        {
-            "agreement": a,
-            "stage_label": STAGE_LABELS.get(a.stage, a.stage),
-            "reasons": stalls.reason_details(a, as_of, filterset.thresholds),
-            "days_stalled": stalls.days_stalled(a, as_of),
-        }
-        for a in page.object_list
-    ]
+    query = sorted((k, v) for k, v in request.GET.lists())
+    sort_headers, links = _sort_headers(request, filterset.sort_key), page_links(request, page)
+    built = {}  # the rows, when this request rendered them (tests read them; a cached table has none)
+
+    def results() -> str:
+        page.object_list = _annotated_page(filterset, page)
+        built["rows"] = [
+            {
+                "agreement": a,
+                "stage_label": STAGE_LABELS.get(a.stage, a.stage),
+                "reasons": stalls.reason_details(a, as_of, filterset.thresholds),
+                "days_stalled": stalls.days_stalled(a, as_of),
+            }
+            for a in page.object_list
+        ]
+        return render_to_string("agreements/includes/list_results.html", {
+            "rows": built["rows"], "page": page, "sort_headers": sort_headers, "page_links": links})
+
+    key = (access.visibility_key(request.user), query, get_language(), stalls.today())
     context = {
         "filter": filterset,
         "form": filterset.form,
         # The filter fields (a dozen selects, one of 552 regions) rendered once per data version, query and reader.
         "form_fields": datacache.cached(
-            "list-form",
-            (access.visibility_key(request.user), sorted((k, v) for k, v in request.GET.lists() if k != "page"),
-             get_language(), stalls.today()),
+            "list-form", (key[0], [(k, v) for k, v in query if k != "page"], *key[2:]),
             lambda: render_to_string("agreements/includes/list_form_fields.html", {"form": filterset.form}),
         ),
+        # The page's rows and its page links: the same for everyone with the same rights and query.
+        "results": mark_safe(datacache.cached("list-results", key, results)),  # rendered by our template
         "applied_filters": filterset.applied(),
         "page": page,
-        "rows": rows,
+        **built,
         "as_of": as_of,
         "is_today": as_of == stalls.today(),
         "thresholds": filterset.thresholds,
         "sort": filterset.sort_key,
-        "sort_headers": _sort_headers(request, filterset.sort_key),
-        "page_links": page_links(request, page),
+        "sort_headers": sort_headers,
+        "page_links": links,
         "export_query": _query(request, page=None),
     }
     return render(request, "agreements/agreement_list.html", context)

@@ -173,16 +173,18 @@ def report_detail(request, code, period):
             "submitted_by", "returned_by").first()
 
     frozen = report is not None and report.status == Report.Status.SUBMITTED and report.snapshot
-    # A draft's figures are computed from the register as of the period's end: once per data version (``datacache``).
-    data = report.snapshot if frozen else datacache.cached(
-        "report-figures", (region.pk, period.code, get_language()), lambda: reports.figures(region, period))
     narrative = (report.narrative if report else {}) or {}
-    sections = report_formats.layout(data, narrative)
-    meta = _meta(region, period, report, data, due_on)
     title = _("Cooperation report of %(region)s, %(period)s") % {"region": region.name, "period": period.label}
+
+    def figures() -> dict:
+        # A draft's figures are computed from the register as of the period's end: once per data version.
+        return report.snapshot if frozen else datacache.cached(
+            "report-figures", (region.pk, period.code, get_language()), lambda: reports.figures(region, period))
 
     fmt = request.GET.get("format", "")
     if request.method == "GET" and fmt in ("xlsx", "pdf"):
+        data = figures()
+        sections, meta = report_formats.layout(data, narrative), _meta(region, period, report, data, due_on)
         filename = f"laporan-{region.code}-{period.code}.{fmt}"
         if fmt == "xlsx":
             body = report_formats.write_xlsx(meta, sections)
@@ -198,18 +200,24 @@ def report_detail(request, code, period):
     versions = list(report.versions.select_related("submitted_by", "returned_by").order_by("-number")) if report else []
     editable = level == access.REPORT_WRITE and not frozen
     context = {
-        "region": region, "period": period, "report": report, "data": data, "sections": sections, "meta": meta,
+        "region": region, "period": period, "report": report,
         "title": title, "editable": editable, "can_submit": editable and period.has_ended(),
         "can_return": may_return and bool(frozen), "versions": versions, "state": state,
         "state_label": reports.STATE_LABELS[state], "due_on": due_on, "error": error, "frozen": frozen,
         "version": report.version if report else 1, "level": level,
         "narrative_max": reports.NARRATIVE_MAX_CHARS, "comment_max": reports.COMMENT_MAX_CHARS,
     }
-    # The sections (a region's every agreement at national scale), rendered once per data version for the same
-    # report, language and editability (``datacache``); a refused POST shows what was stored, as before.
-    context["sections_html"] = datacache.cached(
-        "report-sections",
-        (region.pk, period.code, bool(frozen), editable, report.version if report else 0, get_language()),
-        lambda: render_to_string("agreements/reports/sections.html", context),
-    )
+
+    def page() -> dict:
+        data = figures()
+        sections = report_formats.layout(data, narrative)
+        return {"meta": _meta(region, period, report, data, due_on),
+                "sections_html": render_to_string("agreements/reports/sections.html", {**context, "sections": sections})}
+
+    # The sections (a region's every agreement at national scale) and the facts above them, rendered once per data
+    # version for the same report, language and editability (``datacache``): a cached page reads neither the figures
+    # nor their layout, so it costs the same whatever the region's size. A refused POST shows what was stored.
+    context.update(datacache.cached(
+        "report-page",
+        (region.pk, period.code, bool(frozen), editable, report.version if report else 0, get_language()), page))
     return render(request, "agreements/reports/detail.html", context, status=status)
