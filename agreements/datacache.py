@@ -9,12 +9,18 @@ commits (``bump_on_commit``, connected in ``agreements.signals``), as do the bul
 which bounds what an unforeseen raw write could leave stale.
 
 The cache is Django's (``CACHE_URL``): this process's memory on the embedded default, Redis shared by every
-server in production, so that a write on one server is seen by the others.
+server in production, so that a write on one server is seen by the others. ``RELEASE`` (the environment, for example
+the commit deployed) is part of every key, so that servers of two releases never share rendered pages.
+
+A request whose reads go to the read replica (``kerjasama.db_routers``) keeps what it computed under keys of its own,
+for ``REPLICA_TIMEOUT`` seconds only: the replica lags behind the primary, so what it gave just after a write may
+predate that write, and must never be served to a reader of the primary (the writer, pinned to it, sees its write).
 """
 
 import hashlib
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
@@ -22,8 +28,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-VERSION_KEY = "data-version"
+from kerjasama import db_routers
+
+# Sorted after the "figures:" keys: the database cache, when full, removes the keys that sort first.
+VERSION_KEY = "version:data"
 TIMEOUT = 600
+REPLICA_TIMEOUT = 30
 
 
 def version() -> str:
@@ -54,7 +64,7 @@ def bump_on_commit() -> None:
 
 
 def key(name: str, parts) -> str:
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr((settings.RELEASE, parts)).encode()).hexdigest()[:32]
     return f"figures:{name}:{version()}:{digest}"
 
 
@@ -64,6 +74,8 @@ def cached(name: str, parts, build):
     own writes, which nobody else does yet."""
     if _pending(transaction.get_connection()):
         return build()
+    if db_routers.reads_replica():
+        return cache.get_or_set(key(name, parts) + ":replica", build, REPLICA_TIMEOUT)
     return cache.get_or_set(key(name, parts), build, TIMEOUT)
 
 

@@ -68,10 +68,11 @@ def _thresholds_saved(sender, instance, **kwargs):
 
 
 # Writes the cached figures depend on: any model of this app but bookkeeping (the scheduler, import jobs, throttle
-# counters, digests and reminders sent, API tokens), and a user's log-in time (each log-in saves it, and no page shows
-# it: it must not make every cached figure and page be computed again).
+# counters, digests and reminders sent, API tokens), and a user's log-in time and language (each log-in saves the
+# first, a switch of language the second, and no cached page shows either: they must not make every cached figure
+# and page be computed again).
 NOT_DATA = {"periodicrun", "importjob", "throttlehit", "sentdigest", "expiryreminder", "apitoken"}
-NOT_DATA_FIELDS = {"last_login"}
+NOT_DATA_FIELDS = {"last_login", "language"}
 
 
 @receiver([post_save, post_delete, m2m_changed])

@@ -58,6 +58,13 @@ def current() -> ReadState | None:
     return _state.get()
 
 
+def reads_replica() -> bool:
+    """Whether this request's reads of the register go to the replica now (``datacache`` keeps what they computed
+    apart: a replica lags behind the primary)."""
+    state = _state.get()
+    return bool(state is not None and state.replica and not state.wrote and getattr(settings, "READ_REPLICA", False))
+
+
 def begin(*, replica: bool) -> ReadState:
     """Start a request's state (the middleware; tests). Replaces whatever an earlier request on this thread left."""
     state = ReadState(replica=replica)

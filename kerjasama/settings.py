@@ -201,6 +201,12 @@ def cache_from_url(url: str) -> dict:
 # invalidation on one server is seen by all (docs/deploy.md "Beyond one machine"); unset, each process's own memory.
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {"default": cache_from_url(CACHE_URL)}
+# Rendered pages are cached too (agreements/datacache.py): room for them in this process's memory or the table.
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DatabaseCache")):
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 3000}
+# The release deployed (for example its commit), part of every cached figure's key: during a rolling deploy, servers
+# of two releases sharing one Redis never serve each other's rendered pages (docs/deploy.md).
+RELEASE = env_str("RELEASE")
 
 AUTH_USER_MODEL = "agreements.User"
 LOGIN_URL = "login"

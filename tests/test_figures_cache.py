@@ -244,3 +244,55 @@ def test_publishing_changes_the_data_version(client):
     assert published != before
     assert publication.unpublish([agreement], user=minister) == 1
     assert datacache.version() != published
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "replica"])
+def test_what_the_replica_computed_is_never_served_to_a_reader_of_the_primary(settings):
+    from kerjasama import db_routers
+
+    settings.READ_REPLICA = True
+    calls = []
+
+    def build():
+        calls.append(1)
+        return len(calls)
+
+    try:
+        db_routers.begin(replica=True)  # a report page's request: its reads go to the replica (which may lag)
+        assert datacache.cached("t", ("x",), build) == 1
+        assert datacache.cached("t", ("x",), build) == 1  # kept for the replica's readers
+        db_routers.begin(replica=False)  # a reader of the primary (the writer, pinned to it): its own entry
+        assert datacache.cached("t", ("x",), build) == 2
+        assert datacache.cached("t", ("x",), build) == 2
+        db_routers.begin(replica=True)
+        assert datacache.cached("t", ("x",), build) == 1
+    finally:
+        db_routers.end()
+    assert datacache.REPLICA_TIMEOUT <= 60  # and only for a short while
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_public_page_ignores_other_parameters(client):
+    AgreementFactory(signed_on=days_ago(40), title="Pengelolaan sampah terpadu")
+    from agreements import publication
+
+    publication.publish(Agreement.objects.all(), user=UserFactory(role="ministry"))
+    first = client.get("/public/", {"q": "sampah", "utm_source": "surat"})
+    html = first.content.decode()
+    assert "q=sampah" in html and "utm_source" not in html[html.index('<main id="main"'):]  # links keep the filters
+    again = client.get("/public/", {"q": "sampah", "other": "x"})
+    assert "Pengelolaan sampah terpadu" in again.content.decode() and "page" not in again.context  # cached
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_list_of_an_import_is_its_owners_alone_also_cached(client):
+    from agreements.models import ImportJob
+
+    mine, theirs = UserFactory(username="saya", role="ministry"), UserFactory(username="mereka", role="ministry")
+    agreement = AgreementFactory(title="Diimpor oleh mereka")
+    job = ImportJob.objects.create(user=theirs, agreements_name="milik-lain.xlsx", state="done")
+    job.agreements.add(agreement)
+    client.force_login(theirs)  # the owner first: their table must not be served to another with the same rights
+    assert "Diimpor oleh mereka" in client.get("/agreements/", {"imported": job.pk}).content.decode()
+    client.force_login(mine)
+    assert "Diimpor oleh mereka" not in client.get("/agreements/", {"imported": job.pk}).content.decode()

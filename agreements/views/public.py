@@ -66,9 +66,14 @@ def public_home(request):
         built.update(_public_context(request))
         return render_to_string("agreements/public/home_content.html", built)
 
-    # The same for every visitor asking the same query: rendered once per data version (``datacache``).
-    html = datacache.cached(
-        "public-page", (sorted(request.GET.lists()), get_language(), stalls.today()), content)
+    # The page reads its filters and its page number, nothing else of the query string (its links neither): the same
+    # for every visitor asking the same, rendered once per data version (``datacache``); other parameters make no
+    # new entry.
+    query = _public_data(request)
+    if "page" in request.GET:
+        query["page"] = request.GET["page"]
+    request.GET = query
+    html = datacache.cached("public-page", (sorted(query.lists()), get_language(), stalls.today()), content)
     return render(request, "agreements/public/home.html", {**built, "page_html": mark_safe(html)})  # our template
 
 

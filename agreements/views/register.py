@@ -121,13 +121,15 @@ def agreement_list(request):
         return render_to_string("agreements/includes/list_results.html", {
             "rows": built["rows"], "page": page, "sort_headers": sort_headers, "page_links": links})
 
-    key = (access.visibility_key(request.user), query, get_language(), stalls.today())
+    # ``imported`` shows one of the reader's own imports (another's: nothing): then the reader is part of the key.
+    reader = request.user.pk if "imported" in request.GET else None
+    key = (access.visibility_key(request.user), query, get_language(), stalls.today(), reader)
     context = {
         "filter": filterset,
         "form": filterset.form,
         # The filter fields (a dozen selects, one of 552 regions) rendered once per data version, query and reader.
         "form_fields": datacache.cached(
-            "list-form", (key[0], [(k, v) for k, v in query if k != "page"], *key[2:]),
+            "list-form", (key[0], [(k, v) for k, v in query if k != "page"], *key[2:4]),
             lambda: render_to_string("agreements/includes/list_form_fields.html", {"form": filterset.form}),
         ),
         # The page's rows and its page links: the same for everyone with the same rights and query.

@@ -179,7 +179,8 @@ def report_detail(request, code, period):
     def figures() -> dict:
         # A draft's figures are computed from the register as of the period's end: once per data version.
         return report.snapshot if frozen else datacache.cached(
-            "report-figures", (region.pk, period.code, get_language()), lambda: reports.figures(region, period))
+            "report-figures", (region.pk, period.code, get_language(), reports.stalls.today()),
+            lambda: reports.figures(region, period))
 
     fmt = request.GET.get("format", "")
     if request.method == "GET" and fmt in ("xlsx", "pdf"):
@@ -219,5 +220,6 @@ def report_detail(request, code, period):
     # nor their layout, so it costs the same whatever the region's size. A refused POST shows what was stored.
     context.update(datacache.cached(
         "report-page",
-        (region.pk, period.code, bool(frozen), editable, report.version if report else 0, get_language()), page))
+        (region.pk, period.code, bool(frozen), editable, report.version if report else 0, get_language(),
+         reports.stalls.today()), page))
     return render(request, "agreements/reports/detail.html", context, status=status)
