@@ -120,7 +120,6 @@ def test_the_agreement_page_is_rendered_once_for_everyone_with_the_same_rights(c
     from django.test import Client
     from django.urls import reverse
 
-    from tests.factories import region
 
     agreement = AgreementFactory(signed_on=days_ago(400), regions=["32.73", "32.04"], title="Pengelolaan sampah")
     url = reverse("agreement-detail", args=[agreement.pk])
