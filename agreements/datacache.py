@@ -18,6 +18,7 @@ predate that write, and must never be served to a reader of the primary (the wri
 """
 
 import hashlib
+import secrets
 import uuid
 
 from django.conf import settings
@@ -26,7 +27,10 @@ from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString, mark_safe
 
 from kerjasama import db_routers
 
@@ -77,6 +81,28 @@ def cached(name: str, parts, build):
     if db_routers.reads_replica():
         return cache.get_or_set(key(name, parts) + ":replica", build, REPLICA_TIMEOUT)
     return cache.get_or_set(key(name, parts), build, TIMEOUT)
+
+
+def rendered(name: str, parts, template: str, context, *, request=None) -> tuple[SafeString, dict]:
+    """``template`` rendered with ``context()`` and kept like ``cached`` (``parts``: everything the HTML depends on
+    besides the data), and that context when this call rendered it (empty from the cache: tests read it).
+
+    The template reads no request: only its context. With ``request``, its forms' CSRF token is that request's own:
+    rendered with an unguessable placeholder (new each time, kept with the HTML), which each request replaces with its
+    token, as ``{% csrf_token %}`` would have written it (and its cookie)."""
+    built = {}
+
+    def render() -> dict:
+        built.update(context())
+        placeholder = secrets.token_hex(16) if request is not None else ""
+        extra = {"csrf_token": placeholder} if placeholder else {}
+        return {"html": render_to_string(template, {**built, **extra}), "csrf": placeholder}
+
+    page = cached(name, parts, render)
+    html = page["html"]
+    if page["csrf"] and page["csrf"] in html:
+        html = html.replace(page["csrf"], get_token(request))
+    return mark_safe(html), built  # rendered by our own template from escaped values
 
 
 def ids(queryset: QuerySet) -> list:

@@ -6,10 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -41,7 +39,7 @@ def affair_map(request):
     base = request.GET.copy()
     base.pop("expand", None)
 
-    def table() -> str:
+    def table() -> dict:
         matrix = datacache.cached(
             "affair-map", parts,
             lambda: affairs.affair_matrix(request.user, as_of=as_of, kinds=kinds, expand=expand,
@@ -53,13 +51,14 @@ def affair_map(request):
             codes = [c for c in expand if c != row.region.code] if row.expanded else [*expand, row.region.code]
             query.setlist("expand", codes)
             row.toggle_url = f"?{query.urlencode()}#prov-{row.region.code}"
-        return render_to_string("agreements/includes/affair_map_table.html", {"matrix": matrix})
+        return {"matrix": matrix}
 
-    html = datacache.cached("affair-map-table", (*parts, base.urlencode()), table)
+    html, _built = datacache.rendered("affair-map-table", (*parts, base.urlencode()),
+                                      "agreements/includes/affair_map_table.html", table)
     return render(
         request,
         "agreements/affair_map.html",
-        {"form": form, "as_of": as_of, "table": mark_safe(html), "thresholds": thresholds},  # rendered by our template
+        {"form": form, "as_of": as_of, "table": html, "thresholds": thresholds},
     )
 
 

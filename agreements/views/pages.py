@@ -6,14 +6,10 @@ Every query here is a fixed number whatever the number of parties, milestones, u
 """
 
 
-import secrets
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from .. import access, amendments, datacache, evaluations, obstacles, results, selectors, stalls
@@ -36,22 +32,11 @@ def agreement_detail(request, pk):
     and day for each (``datacache``) with a placeholder for the CSRF token of its forms, which is each reader's own."""
     agreement = access.get_agreement_for_user(request.user, pk, queryset=Agreement.objects.only("pk", "number"))
     today = stalls.today()
-    built = {}  # the context, when this request rendered the content (tests read it; a cached page has none)
-
-    def content() -> dict:
-        built.update(_agreement_context(request.user, agreement.pk, today))
-        placeholder = secrets.token_hex(16)  # unguessable: no text an agreement holds can contain it
-        html = render_to_string("agreements/includes/agreement_page.html",
-                                {**built, "user": request.user, "csrf_token": placeholder})
-        return {"html": html, "csrf": placeholder}
-
-    page = datacache.cached("agreement-page", (agreement.pk, access.visibility_key(request.user), today,
-                                               get_language()), content)
-    html = page["html"]
-    if page["csrf"] in html:  # a form is on the page: the reader's own token (and cookie), as {% csrf_token %} does
-        html = html.replace(page["csrf"], get_token(request))
-    return render(request, "agreements/agreement_detail.html",
-                  {"agreement": agreement, **built, "page_html": mark_safe(html)})  # rendered by our template
+    html, built = datacache.rendered(
+        "agreement-page", (agreement.pk, access.visibility_key(request.user), today, get_language()),
+        "agreements/includes/agreement_page.html",
+        lambda: {**_agreement_context(request.user, agreement.pk, today), "user": request.user}, request=request)
+    return render(request, "agreements/agreement_detail.html", {"agreement": agreement, **built, "page_html": html})
 
 
 def _agreement_context(user, pk: int, today) -> dict:
@@ -149,15 +134,13 @@ def _agreement_context(user, pk: int, today) -> dict:
 @login_required
 def region_detail(request, code):
     region = get_object_or_404(Region.objects.select_related("province"), code=code)
-    built = {}  # the figures, when this request computed them (tests read them; a cached page has none)
 
-    def content() -> str:
-        built.update(selectors.region_summary(request.user, region))
-        built.update(results.region_results(request.user, region))  # its agreements' indicators and financing
-        return render_to_string("agreements/includes/region_page.html", built)
+    def figures() -> dict:
+        return {**selectors.region_summary(request.user, region),
+                **results.region_results(request.user, region)}  # its agreements' indicators and financing
 
     # The same for everyone who sees the same agreements: computed and rendered once per data version (``datacache``).
-    html = datacache.cached(
-        "region-page", (access.visibility_key(request.user), region.pk, get_language(), stalls.today()), content)
-    return render(request, "agreements/region_detail.html",
-                  {"region": region, **built, "page_html": mark_safe(html)})  # rendered by our template
+    html, built = datacache.rendered(
+        "region-page", (access.visibility_key(request.user), region.pk, get_language(), stalls.today()),
+        "agreements/includes/region_page.html", figures)
+    return render(request, "agreements/region_detail.html", {"region": region, **built, "page_html": html})

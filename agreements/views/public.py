@@ -15,9 +15,7 @@ from pathlib import PurePath
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -60,12 +58,6 @@ def _public_url(**params) -> str:
 
 
 def public_home(request):
-    built = {}  # the context, when this request rendered the page (a cached page has none)
-
-    def content() -> str:
-        built.update(_public_context(request))
-        return render_to_string("agreements/public/home_content.html", built)
-
     # The page reads its filters and its page number, nothing else of the query string (its links neither): the same
     # for every visitor asking the same, rendered once per data version (``datacache``); other parameters make no
     # new entry.
@@ -73,8 +65,9 @@ def public_home(request):
     if "page" in request.GET:
         query["page"] = request.GET["page"]
     request.GET = query
-    html = datacache.cached("public-page", (sorted(query.lists()), get_language(), stalls.today()), content)
-    return render(request, "agreements/public/home.html", {**built, "page_html": mark_safe(html)})  # our template
+    html, built = datacache.rendered("public-page", (sorted(query.lists()), get_language(), stalls.today()),
+                                     "agreements/public/home_content.html", lambda: _public_context(request))
+    return render(request, "agreements/public/home.html", {**built, "page_html": html})
 
 
 def _public_context(request) -> dict:

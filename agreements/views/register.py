@@ -10,7 +10,6 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -105,11 +104,10 @@ def agreement_list(request):
     as_of = filterset.as_of
     query = sorted((k, v) for k, v in request.GET.lists())
     sort_headers, links = _sort_headers(request, filterset.sort_key), page_links(request, page)
-    built = {}  # the rows, when this request rendered them (tests read them; a cached table has none)
 
-    def results() -> str:
+    def results() -> dict:
         page.object_list = _annotated_page(filterset, page)
-        built["rows"] = [
+        rows = [
             {
                 "agreement": a,
                 "stage_label": STAGE_LABELS.get(a.stage, a.stage),
@@ -118,12 +116,13 @@ def agreement_list(request):
             }
             for a in page.object_list
         ]
-        return render_to_string("agreements/includes/list_results.html", {
-            "rows": built["rows"], "page": page, "sort_headers": sort_headers, "page_links": links})
+        return {"rows": rows, "page": page, "sort_headers": sort_headers, "page_links": links}
 
     # ``imported`` shows one of the reader's own imports (another's: nothing): then the reader is part of the key.
     reader = request.user.pk if "imported" in request.GET else None
     key = (access.visibility_key(request.user), query, get_language(), stalls.today(), reader)
+    # The page's rows and its page links: the same for everyone with the same rights and query.
+    results_html, built = datacache.rendered("list-results", key, "agreements/includes/list_results.html", results)
     context = {
         "filter": filterset,
         "form": filterset.form,
@@ -132,11 +131,8 @@ def agreement_list(request):
             "list-form", (key[0], [(k, v) for k, v in query if k != "page"], *key[2:4]),
             lambda: render_to_string("agreements/includes/list_form_fields.html", {"form": filterset.form}),
         ),
-        # The page's rows and its page links: the same for everyone with the same rights and query.
-        "results": mark_safe(datacache.cached("list-results", key, results)),  # rendered by our template
         "applied_filters": filterset.applied(),
         "page": page,
-        **built,
         "as_of": as_of,
         "is_today": as_of == stalls.today(),
         "thresholds": filterset.thresholds,
@@ -144,6 +140,8 @@ def agreement_list(request):
         "sort_headers": sort_headers,
         "page_links": links,
         "export_query": _query(request, page=None),
+        "results": results_html,
+        **built,  # the rows, when this request rendered them (tests read them)
     }
     return render(request, "agreements/agreement_list.html", context)
 
