@@ -111,7 +111,7 @@ class Cluster:
                 try:
                     if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # still starting: the worker loads the app
                     pass
                 if time.monotonic() > deadline:
                     pytest.fail(f"{url} did not start; see {log_dir}")
